@@ -1,0 +1,283 @@
+/*
+ * shmring.h - message rings in shared memory between processes.
+ *
+ * This is the only public header of libshmring. A ring lives in a named
+ * shared-memory region; one or more processes attach to it as producer,
+ * consumer or both and pass messages through it without a system call on
+ * the fast path. See shmring(7) for concepts and the region layout.
+ *
+ * Conventions for every function below:
+ *  - success returns 0 or a non-negative count, failure returns -errno;
+ *    errno is never set;
+ *  - timeout_ns is a relative timeout in nanoseconds: -1 waits forever,
+ *    0 never waits;
+ *  - a handle (struct shmring *) is used by one thread at a time; several
+ *    threads may each open their own handle on the same ring.
+ *
+ * Which calls may run concurrently on one ring (different handles):
+ *
+ *               | send  | recv  | open/close | unlink
+ *   ------------+-------+-------+------------+-------
+ *   send        | MPMC  | yes   | yes        | yes
+ *   recv        | yes   | MPMC  | yes        | yes
+ *
+ * On an SPSC ring only one live process may hold each role; a second one
+ * gets -EBUSY at open.
+ *
+ * Copyright the shmring authors. SPDX-License-Identifier: MIT
+ */
+#ifndef SHMRING_H
+#define SHMRING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SHMRING_BUILDING) && defined(__GNUC__)
+#define SHMRING_API __attribute__((visibility("default")))
+#else
+#define SHMRING_API
+#endif
+
+/** Opaque handle on an attached ring. */
+struct shmring;
+
+/** Kind of ring, chosen at creation. */
+enum shmring_kind {
+	SHMRING_SPSC = 0, /**< one producer, one consumer, variable-size records */
+	SHMRING_MPMC = 1, /**< many producers and consumers, fixed-size slots */
+};
+
+/** Role bits for shmring_create() and shmring_open(). 0 = monitor only. */
+#define SHMRING_PRODUCER 1
+#define SHMRING_CONSUMER 2
+
+/** Defaults used where struct shmring_opts leaves a field zero. */
+#define SHMRING_DEFAULT_CAPACITY ((size_t)1 << 20) /* SPSC bytes */
+#define SHMRING_DEFAULT_SLOTS ((size_t)1024)       /* MPMC slots */
+#define SHMRING_DEFAULT_MAX_MSG ((size_t)65536)
+#define SHMRING_DEFAULT_MODE 0600u
+
+/** Largest message size the layout can describe. */
+#define SHMRING_MAX_MSG_LIMIT ((size_t)1 << 30)
+
+/** Processes that can be attached to one ring at the same time. */
+#define SHMRING_MAX_PEERS 48
+
+/** Options for shmring_create(); an all-zero struct means defaults. */
+struct shmring_opts {
+	enum shmring_kind kind;
+	/** SPSC: data bytes; MPMC: slots. A power of two; 0 = default. */
+	size_t capacity;
+	/** Largest message in bytes; 0 = default (clamped to what fits). */
+	size_t max_msg;
+	/** Permission bits of the region, applied exactly; 0 = 0600. */
+	unsigned mode;
+	/** Reserved for future use; must be 0. */
+	unsigned flags;
+};
+
+/** Read-only facts about an attached ring, filled by shmring_info(). */
+struct shmring_info {
+	enum shmring_kind kind;
+	size_t capacity;       /**< as created */
+	size_t max_msg;        /**< largest message accepted */
+	size_t region_size;    /**< bytes mapped, header included */
+	pid_t creator_pid;     /**< process that created the ring */
+	uint64_t created_ns;   /**< CLOCK_REALTIME at creation, ns */
+	size_t used;           /**< bytes (SPSC) or slots (MPMC) in use now */
+	unsigned producers;    /**< producer processes attached now */
+	unsigned consumers;    /**< consumer processes attached now */
+};
+
+/**
+ * Create a new ring and attach to it.
+ *
+ * @param name  "/name" as for shm_open(3): one leading '/', no other '/',
+ *              at most 255 bytes, not "/." or "/..".
+ * @param o     options, or NULL for defaults.
+ * @param role  SHMRING_PRODUCER, SHMRING_CONSUMER, both, or 0 (create only).
+ * @param out   receives the handle on success.
+ * @return 0, or
+ *   -EINVAL  bad name, options or role;
+ *   -EEXIST  an object of that name exists (creation is exclusive);
+ *   -EACCES  permission denied by the system;
+ *   -ENOSPC  not enough shared memory to back the whole region;
+ *   -ENOMEM  out of memory or address space;
+ *   -EMFILE, -ENFILE  out of file descriptors.
+ */
+SHMRING_API int shmring_create(const char *name, const struct shmring_opts *o,
+			       int role, struct shmring **out);
+
+/**
+ * Attach to an existing ring.
+ *
+ * A ring still being created is waited for, a bounded time (about one
+ * second). Role 0 attaches read-only, as a monitor.
+ *
+ * @return 0, or
+ *   -EINVAL  bad name or role;
+ *   -ENOENT  no such ring;
+ *   -EACCES  permission denied;
+ *   -EPROTO  not a shmring region, another layout version, an inconsistent
+ *            header, or a ring whose creation never finished;
+ *   -EBUSY   SPSC role already held by a live process;
+ *   -EUSERS  SHMRING_MAX_PEERS processes are attached already;
+ *   -ENOMEM, -EMFILE, -ENFILE  out of resources.
+ */
+SHMRING_API int shmring_open(const char *name, int role, struct shmring **out);
+
+/**
+ * Detach and free the handle. Closing the last producer is an end of
+ * stream for the consumers; closing the last consumer makes send fail
+ * with -EPIPE. A zero-copy reservation not committed is dropped.
+ * The region itself stays until shmring_unlink().
+ *
+ * @return 0, or -EINVAL for a NULL handle.
+ */
+SHMRING_API int shmring_close(struct shmring *r);
+
+/**
+ * Remove the ring's name. Attached processes keep working; the memory is
+ * freed when the last one detaches.
+ *
+ * @return 0, or -EINVAL bad name, -ENOENT no such object, -EACCES.
+ */
+SHMRING_API int shmring_unlink(const char *name);
+
+/**
+ * Send one message of len bytes (0 allowed), waiting up to timeout_ns for
+ * room.
+ *
+ * @return 0, or
+ *   -EMSGSIZE  len is larger than the ring's max_msg;
+ *   -EPIPE     every consumer that ever attached has closed or died;
+ *   -EAGAIN    ring full and timeout_ns is 0;
+ *   -ETIMEDOUT ring still full when the timeout expired;
+ *   -EPERM     the handle is not a producer;
+ *   -EBADMSG   the ring's shared state is corrupt;
+ *   -EINVAL    NULL handle, or msg NULL with len > 0.
+ */
+SHMRING_API int shmring_send(struct shmring *r, const void *msg, size_t len,
+			     int64_t timeout_ns);
+
+/**
+ * Receive one message into buf, waiting up to timeout_ns for one.
+ *
+ * @return the message length, or
+ *   -EMSGSIZE  cap is smaller than the next message (it stays in the ring;
+ *              shmring_peek() tells its size);
+ *   -EPIPE     ring empty and every producer that ever attached has closed
+ *              or died (end of stream);
+ *   -EAGAIN    ring empty and timeout_ns is 0;
+ *   -ETIMEDOUT ring still empty when the timeout expired;
+ *   -EPERM     the handle is not a consumer;
+ *   -EBADMSG   the next record is corrupt;
+ *   -EINVAL    NULL handle, or buf NULL with cap > 0.
+ */
+SHMRING_API ssize_t shmring_recv(struct shmring *r, void *buf, size_t cap,
+				 int64_t timeout_ns);
+
+/** shmring_send() with timeout_ns = 0: -EAGAIN when full. */
+SHMRING_API int shmring_try_send(struct shmring *r, const void *msg,
+				 size_t len);
+
+/** shmring_recv() with timeout_ns = 0: -EAGAIN when empty. */
+SHMRING_API ssize_t shmring_try_recv(struct shmring *r, void *buf, size_t cap);
+
+/**
+ * Send up to n messages, described by msgs[i].iov_base / iov_len, waiting
+ * up to timeout_ns until at least one fits, then sending as many as fit
+ * now, in order, published together.
+ *
+ * @return the number sent (>= 1), or the errors of shmring_send(); a
+ *   message larger than max_msg stops the burst there (-EMSGSIZE if it is
+ *   the first).
+ */
+SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
+				   size_t n, int64_t timeout_ns);
+
+/**
+ * Receive up to n messages into bufs[i], waiting up to timeout_ns until at
+ * least one is there. Each bufs[i].iov_len is the capacity on entry and
+ * the message length on return.
+ *
+ * @return the number received (>= 1), or the errors of shmring_recv(); a
+ *   message larger than its buffer stops the burst there and stays in the
+ *   ring (-EMSGSIZE if it is the first).
+ */
+SHMRING_API int shmring_recv_burst(struct shmring *r, struct iovec *bufs,
+				   size_t n, int64_t timeout_ns);
+
+/**
+ * Zero-copy send, first half: reserve room for a message of up to len
+ * bytes and return a pointer to it in *buf. Write the message there, then
+ * shmring_commit(). One reservation at a time per handle.
+ *
+ * @return 0, or the errors of shmring_send(); -EBUSY if a reservation is
+ *   already open on this handle.
+ */
+SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,
+				int64_t timeout_ns);
+
+/**
+ * Zero-copy send, second half: publish the reserved message with its
+ * final length len (at most the reserved length).
+ *
+ * @return 0, or -EINVAL no reservation open or len too large, -EPERM.
+ */
+SHMRING_API int shmring_commit(struct shmring *r, size_t len);
+
+/**
+ * Zero-copy receive, first half: wait up to timeout_ns for a message and
+ * point *msg at it, inside the ring. The message stays valid, and stays in
+ * the ring, until shmring_release(). Peeking again without releasing
+ * returns the same message.
+ *
+ * @return the message length, or the errors of shmring_recv() but
+ *   -EMSGSIZE.
+ */
+SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
+				 int64_t timeout_ns);
+
+/**
+ * Zero-copy receive, second half: consume the message returned by the
+ * last shmring_peek(), making its room available to producers.
+ *
+ * @return 0, or -EINVAL if nothing is peeked, -EPERM.
+ */
+SHMRING_API int shmring_release(struct shmring *r);
+
+/**
+ * Fill *info with the ring's parameters and its state now.
+ *
+ * @return 0, or -EINVAL for NULL arguments.
+ */
+SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info);
+
+/**
+ * Set how long a blocking call on this handle spins, polling the ring,
+ * before it sleeps on a futex. 0 sleeps at once. The default is
+ * SHMRING_DEFAULT_SPIN_NS.
+ *
+ * @return 0, or -EINVAL for a NULL handle.
+ */
+SHMRING_API int shmring_set_spin(struct shmring *r, uint64_t spin_ns);
+#define SHMRING_DEFAULT_SPIN_NS ((uint64_t)50000)
+
+/**
+ * Describe an error code returned by this library (e.g. -EPIPE).
+ * @return a static string, never NULL.
+ */
+SHMRING_API const char *shmring_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHMRING_H */

@@ -1,0 +1,163 @@
+/*
+ * layout.h - the fixed on-region layout: the cross-process ABI.
+ *
+ * Internal header; do not include from applications.
+ *
+ * A region is one 4096-byte header page followed by the data area, which
+ * starts at data_off (page aligned). Every field has a fixed width and a
+ * frozen offset; the structs below are never copied, only overlaid on the
+ * mapping. Changing anything here means bumping SHMRING_LAYOUT_VERSION:
+ * openers of another version refuse the region with -EPROTO.
+ *
+ * Hot fields are 128 bytes apart, not 64: x86 prefetches cache lines in
+ * adjacent pairs, so two fields 64 bytes apart still bounce together.
+ * Nothing a producer writes on the fast path shares 128 bytes with what a
+ * consumer writes.
+ *
+ * Positions are free-running 64-bit byte (SPSC) or slot (MPMC) counts that
+ * only grow; index = position & (capacity - 1). With 64 bits they do not
+ * wrap in the life of a machine, so "prod - cons" is always the fill level.
+ *
+ * No pointers: offsets and indices only, since every process maps the
+ * region at its own address.
+ */
+#ifndef SHMRING_LAYOUT_H
+#define SHMRING_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHMRING_MAGIC 0x31474e49524d4853ull /* "SHMRING1" little-endian */
+#define SHMRING_LAYOUT_VERSION 1u
+#define SHMRING_HDR_SIZE 4096u
+#define SHMRING_LINE 128u
+
+/* state word: INITIALISING until the creator publishes READY (release). */
+#define SHMRING_STATE_INITIALISING 0u
+#define SHMRING_STATE_READY 0x52454459u /* "READ" */
+
+/*
+ * A peer entry's id word packs who holds it, so that one CAS claims it:
+ *   bits  0..39  process start time, clock ticks after boot (/proc stat 22)
+ *   bits 40..61  pid (pid_max is at most 2^22)
+ *   bits 62..63  role bits (SHMRING_PRODUCER | SHMRING_CONSUMER)
+ * 0 means free. The start time tells a live process from a new one that
+ * reused a dead peer's pid.
+ */
+#define PEER_START_BITS 40
+#define PEER_PID_BITS 22
+#define PEER_START_MASK ((UINT64_C(1) << PEER_START_BITS) - 1)
+#define PEER_PID_MASK ((UINT64_C(1) << PEER_PID_BITS) - 1)
+
+struct peer_entry {
+	_Atomic uint64_t id;    /* packed as above; 0 = free */
+	_Atomic uint64_t claim; /* MPMC: position being claimed, or ~0 */
+	uint64_t attach_ns;     /* CLOCK_REALTIME at attach */
+	uint8_t reserved[40];
+};
+_Static_assert(sizeof(struct peer_entry) == 64, "peer entry size");
+
+/* Fixed entries on an SPSC ring: the role decides the entry. */
+#define PEER_SPSC_PRODUCER 0
+#define PEER_SPSC_CONSUMER 1
+
+#define PEER_TABLE_OFF 1024u
+#define PEER_TABLE_SLOTS ((SHMRING_HDR_SIZE - PEER_TABLE_OFF) / 64u)
+
+/* A futex word and the count of processes sleeping on it. */
+struct wait_line {
+	_Atomic uint32_t seq;     /* bumped by a waker; slept on by waiters */
+	_Atomic uint32_t waiters; /* sleepers announced on seq */
+	uint8_t pad[SHMRING_LINE - 8];
+};
+
+struct shmring_hdr {
+	/* 0: identity, immutable once READY. */
+	uint64_t magic;
+	uint32_t version;
+	_Atomic uint32_t state;
+	uint32_t kind;      /* enum shmring_kind */
+	uint32_t flags;     /* reserved, 0 */
+	uint64_t capacity;  /* SPSC: data bytes; MPMC: slots (power of two) */
+	uint64_t max_msg;   /* largest payload */
+	uint64_t slot_size; /* MPMC: bytes per slot; SPSC: 0 */
+	uint64_t data_off;  /* start of the data area (== SHMRING_HDR_SIZE) */
+	uint64_t data_size; /* bytes of data area used by the ring */
+	uint64_t region_size;
+	uint32_t creator_pid;
+	uint32_t mode;
+	uint64_t creator_start; /* start time of creator, clock ticks */
+	uint64_t created_ns;    /* CLOCK_REALTIME */
+	uint8_t ident_pad[SHMRING_LINE - 96];
+
+	/* 128: peer bookkeeping, written at attach/detach only. */
+	_Atomic uint32_t ever_roles; /* roles that ever attached (bits) */
+	_Atomic uint32_t peers_gen;  /* bumped on every attach/detach/reap */
+	uint8_t peer_pad[SHMRING_LINE - 8];
+
+	/* 256: producer's line. */
+	_Atomic uint64_t prod_pos;
+	uint8_t prod_pad[SHMRING_LINE - 8];
+
+	/* 384: consumer's line. */
+	_Atomic uint64_t cons_pos;
+	uint8_t cons_pad[SHMRING_LINE - 8];
+
+	/* 512: consumers sleep here for data; producers wake them. */
+	struct wait_line data_wait;
+	/* 640: producers sleep here for room; consumers wake them. */
+	struct wait_line space_wait;
+
+	/* 768: reserved for counters (producer line, consumer line). */
+	uint8_t counters[256];
+
+	/* 1024: who is attached. */
+	struct peer_entry peers[PEER_TABLE_SLOTS];
+};
+
+_Static_assert(offsetof(struct shmring_hdr, magic) == 0, "layout");
+_Static_assert(offsetof(struct shmring_hdr, version) == 8, "layout");
+_Static_assert(offsetof(struct shmring_hdr, state) == 12, "layout");
+_Static_assert(offsetof(struct shmring_hdr, kind) == 16, "layout");
+_Static_assert(offsetof(struct shmring_hdr, capacity) == 24, "layout");
+_Static_assert(offsetof(struct shmring_hdr, max_msg) == 32, "layout");
+_Static_assert(offsetof(struct shmring_hdr, slot_size) == 40, "layout");
+_Static_assert(offsetof(struct shmring_hdr, data_off) == 48, "layout");
+_Static_assert(offsetof(struct shmring_hdr, data_size) == 56, "layout");
+_Static_assert(offsetof(struct shmring_hdr, region_size) == 64, "layout");
+_Static_assert(offsetof(struct shmring_hdr, creator_pid) == 72, "layout");
+_Static_assert(offsetof(struct shmring_hdr, mode) == 76, "layout");
+_Static_assert(offsetof(struct shmring_hdr, creator_start) == 80, "layout");
+_Static_assert(offsetof(struct shmring_hdr, created_ns) == 88, "layout");
+_Static_assert(offsetof(struct shmring_hdr, ever_roles) == 128, "layout");
+_Static_assert(offsetof(struct shmring_hdr, peers_gen) == 132, "layout");
+_Static_assert(offsetof(struct shmring_hdr, prod_pos) == 256, "layout");
+_Static_assert(offsetof(struct shmring_hdr, cons_pos) == 384, "layout");
+_Static_assert(offsetof(struct shmring_hdr, data_wait) == 512, "layout");
+_Static_assert(offsetof(struct shmring_hdr, space_wait) == 640, "layout");
+_Static_assert(offsetof(struct shmring_hdr, counters) == 768, "layout");
+_Static_assert(offsetof(struct shmring_hdr, peers) == PEER_TABLE_OFF, "layout");
+_Static_assert(sizeof(struct shmring_hdr) == SHMRING_HDR_SIZE, "layout");
+_Static_assert(PEER_TABLE_SLOTS == 48, "peer table size");
+
+/*
+ * SPSC record: an 8-byte header, then the payload, padded to 8 bytes.
+ * A record never wraps; a PAD record fills the tail of the data area when
+ * the next record would not fit before the end.
+ */
+struct rec_hdr {
+	uint32_t len;  /* payload bytes (PAD: bytes after this header) */
+	uint32_t type; /* REC_DATA or REC_PAD */
+};
+#define REC_DATA 0x44415441u /* "DATA" */
+#define REC_PAD 0x50414444u  /* "PADD" */
+#define REC_ALIGN 8u
+#define REC_HDR_SIZE 8u
+
+static inline uint64_t rec_size(uint64_t len)
+{
+	return REC_HDR_SIZE + ((len + REC_ALIGN - 1) & ~(uint64_t)(REC_ALIGN - 1));
+}
+
+#endif /* SHMRING_LAYOUT_H */

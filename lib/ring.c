@@ -1,0 +1,433 @@
+/*
+ * ring.c - the public entry points: create, open, close, unlink; header
+ * validation; argument checks and dispatch to the ring kinds.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomics.h"
+#include "internal.h"
+
+#define PAGE 4096u
+#define MIN_CAPACITY 256u
+#define MAX_CAPACITY (UINT64_C(1) << 40)
+#define OPEN_WAIT_NS (1000 * NSEC_PER_MSEC)
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static uint64_t page_round(uint64_t v)
+{
+	return (v + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+}
+
+/* Largest payload whose record fits twice in @cap bytes (see spsc.c). */
+static uint64_t spsc_max_msg_for(uint64_t cap)
+{
+	return cap / 2 - REC_HDR_SIZE;
+}
+
+/* Geometry from options: the one place defaults and limits are applied. */
+static int geometry(const struct shmring_opts *o, struct shmring_hdr *g)
+{
+	memset(g, 0, sizeof(*g));
+	if (o->flags || (o->mode & ~07777u))
+		return -EINVAL;
+	switch (o->kind) {
+	case SHMRING_SPSC:
+		g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_CAPACITY;
+		if (!is_pow2(g->capacity) || g->capacity < MIN_CAPACITY ||
+		    g->capacity > MAX_CAPACITY)
+			return -EINVAL;
+		if (o->max_msg) {
+			g->max_msg = o->max_msg;
+			if (g->max_msg > SHMRING_MAX_MSG_LIMIT ||
+			    g->max_msg > spsc_max_msg_for(g->capacity))
+				return -EINVAL;
+		} else {
+			g->max_msg = SHMRING_DEFAULT_MAX_MSG;
+			if (g->max_msg > spsc_max_msg_for(g->capacity))
+				g->max_msg = spsc_max_msg_for(g->capacity);
+		}
+		g->data_size = g->capacity;
+		break;
+	case SHMRING_MPMC:
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+	g->kind = (uint32_t)o->kind;
+	g->data_off = SHMRING_HDR_SIZE;
+	g->region_size = SHMRING_HDR_SIZE + page_round(g->data_size);
+	g->mode = o->mode ? o->mode : SHMRING_DEFAULT_MODE;
+	return 0;
+}
+
+/*
+ * Is this header one we can trust for indexing? Every size field is
+ * checked against the others and against the object's real size.
+ */
+static int validate(const struct shmring_hdr *h, size_t mapped)
+{
+	if (h->magic != SHMRING_MAGIC || h->version != SHMRING_LAYOUT_VERSION)
+		return -EPROTO;
+	if (h->data_off != SHMRING_HDR_SIZE || h->region_size != mapped)
+		return -EPROTO;
+	if (h->flags)
+		return -EPROTO;
+	switch (h->kind) {
+	case SHMRING_SPSC:
+		if (!is_pow2(h->capacity) || h->capacity < MIN_CAPACITY ||
+		    h->capacity > MAX_CAPACITY || h->data_size != h->capacity ||
+		    h->max_msg == 0 || h->max_msg > SHMRING_MAX_MSG_LIMIT ||
+		    h->max_msg > spsc_max_msg_for(h->capacity) ||
+		    h->slot_size != 0)
+			return -EPROTO;
+		break;
+	default:
+		return -EPROTO;
+	}
+	if (h->region_size != SHMRING_HDR_SIZE + page_round(h->data_size))
+		return -EPROTO;
+	return 0;
+}
+
+static int check_role(int role)
+{
+	return (role & ~(SHMRING_PRODUCER | SHMRING_CONSUMER)) ? -EINVAL : 0;
+}
+
+static struct shmring *handle_new(void)
+{
+	struct shmring *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->reg.fd = -1;
+	r->slot[0] = r->slot[1] = -1;
+	r->spin_ns = SHMRING_DEFAULT_SPIN_NS;
+	return r;
+}
+
+/* Take the trusted geometry into the handle and attach in @role. */
+static int attach(struct shmring *r, int role)
+{
+	struct shmring_hdr *h = r->reg.base;
+	r->hdr = h;
+	r->kind = h->kind;
+	r->cap = h->capacity;
+	r->mask = h->capacity - 1;
+	r->max_msg = h->max_msg;
+	r->data = (unsigned char *)r->reg.base + SHMRING_HDR_SIZE;
+	r->role = role;
+	int ret = peer_self_id(&r->self_id);
+	if (ret)
+		return ret;
+	if (role) {
+		ret = peer_attach(r, role);
+		if (ret)
+			return ret;
+	}
+	spsc_init(r);
+	return 0;
+}
+
+SHMRING_API int shmring_create(const char *name, const struct shmring_opts *o,
+			       int role, struct shmring **out)
+{
+	static const struct shmring_opts defaults;
+	struct shmring_hdr g;
+	if (!out || check_role(role))
+		return -EINVAL;
+	int ret = region_check_name(name);
+	if (ret)
+		return ret;
+	ret = geometry(o ? o : &defaults, &g);
+	if (ret)
+		return ret;
+
+	struct shmring *r = handle_new();
+	if (!r)
+		return -ENOMEM;
+	ret = region_create(name, g.region_size, g.mode, &r->reg);
+	if (ret) {
+		free(r);
+		return ret;
+	}
+
+	/*
+	 * The object is fresh and zero-filled; fill in the identity, then
+	 * publish READY last. An opener that sees READY sees all of it.
+	 */
+	struct shmring_hdr *h = r->reg.base;
+	h->magic = SHMRING_MAGIC;
+	h->version = SHMRING_LAYOUT_VERSION;
+	h->kind = g.kind;
+	h->flags = 0;
+	h->capacity = g.capacity;
+	h->max_msg = g.max_msg;
+	h->slot_size = g.slot_size;
+	h->data_off = g.data_off;
+	h->data_size = g.data_size;
+	h->region_size = g.region_size;
+	h->mode = g.mode;
+	h->creator_pid = (uint32_t)getpid();
+	uint64_t self;
+	if (peer_self_id(&self) == 0)
+		h->creator_start = self & PEER_START_MASK;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->created_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	/* I1: release pairs with I2 in open: the identity is visible first. */
+	store_release(&h->state, SHMRING_STATE_READY);
+
+	ret = attach(r, role);
+	if (ret) {
+		region_close(&r->reg);
+		region_unlink(name);
+		free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+/*
+ * Map @name and wait, a bounded time, until its creator has published
+ * READY: an object still too short or INITIALISING may be a ring being
+ * created right now.
+ */
+static int map_ready(const char *name, int writable, struct region *reg)
+{
+	int64_t deadline = now_ns() + OPEN_WAIT_NS;
+	for (;;) {
+		int ret = region_open(name, writable, SHMRING_HDR_SIZE, reg);
+		if (ret == 0) {
+			struct shmring_hdr *h = reg->base;
+			/* I2: acquire pairs with I1 in create. */
+			uint32_t state = load_acquire(&h->state);
+			if (state == SHMRING_STATE_READY) {
+				ret = validate(h, reg->size);
+				if (ret)
+					region_close(reg);
+				return ret;
+			}
+			region_close(reg);
+			if (state != SHMRING_STATE_INITIALISING)
+				return -EPROTO;
+		} else if (ret != -EPROTO) {
+			return ret;
+		}
+		if (now_ns() >= deadline)
+			return -EPROTO;
+		struct timespec pause = { 0, 2 * NSEC_PER_MSEC };
+		nanosleep(&pause, NULL);
+	}
+}
+
+SHMRING_API int shmring_open(const char *name, int role, struct shmring **out)
+{
+	if (!out || check_role(role))
+		return -EINVAL;
+	int ret = region_check_name(name);
+	if (ret)
+		return ret;
+	struct shmring *r = handle_new();
+	if (!r)
+		return -ENOMEM;
+	/* Role 0 is a monitor: a read-only mapping, nothing written. */
+	ret = map_ready(name, role != 0, &r->reg);
+	if (ret) {
+		free(r);
+		return ret;
+	}
+	ret = attach(r, role);
+	if (ret) {
+		region_close(&r->reg);
+		free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+SHMRING_API int shmring_close(struct shmring *r)
+{
+	if (!r)
+		return -EINVAL;
+	if (r->role)
+		peer_detach(r);
+	region_close(&r->reg);
+	free(r);
+	return 0;
+}
+
+SHMRING_API int shmring_unlink(const char *name)
+{
+	return region_unlink(name);
+}
+
+/* ---- messages ------------------------------------------------------- */
+
+static int as_producer(struct shmring *r)
+{
+	if (!r)
+		return -EINVAL;
+	return (r->role & SHMRING_PRODUCER) ? 0 : -EPERM;
+}
+
+static int as_consumer(struct shmring *r)
+{
+	if (!r)
+		return -EINVAL;
+	return (r->role & SHMRING_CONSUMER) ? 0 : -EPERM;
+}
+
+SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
+				   size_t n, int64_t timeout_ns)
+{
+	int ret = as_producer(r);
+	if (ret)
+		return ret;
+	if (!msgs && n)
+		return -EINVAL;
+	if (r->rsv_open)
+		return -EBUSY;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	return spsc_send_burst(r, msgs, n, timeout_ns);
+}
+
+SHMRING_API int shmring_send(struct shmring *r, const void *msg, size_t len,
+			     int64_t timeout_ns)
+{
+	if (!msg && len)
+		return -EINVAL;
+	struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
+	int ret = shmring_send_burst(r, &v, 1, timeout_ns);
+	return ret < 0 ? ret : 0;
+}
+
+SHMRING_API int shmring_try_send(struct shmring *r, const void *msg, size_t len)
+{
+	return shmring_send(r, msg, len, 0);
+}
+
+SHMRING_API int shmring_recv_burst(struct shmring *r, struct iovec *bufs,
+				   size_t n, int64_t timeout_ns)
+{
+	int ret = as_consumer(r);
+	if (ret)
+		return ret;
+	if (!bufs && n)
+		return -EINVAL;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	return spsc_recv_burst(r, bufs, n, timeout_ns);
+}
+
+SHMRING_API ssize_t shmring_recv(struct shmring *r, void *buf, size_t cap,
+				 int64_t timeout_ns)
+{
+	if (!buf && cap)
+		return -EINVAL;
+	struct iovec v = { .iov_base = buf, .iov_len = cap };
+	int ret = shmring_recv_burst(r, &v, 1, timeout_ns);
+	return ret < 0 ? ret : (ssize_t)v.iov_len;
+}
+
+SHMRING_API ssize_t shmring_try_recv(struct shmring *r, void *buf, size_t cap)
+{
+	return shmring_recv(r, buf, cap, 0);
+}
+
+SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,
+				int64_t timeout_ns)
+{
+	int ret = as_producer(r);
+	if (ret)
+		return ret;
+	if (!buf)
+		return -EINVAL;
+	return spsc_reserve(r, len, buf, timeout_ns);
+}
+
+SHMRING_API int shmring_commit(struct shmring *r, size_t len)
+{
+	int ret = as_producer(r);
+	return ret ? ret : spsc_commit(r, len);
+}
+
+SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
+				 int64_t timeout_ns)
+{
+	int ret = as_consumer(r);
+	if (ret)
+		return ret;
+	if (!msg)
+		return -EINVAL;
+	return spsc_peek(r, msg, timeout_ns);
+}
+
+SHMRING_API int shmring_release(struct shmring *r)
+{
+	int ret = as_consumer(r);
+	return ret ? ret : spsc_release(r);
+}
+
+/* ---- information ---------------------------------------------------- */
+
+SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info)
+{
+	if (!r || !info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->kind = (enum shmring_kind)r->kind;
+	info->capacity = (size_t)r->cap;
+	info->max_msg = (size_t)r->max_msg;
+	info->region_size = r->reg.size;
+	info->creator_pid = (pid_t)r->hdr->creator_pid;
+	info->created_ns = r->hdr->created_ns;
+	info->used = spsc_used(r);
+	info->producers = peer_count(r, SHMRING_PRODUCER);
+	info->consumers = peer_count(r, SHMRING_CONSUMER);
+	return 0;
+}
+
+SHMRING_API int shmring_set_spin(struct shmring *r, uint64_t spin_ns)
+{
+	if (!r)
+		return -EINVAL;
+	r->spin_ns = spin_ns;
+	return 0;
+}
+
+SHMRING_API const char *shmring_strerror(int err)
+{
+	switch (err) {
+	case 0: return "success";
+	case -EAGAIN: return "ring full (send) or empty (receive)";
+	case -ETIMEDOUT: return "timed out waiting for the ring";
+	case -EMSGSIZE: return "message larger than max_msg or receive buffer";
+	case -EPIPE: return "end of stream: the other side has closed or died";
+	case -ENOENT: return "no such ring";
+	case -EEXIST: return "a ring or object of that name exists";
+	case -EACCES: return "permission denied";
+	case -EINVAL: return "invalid argument";
+	case -EPROTO: return "not a shmring region, or an inconsistent header";
+	case -EBUSY: return "role already held by a live process, or busy";
+	case -EPERM: return "the handle does not hold that role";
+	case -EBADMSG: return "corrupt ring state or record";
+	case -EUSERS: return "too many processes attached";
+	case -ENOSPC: return "not enough shared memory for the ring";
+	case -ENOMEM: return "out of memory";
+	case -EOPNOTSUPP: return "not supported";
+	default: return "unknown error";
+	}
+}

@@ -1,0 +1,146 @@
+/*
+ * wait.c - spin, then sleep on a shared futex; and the matching wake.
+ *
+ * The only file that issues futex calls. The futexes are shared (no
+ * FUTEX_PRIVATE_FLAG): the sleeper and the waker are different processes.
+ *
+ * The protocol, for one direction (consumers waiting for data; the other
+ * direction is the same with the roles swapped):
+ *
+ *   sleeper                          publisher
+ *   W1 waiters += 1                  P1 store position (release)
+ *   W2 full fence                    P2 full fence
+ *   W3 v = seq                       P3 if waiters != 0:
+ *   W4 re-check the ring             P4     seq += 1; futex_wake(seq)
+ *   W5 futex_wait(seq, v)
+ *   W6 waiters -= 1
+ *
+ * W2 and P2 make W1/W4 and P1/P3 a Dekker pair: either the publisher sees
+ * the announced waiter (and wakes it), or the sleeper's re-check sees the
+ * published position (and does not sleep). Without either fence both can
+ * read the old value and the sleeper misses the wake-up for good. If P4
+ * runs between W3 and W5, futex_wait finds seq != v and returns at once.
+ * A publisher pays one fence and one load of a line nobody writes while
+ * nobody sleeps, and makes no system call.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <urcu/arch.h>
+
+#include "atomics.h"
+#include "internal.h"
+
+int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static int futex_wait(_Atomic uint32_t *word, uint32_t val, int64_t rel_ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(rel_ns / NSEC_PER_SEC),
+		.tv_nsec = (long)(rel_ns % NSEC_PER_SEC),
+	};
+	/* FUTEX_WAIT's relative timeout runs on CLOCK_MONOTONIC. */
+	long ret = syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT, val, &ts,
+			   NULL, 0);
+	return ret < 0 ? -errno : 0;
+}
+
+static void futex_wake(_Atomic uint32_t *word, int n)
+{
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
+	     void *arg, int64_t timeout_ns)
+{
+	int ret = cond(r, arg);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (timeout_ns == 0)
+		return -EAGAIN;
+
+	int64_t start = now_ns();
+	int64_t deadline = timeout_ns < 0 ? INT64_MAX : start + timeout_ns;
+
+	/*
+	 * Spin first: a cache line crosses cores in ~100 ns, a futex wake-up
+	 * of an idle CPU costs tens of microseconds.
+	 */
+	if (r->spin_ns) {
+		int64_t spin_end = start + (int64_t)r->spin_ns;
+		if (spin_end > deadline)
+			spin_end = deadline;
+		for (;;) {
+			for (int i = 0; i < 64; i++)
+				caa_cpu_relax();
+			ret = cond(r, arg);
+			if (ret)
+				return ret < 0 ? ret : 0;
+			if (now_ns() >= spin_end)
+				break;
+		}
+	}
+
+	for (;;) {
+		/* W1: announce; pairs with P3 in wait_wake(). */
+		fetch_add_seqcst(&w->waiters, 1);
+		/* W2: full fence; pairs with P2 in wait_wake(). */
+		fence_full();
+		/*
+		 * W3: acquire pairs with P4's release increment, so that a seq
+		 * read after the wake also shows the position published
+		 * before it.
+		 */
+		uint32_t v = load_acquire(&w->seq);
+		/* W4: re-check after announcing. */
+		ret = cond(r, arg);
+		if (ret) {
+			fetch_sub_release(&w->waiters, 1);
+			return ret < 0 ? ret : 0;
+		}
+		int64_t now = now_ns();
+		if (now >= deadline) {
+			fetch_sub_release(&w->waiters, 1);
+			return -ETIMEDOUT;
+		}
+		/*
+		 * W5: sleep at most a slice: a peer killed with SIGKILL wakes
+		 * nobody, and cond() checks liveness when it runs again.
+		 * EINTR and spurious wake-ups just go round the loop with the
+		 * time that remains.
+		 */
+		int64_t slice = deadline - now;
+		if (slice > SLEEP_SLICE_NS)
+			slice = SLEEP_SLICE_NS;
+		futex_wait(&w->seq, v, slice);
+		/* W6: release: nothing to order, the count is advisory. */
+		fetch_sub_release(&w->waiters, 1);
+	}
+}
+
+void wait_wake(struct wait_line *w)
+{
+	/* P2: full fence; pairs with W2 (see the protocol above). */
+	fence_full();
+	/* P3: relaxed is enough after the fence; pairs with W1. */
+	if (load_relaxed(&w->waiters) == 0)
+		return;
+	/* P4: release pairs with W3's acquire. */
+	fetch_add_release(&w->seq, 1);
+	/*
+	 * Wake everyone: on an SPSC ring there is at most one sleeper per
+	 * side, and a sleeper that finds nothing to do simply sleeps again.
+	 */
+	futex_wake(&w->seq, INT_MAX);
+}
