@@ -60,14 +60,15 @@ enum shmring_kind {
 /** Defaults used where struct shmring_opts leaves a field zero. */
 #define SHMRING_DEFAULT_CAPACITY ((size_t)1 << 20) /* SPSC bytes */
 #define SHMRING_DEFAULT_SLOTS ((size_t)1024)       /* MPMC slots */
-#define SHMRING_DEFAULT_MAX_MSG ((size_t)65536)
+#define SHMRING_DEFAULT_MAX_MSG ((size_t)65536)    /* SPSC */
+#define SHMRING_DEFAULT_MPMC_MAX_MSG ((size_t)240) /* MPMC: 256-byte slots */
 #define SHMRING_DEFAULT_MODE 0600u
 
 /** Largest message size the layout can describe. */
 #define SHMRING_MAX_MSG_LIMIT ((size_t)1 << 30)
 
 /** Processes that can be attached to one ring at the same time. */
-#define SHMRING_MAX_PEERS 48
+#define SHMRING_MAX_PEERS 32
 
 /** Options for shmring_create(); an all-zero struct means defaults. */
 struct shmring_opts {

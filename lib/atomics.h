@@ -33,6 +33,11 @@
 						 memory_order_acq_rel,      \
 						 memory_order_acquire)
 
+#define cas_release(p, expected, desired)                                \
+	atomic_compare_exchange_strong_explicit((p), (expected), (desired), \
+						 memory_order_release,      \
+						 memory_order_relaxed)
+
 /*
  * A full fence: orders an earlier store before a later load, which neither
  * acquire nor release does. The waiting protocol needs it on both sides.

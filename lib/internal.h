@@ -42,6 +42,7 @@ struct shmring {
 	uint64_t cap;  /* data bytes (SPSC) or slots (MPMC) */
 	uint64_t mask; /* cap - 1 */
 	uint64_t max_msg;
+	uint64_t slot_size; /* MPMC: bytes per slot */
 	uint64_t spin_ns;
 
 	/* Producer side: only this handle writes hdr->prod_pos. */
@@ -57,10 +58,22 @@ struct shmring {
 	uint64_t peek_next;   /* position after the peeked record */
 	bool peeked;
 
+	/* MPMC: the slot held by the open reservation or peek. */
+	uint64_t peek_pos;
+	uint64_t peek_seq;
+
 	/* Attachment. */
-	uint64_t self_id;             /* packed peer id, role bits cleared */
-	int slot[2];                  /* peer entries held: producer, consumer */
-	int64_t next_live_check[2];   /* monotonic ns; per watched role */
+	uint64_t self_id;   /* packed peer id, role bits cleared */
+	int entry[2];       /* peer entries held: [0] producer, [1] consumer */
+	int64_t next_live_check; /* monotonic ns */
+	/* Liveness cache: a pidfd per peer entry, for the id it was opened on. */
+	int pidfd[PEER_SLOTS];
+	uint64_t pidfd_id[PEER_SLOTS];
+	/* MPMC: recover the claim of a dead peer; false if not (yet) possible. */
+	bool (*recover)(struct shmring *r, uint64_t claim, int owner);
+	/* Cache of "every holder of the role closed", valid for peers_gen. */
+	uint32_t closed_gen[2];
+	bool closed[2];
 };
 
 /* wait.c */
@@ -68,14 +81,19 @@ int64_t now_ns(void);
 typedef int (*wait_cond_fn)(struct shmring *r, void *arg);
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	     void *arg, int64_t timeout_ns);
-void wait_wake(struct wait_line *w);
+void wait_wake(struct wait_line *w, int n);
 
 /* peer.c */
+void peer_init(struct shmring *r);
 int peer_self_id(uint64_t *id);
 int peer_attach(struct shmring *r, int role);
 void peer_detach(struct shmring *r);
 bool peer_side_gone(struct shmring *r, int role);
+bool peer_side_closed(struct shmring *r, int role);
+bool peer_claim_held(struct shmring *r, uint64_t claim, int except);
+void peer_reap(struct shmring *r);
 unsigned peer_count(struct shmring *r, int role);
+void peer_fini(struct shmring *r);
 
 /* spsc.c */
 void spsc_init(struct shmring *r);
@@ -89,5 +107,25 @@ int spsc_commit(struct shmring *r, size_t len);
 ssize_t spsc_peek(struct shmring *r, const void **msg, int64_t timeout_ns);
 int spsc_release(struct shmring *r);
 size_t spsc_used(struct shmring *r);
+
+/* mpmc.c */
+void mpmc_format(struct shmring_hdr *h, unsigned char *data);
+void mpmc_init(struct shmring *r);
+void mpmc_close(struct shmring *r);
+int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
+		    int64_t timeout_ns);
+int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
+		    int64_t timeout_ns);
+int mpmc_reserve(struct shmring *r, size_t len, void **buf,
+		 int64_t timeout_ns);
+int mpmc_commit(struct shmring *r, size_t len);
+ssize_t mpmc_peek(struct shmring *r, const void **msg, int64_t timeout_ns);
+int mpmc_release(struct shmring *r);
+size_t mpmc_used(struct shmring *r);
+
+/* Test hook, NULL in production: called where a process holds a claim. */
+extern void (*shmring_test_hook)(int where);
+#define HOOK_PRODUCER_CLAIMED 1
+#define HOOK_CONSUMER_CLAIMED 2
 
 #endif /* SHMRING_INTERNAL_H */

@@ -50,20 +50,26 @@
 #define PEER_START_MASK ((UINT64_C(1) << PEER_START_BITS) - 1)
 #define PEER_PID_MASK ((UINT64_C(1) << PEER_PID_BITS) - 1)
 
-struct peer_entry {
-	_Atomic uint64_t id;    /* packed as above; 0 = free */
-	_Atomic uint64_t claim; /* MPMC: position being claimed, or ~0 */
-	uint64_t attach_ns;     /* CLOCK_REALTIME at attach */
-	uint8_t reserved[40];
+/*
+ * The peer table is split by how often each part is written: ids and
+ * attach times change at attach/detach only and are scanned by whoever
+ * checks liveness; claim words are written on every MPMC operation by
+ * their owner alone, so each sits on its own 64-byte line.
+ */
+#define PEER_TABLE_OFF 1024u
+#define PEER_SLOTS 32u
+#define PEER_CLAIMS_OFF 2048u
+#define CLAIM_NONE UINT64_MAX
+#define CLAIM_CONSUMER (UINT64_C(1) << 62) /* set: a consumer's claim */
+
+struct peer_claim {
+	_Atomic uint64_t pos; /* MPMC: position claimed, CLAIM_NONE if none */
+	uint8_t pad[56];
 };
-_Static_assert(sizeof(struct peer_entry) == 64, "peer entry size");
 
 /* Fixed entries on an SPSC ring: the role decides the entry. */
 #define PEER_SPSC_PRODUCER 0
 #define PEER_SPSC_CONSUMER 1
-
-#define PEER_TABLE_OFF 1024u
-#define PEER_TABLE_SLOTS ((SHMRING_HDR_SIZE - PEER_TABLE_OFF) / 64u)
 
 /* A futex word and the count of processes sleeping on it. */
 struct wait_line {
@@ -94,7 +100,7 @@ struct shmring_hdr {
 	/* 128: peer bookkeeping, written at attach/detach only. */
 	_Atomic uint32_t ever_roles; /* roles that ever attached (bits) */
 	_Atomic uint32_t peers_gen;  /* bumped on every attach/detach/reap */
-	uint8_t peer_pad[SHMRING_LINE - 8];
+	uint8_t gen_pad[SHMRING_LINE - 8];
 
 	/* 256: producer's line. */
 	_Atomic uint64_t prod_pos;
@@ -112,8 +118,13 @@ struct shmring_hdr {
 	/* 768: reserved for counters (producer line, consumer line). */
 	uint8_t counters[256];
 
-	/* 1024: who is attached. */
-	struct peer_entry peers[PEER_TABLE_SLOTS];
+	/* 1024: who is attached: packed ids (0 = free), attach times. */
+	_Atomic uint64_t peer_id[PEER_SLOTS];
+	uint64_t peer_attach_ns[PEER_SLOTS];
+	uint8_t peer_pad[PEER_CLAIMS_OFF - PEER_TABLE_OFF - 16 * PEER_SLOTS];
+
+	/* 2048: what each attached handle has claimed but not finished. */
+	struct peer_claim claims[PEER_SLOTS];
 };
 
 _Static_assert(offsetof(struct shmring_hdr, magic) == 0, "layout");
@@ -137,9 +148,10 @@ _Static_assert(offsetof(struct shmring_hdr, cons_pos) == 384, "layout");
 _Static_assert(offsetof(struct shmring_hdr, data_wait) == 512, "layout");
 _Static_assert(offsetof(struct shmring_hdr, space_wait) == 640, "layout");
 _Static_assert(offsetof(struct shmring_hdr, counters) == 768, "layout");
-_Static_assert(offsetof(struct shmring_hdr, peers) == PEER_TABLE_OFF, "layout");
+_Static_assert(offsetof(struct shmring_hdr, peer_id) == PEER_TABLE_OFF, "layout");
+_Static_assert(offsetof(struct shmring_hdr, peer_attach_ns) == 1280, "layout");
+_Static_assert(offsetof(struct shmring_hdr, claims) == PEER_CLAIMS_OFF, "layout");
 _Static_assert(sizeof(struct shmring_hdr) == SHMRING_HDR_SIZE, "layout");
-_Static_assert(PEER_TABLE_SLOTS == 48, "peer table size");
 
 /*
  * SPSC record: an 8-byte header, then the payload, padded to 8 bytes.
@@ -154,6 +166,31 @@ struct rec_hdr {
 #define REC_PAD 0x50414444u  /* "PADD" */
 #define REC_ALIGN 8u
 #define REC_HDR_SIZE 8u
+
+/*
+ * MPMC slot: a sequence word (Vyukov's bounded queue), the length, then
+ * the payload; slots are slot_size bytes apart, a multiple of 64. For the
+ * slot at position p the sequence reads, in turn:
+ *   p            free, a producer may claim position p
+ *   p + 1        published, a consumer may claim it
+ *   (p + 1)|SKIP the claiming producer died; consumers skip it
+ *   p + cap      consumed, free for position p + cap
+ */
+struct mpmc_slot {
+	_Atomic uint64_t seq;
+	_Atomic uint32_t len; /* atomic: read before the claim, may race */
+	uint32_t reserved;
+	unsigned char payload[];
+};
+#define MPMC_SLOT_HDR 16u
+#define MPMC_SLOT_ALIGN 64u
+#define SEQ_SKIP (UINT64_C(1) << 63)
+
+static inline uint64_t mpmc_slot_size(uint64_t max_msg)
+{
+	return (MPMC_SLOT_HDR + max_msg + MPMC_SLOT_ALIGN - 1) &
+	       ~(uint64_t)(MPMC_SLOT_ALIGN - 1);
+}
 
 static inline uint64_t rec_size(uint64_t len)
 {

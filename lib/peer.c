@@ -8,11 +8,18 @@
  * exist with the same start time and are not zombies. The start time is
  * what keeps a new process that reused a dead peer's pid from being taken
  * for it. Only this file reads /proc.
+ *
+ * Liveness is checked through a pidfd per peer, opened once and verified
+ * against the recorded start time: after that, one poll() tells whether
+ * any of them has exited, zombies included, with no /proc read.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +95,8 @@ int peer_self_id(uint64_t *id)
 }
 
 /* Alive = the pid exists, started when recorded, and is not a zombie. */
-static bool id_alive(uint64_t id)
+/* Alive by /proc alone: the pid exists, started when recorded, no zombie. */
+static bool id_alive_proc(uint64_t id)
 {
 	char state;
 	uint64_t start;
@@ -99,6 +107,54 @@ static bool id_alive(uint64_t id)
 	return state != 'Z' && state != 'X' && state != 'x';
 }
 
+static int pidfd_open_(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static void pidfd_drop(struct shmring *r, int i)
+{
+	if (r->pidfd[i] >= 0)
+		close(r->pidfd[i]);
+	r->pidfd[i] = -1;
+	r->pidfd_id[i] = 0;
+}
+
+/*
+ * Is the process holding entry @i (whose id we read as @id) alive? The
+ * pidfd is opened before the start time is checked, so it cannot refer to
+ * a later process that reused the pid.
+ */
+static bool entry_alive(struct shmring *r, int i, uint64_t id)
+{
+	if (r->pidfd_id[i] != id) {
+		pidfd_drop(r, i);
+		int fd = pidfd_open_(id_pid(id));
+		if (fd < 0 && errno == ESRCH)
+			return false;
+		if (!id_alive_proc(id)) {
+			if (fd >= 0)
+				close(fd);
+			return false;
+		}
+		if (fd < 0)
+			return true; /* no pidfd: /proc each time */
+		r->pidfd[i] = fd;
+		r->pidfd_id[i] = id;
+	}
+	if (r->pidfd[i] < 0)
+		return id_alive_proc(id);
+	struct pollfd p = { .fd = r->pidfd[i], .events = POLLIN };
+	/* A pidfd polls readable once its process has exited. */
+	return poll(&p, 1, 0) == 0;
+}
+
 static bool id_is_self(const struct shmring *r, uint64_t id)
 {
 	return (id & ~(UINT64_C(3) << 62)) == r->self_id;
@@ -107,72 +163,142 @@ static bool id_is_self(const struct shmring *r, uint64_t id)
 static void peers_changed(struct shmring *r)
 {
 	struct shmring_hdr *h = r->hdr;
-	/* Relaxed: peers_gen is advisory, read only by monitors. */
-	atomic_fetch_add_explicit(&h->peers_gen, 1, memory_order_relaxed);
+	/* A5: release: pairs with A6; the table change is seen with it. */
+	fetch_add_release(&h->peers_gen, 1);
 	/*
 	 * Sleepers on either side re-evaluate: a detach may be an end of
 	 * stream, an attach may be the first consumer a producer waits for.
 	 */
-	wait_wake(&h->data_wait);
-	wait_wake(&h->space_wait);
+	wait_wake(&h->data_wait, INT_MAX);
+	wait_wake(&h->space_wait, INT_MAX);
+}
+
+void peer_init(struct shmring *r)
+{
+	r->entry[0] = r->entry[1] = -1;
+	r->closed_gen[0] = r->closed_gen[1] = UINT32_MAX;
+	for (unsigned i = 0; i < PEER_SLOTS; i++) {
+		r->pidfd[i] = -1;
+		r->pidfd_id[i] = 0;
+	}
+}
+
+void peer_fini(struct shmring *r)
+{
+	for (unsigned i = 0; i < PEER_SLOTS; i++)
+		pidfd_drop(r, (int)i);
+}
+
+/*
+ * Free entry @i, held by a dead process whose id we read as @id, after the
+ * ring has recovered whatever it had claimed. Returns false if its claim
+ * cannot be recovered yet (the entry then still counts as attached).
+ */
+static bool reap(struct shmring *r, int i, uint64_t id)
+{
+	struct shmring_hdr *h = r->hdr;
+	/*
+	 * Relaxed: the dead owner's last claim store is ordered before its
+	 * CAS on the ring position, which the recoverer acquires (M-R).
+	 */
+	uint64_t claim = load_relaxed(&h->claims[i].pos);
+	if (claim != CLAIM_NONE && r->recover && !r->recover(r, claim, i))
+		return false;
+	/* A7: a CAS decides between two reapers; the loser does nothing. */
+	if (!cas_acq_rel(&h->peer_id[i], &id, 0))
+		return true;
+	store_relaxed(&h->claims[i].pos, CLAIM_NONE);
+	pidfd_drop(r, i);
+	peers_changed(r);
+	return true;
+}
+
+static void note_attach(struct shmring *r, int i)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->hdr->peer_attach_ns[i] =
+		(uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	/* Relaxed: only the owner writes its claim; starts empty. */
+	store_relaxed(&r->hdr->claims[i].pos, CLAIM_NONE);
 }
 
 /*
  * Take the SPSC entry for one role: free, or held by a process that is
  * dead. A CAS decides between two processes racing for the same entry.
  */
-static int claim_spsc(struct shmring *r, int idx, unsigned role)
+static int claim_fixed(struct shmring *r, int i, unsigned role)
 {
-	struct peer_entry *e = &r->hdr->peers[idx];
+	_Atomic uint64_t *e = &r->hdr->peer_id[i];
 	uint64_t mine = r->self_id | ((uint64_t)role << 62);
-	/* A1: acquire pairs with A2/A4 so a taken-over role sees its state. */
-	uint64_t cur = load_acquire(&e->id);
+	/* A1: acquire pairs with A2/A4: a taken-over role sees its state. */
+	uint64_t cur = load_acquire(e);
 	for (;;) {
-		if (cur != 0 && (id_is_self(r, cur) || id_alive(cur)))
+		if (cur != 0 && (id_is_self(r, cur) || entry_alive(r, i, cur)))
 			return -EBUSY;
 		/* A2: acq_rel: a successor's A1 sees what we did before. */
-		if (cas_acq_rel(&e->id, &cur, mine))
+		if (cas_acq_rel(e, &cur, mine))
 			break;
 	}
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	e->attach_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	r->slot[role == SHMRING_PRODUCER ? 0 : 1] = idx;
+	note_attach(r, i);
 	return 0;
 }
 
-static void release_slot(struct shmring *r, int which)
+/* Take any free MPMC entry, reaping dead holders if the table is full. */
+static int claim_any(struct shmring *r, unsigned role)
 {
-	int idx = r->slot[which];
-	if (idx < 0)
-		return;
-	struct peer_entry *e = &r->hdr->peers[idx];
-	uint64_t mine = r->self_id | ((uint64_t)(which ? SHMRING_CONSUMER :
-							  SHMRING_PRODUCER) << 62);
-	/*
-	 * A4: release: everything this process published (its last position
-	 * store) happens-before a peer's acquire of the freed entry, which is
-	 * how a consumer knows the final position is visible (C-EOS below).
-	 */
-	cas_acq_rel(&e->id, &mine, 0);
-	r->slot[which] = -1;
+	uint64_t mine = r->self_id | ((uint64_t)role << 62);
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < PEER_SLOTS; i++) {
+			uint64_t cur = 0;
+			/* A2: as for SPSC. */
+			if (cas_acq_rel(&r->hdr->peer_id[i], &cur, mine)) {
+				note_attach(r, (int)i);
+				return (int)i;
+			}
+		}
+		peer_reap(r);
+	}
+	return -EUSERS;
+}
+
+static void release_entry(struct shmring *r, int i)
+{
+	_Atomic uint64_t *e = &r->hdr->peer_id[i];
+	/* Relaxed: the claim is already CLAIM_NONE unless a call was cut. */
+	store_relaxed(&r->hdr->claims[i].pos, CLAIM_NONE);
+	/* A4: release: pairs with C-EOS; our last publication is seen. */
+	uint64_t cur = load_relaxed(e);
+	if (id_is_self(r, cur))
+		cas_acq_rel(e, &cur, 0);
 }
 
 int peer_attach(struct shmring *r, int role)
 {
-	int ret = 0;
-	r->slot[0] = r->slot[1] = -1;
-	if (role & SHMRING_PRODUCER) {
-		ret = claim_spsc(r, PEER_SPSC_PRODUCER, SHMRING_PRODUCER);
-		if (ret)
-			return ret;
-	}
-	if (role & SHMRING_CONSUMER) {
-		ret = claim_spsc(r, PEER_SPSC_CONSUMER, SHMRING_CONSUMER);
-		if (ret) {
-			release_slot(r, 0);
-			return ret;
+	int ret;
+	if (r->kind == SHMRING_SPSC) {
+		if (role & SHMRING_PRODUCER) {
+			ret = claim_fixed(r, PEER_SPSC_PRODUCER, SHMRING_PRODUCER);
+			if (ret)
+				return ret;
+			r->entry[0] = PEER_SPSC_PRODUCER;
 		}
+		if (role & SHMRING_CONSUMER) {
+			ret = claim_fixed(r, PEER_SPSC_CONSUMER, SHMRING_CONSUMER);
+			if (ret) {
+				peer_detach(r);
+				return ret;
+			}
+			r->entry[1] = PEER_SPSC_CONSUMER;
+		}
+	} else {
+		ret = claim_any(r, (unsigned)role);
+		if (ret < 0)
+			return ret;
+		if (role & SHMRING_PRODUCER)
+			r->entry[0] = ret;
+		if (role & SHMRING_CONSUMER)
+			r->entry[1] = ret;
 	}
 	/*
 	 * A3: acq_rel: a peer that sees the role bit also sees our entry
@@ -185,18 +311,31 @@ int peer_attach(struct shmring *r, int role)
 
 void peer_detach(struct shmring *r)
 {
-	if (r->slot[0] < 0 && r->slot[1] < 0)
+	if (r->entry[0] < 0 && r->entry[1] < 0)
 		return;
-	release_slot(r, 0);
-	release_slot(r, 1);
+	for (int k = 0; k < 2; k++)
+		if (r->entry[k] >= 0)
+			release_entry(r, r->entry[k]);
+	r->entry[0] = r->entry[1] = -1;
 	peers_changed(r);
 }
 
+/* Free the entries of every dead process (recovering their claims). */
+void peer_reap(struct shmring *r)
+{
+	for (unsigned i = 0; i < PEER_SLOTS; i++) {
+		/* A6: acquire pairs with A2/A5: the entry's claim is seen. */
+		uint64_t id = load_acquire(&r->hdr->peer_id[i]);
+		if (id && !id_is_self(r, id) && !entry_alive(r, (int)i, id))
+			reap(r, (int)i, id);
+	}
+}
+
 /*
- * Has every process that ever held @role closed or died? Cheap when the
- * answer is no and the peer was seen alive recently: two loads and a
- * clock read. Called with the ring empty (role = producer) or full
- * (role = consumer); the caller re-checks the ring after a yes.
+ * Has every process that ever held @role closed or died? Called with the
+ * ring empty (role = producer) or full (role = consumer); the caller
+ * re-checks the ring after a yes. Dead holders are reaped at most every
+ * LIVENESS_PERIOD_NS; in between the answer costs a scan of 256 bytes.
  */
 bool peer_side_gone(struct shmring *r, int role)
 {
@@ -204,36 +343,81 @@ bool peer_side_gone(struct shmring *r, int role)
 	/* A3': pairs with A3; a bit not yet set means "never attached". */
 	if (!(load_acquire(&h->ever_roles) & (uint32_t)role))
 		return false;
-	int idx = role == SHMRING_PRODUCER ? PEER_SPSC_PRODUCER :
-					     PEER_SPSC_CONSUMER;
-	struct peer_entry *e = &h->peers[idx];
-	/* C-EOS: acquire pairs with A4 in the closing peer. */
-	uint64_t id = load_acquire(&e->id);
-	if (id == 0)
-		return true;
-	if (id_is_self(r, id) || id_role(id) != (unsigned)role)
-		return false;
-	int which = role == SHMRING_PRODUCER ? 0 : 1;
 	int64_t now = now_ns();
-	if (now < r->next_live_check[which])
+	bool check = now >= r->next_live_check;
+	if (check)
+		r->next_live_check = now + LIVENESS_PERIOD_NS;
+	for (unsigned i = 0; i < PEER_SLOTS; i++) {
+		/* C-EOS: acquire pairs with A4 in a closing peer. */
+		uint64_t id = load_acquire(&h->peer_id[i]);
+		if (!id || !(id_role(id) & (unsigned)role))
+			continue;
+		if (id_is_self(r, id))
+			return false;
+		if (check && !entry_alive(r, (int)i, id) && reap(r, (int)i, id))
+			continue;
 		return false;
-	r->next_live_check[which] = now + LIVENESS_PERIOD_NS;
-	if (id_alive(id))
-		return false;
-	/* Dead: free its entry for a successor. Losing the CAS is fine. */
-	if (cas_acq_rel(&e->id, &id, 0))
-		atomic_fetch_add_explicit(&h->peers_gen, 1, memory_order_relaxed);
+	}
 	return true;
+}
+
+/*
+ * Does a live process other than entry @except hold @claim? Then the claim
+ * of a dead one with the same value is stale and must not be recovered.
+ */
+bool peer_claim_held(struct shmring *r, uint64_t claim, int except)
+{
+	for (unsigned i = 0; i < PEER_SLOTS; i++) {
+		if ((int)i == except)
+			continue;
+		/* Relaxed: see reap(); a live holder re-stores its claim. */
+		if (load_relaxed(&r->hdr->claims[i].pos) != claim)
+			continue;
+		uint64_t id = load_acquire(&r->hdr->peer_id[i]);
+		if (id && (id_is_self(r, id) || entry_alive(r, (int)i, id)))
+			return true;
+	}
+	return false;
 }
 
 unsigned peer_count(struct shmring *r, int role)
 {
 	unsigned n = 0;
-	for (unsigned i = 0; i < PEER_TABLE_SLOTS; i++) {
+	for (unsigned i = 0; i < PEER_SLOTS; i++) {
 		/* Relaxed: a snapshot for shmring_info(), nothing depends on it. */
-		uint64_t id = load_relaxed(&r->hdr->peers[i].id);
+		uint64_t id = load_relaxed(&r->hdr->peer_id[i]);
 		if (id && (id_role(id) & (unsigned)role))
 			n++;
 	}
 	return n;
+}
+
+/*
+ * The cheap end-of-stream test for the fast path: has every process that
+ * ever held @role closed (not died: that is peer_side_gone's business)?
+ * Recomputed only when peers_gen moves, so a send costs one load.
+ */
+bool peer_side_closed(struct shmring *r, int role)
+{
+	struct shmring_hdr *h = r->hdr;
+	int k = role == SHMRING_PRODUCER ? 0 : 1;
+	/* A6': acquire pairs with A5: the table as of that generation. */
+	uint32_t gen = load_acquire(&h->peers_gen);
+	if (gen == r->closed_gen[k])
+		return r->closed[k];
+	bool closed = false;
+	/* A3': pairs with A3. */
+	if (load_acquire(&h->ever_roles) & (uint32_t)role) {
+		closed = true;
+		for (unsigned i = 0; i < PEER_SLOTS; i++) {
+			uint64_t id = load_acquire(&h->peer_id[i]);
+			if (id && (id_role(id) & (unsigned)role)) {
+				closed = false;
+				break;
+			}
+		}
+	}
+	r->closed_gen[k] = gen;
+	r->closed[k] = closed;
+	return closed;
 }

@@ -16,6 +16,7 @@
 #define PAGE 4096u
 #define MIN_CAPACITY 256u
 #define MAX_CAPACITY (UINT64_C(1) << 40)
+#define MAX_SLOTS (UINT64_C(1) << 32)
 #define OPEN_WAIT_NS (1000 * NSEC_PER_MSEC)
 
 static bool is_pow2(uint64_t v)
@@ -59,7 +60,19 @@ static int geometry(const struct shmring_opts *o, struct shmring_hdr *g)
 		g->data_size = g->capacity;
 		break;
 	case SHMRING_MPMC:
-		return -EOPNOTSUPP;
+		g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_SLOTS;
+		if (!is_pow2(g->capacity) || g->capacity < 2 ||
+		    g->capacity > MAX_SLOTS)
+			return -EINVAL;
+		g->max_msg = o->max_msg ? o->max_msg :
+					  SHMRING_DEFAULT_MPMC_MAX_MSG;
+		if (g->max_msg > SHMRING_MAX_MSG_LIMIT)
+			return -EINVAL;
+		g->slot_size = mpmc_slot_size(g->max_msg);
+		if (g->slot_size > MAX_CAPACITY / g->capacity)
+			return -EINVAL;
+		g->data_size = g->capacity * g->slot_size;
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -91,6 +104,14 @@ static int validate(const struct shmring_hdr *h, size_t mapped)
 		    h->slot_size != 0)
 			return -EPROTO;
 		break;
+	case SHMRING_MPMC:
+		if (!is_pow2(h->capacity) || h->capacity < 2 ||
+		    h->capacity > MAX_SLOTS || h->max_msg > SHMRING_MAX_MSG_LIMIT ||
+		    h->slot_size != mpmc_slot_size(h->max_msg) ||
+		    h->slot_size > MAX_CAPACITY / h->capacity ||
+		    h->data_size != h->capacity * h->slot_size)
+			return -EPROTO;
+		break;
 	default:
 		return -EPROTO;
 	}
@@ -110,7 +131,7 @@ static struct shmring *handle_new(void)
 	if (!r)
 		return NULL;
 	r->reg.fd = -1;
-	r->slot[0] = r->slot[1] = -1;
+	peer_init(r);
 	r->spin_ns = SHMRING_DEFAULT_SPIN_NS;
 	return r;
 }
@@ -126,16 +147,18 @@ static int attach(struct shmring *r, int role)
 	r->max_msg = h->max_msg;
 	r->data = (unsigned char *)r->reg.base + SHMRING_HDR_SIZE;
 	r->role = role;
+	switch (r->kind) {
+	case SHMRING_SPSC:
+		spsc_init(r);
+		break;
+	case SHMRING_MPMC:
+		mpmc_init(r);
+		break;
+	}
 	int ret = peer_self_id(&r->self_id);
 	if (ret)
 		return ret;
-	if (role) {
-		ret = peer_attach(r, role);
-		if (ret)
-			return ret;
-	}
-	spsc_init(r);
-	return 0;
+	return role ? peer_attach(r, role) : 0;
 }
 
 SHMRING_API int shmring_create(const char *name, const struct shmring_opts *o,
@@ -184,6 +207,8 @@ SHMRING_API int shmring_create(const char *name, const struct shmring_opts *o,
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->created_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (g.kind == SHMRING_MPMC)
+		mpmc_format(h, (unsigned char *)h + SHMRING_HDR_SIZE);
 	/* I1: release pairs with I2 in open: the identity is visible first. */
 	store_release(&h->state, SHMRING_STATE_READY);
 
@@ -261,8 +286,12 @@ SHMRING_API int shmring_close(struct shmring *r)
 {
 	if (!r)
 		return -EINVAL;
-	if (r->role)
+	if (r->role) {
+		if (r->kind == SHMRING_MPMC)
+			mpmc_close(r);
 		peer_detach(r);
+	}
+	peer_fini(r);
 	region_close(&r->reg);
 	free(r);
 	return 0;
@@ -301,7 +330,8 @@ SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
 		return -EBUSY;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
-	return spsc_send_burst(r, msgs, n, timeout_ns);
+	return r->kind == SHMRING_MPMC ? mpmc_send_burst(r, msgs, n, timeout_ns) :
+					 spsc_send_burst(r, msgs, n, timeout_ns);
 }
 
 SHMRING_API int shmring_send(struct shmring *r, const void *msg, size_t len,
@@ -329,7 +359,8 @@ SHMRING_API int shmring_recv_burst(struct shmring *r, struct iovec *bufs,
 		return -EINVAL;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
-	return spsc_recv_burst(r, bufs, n, timeout_ns);
+	return r->kind == SHMRING_MPMC ? mpmc_recv_burst(r, bufs, n, timeout_ns) :
+					 spsc_recv_burst(r, bufs, n, timeout_ns);
 }
 
 SHMRING_API ssize_t shmring_recv(struct shmring *r, void *buf, size_t cap,
@@ -355,13 +386,17 @@ SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,
 		return ret;
 	if (!buf)
 		return -EINVAL;
-	return spsc_reserve(r, len, buf, timeout_ns);
+	return r->kind == SHMRING_MPMC ? mpmc_reserve(r, len, buf, timeout_ns) :
+					 spsc_reserve(r, len, buf, timeout_ns);
 }
 
 SHMRING_API int shmring_commit(struct shmring *r, size_t len)
 {
 	int ret = as_producer(r);
-	return ret ? ret : spsc_commit(r, len);
+	if (ret)
+		return ret;
+	return r->kind == SHMRING_MPMC ? mpmc_commit(r, len) :
+					 spsc_commit(r, len);
 }
 
 SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
@@ -372,13 +407,16 @@ SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
 		return ret;
 	if (!msg)
 		return -EINVAL;
-	return spsc_peek(r, msg, timeout_ns);
+	return r->kind == SHMRING_MPMC ? mpmc_peek(r, msg, timeout_ns) :
+					 spsc_peek(r, msg, timeout_ns);
 }
 
 SHMRING_API int shmring_release(struct shmring *r)
 {
 	int ret = as_consumer(r);
-	return ret ? ret : spsc_release(r);
+	if (ret)
+		return ret;
+	return r->kind == SHMRING_MPMC ? mpmc_release(r) : spsc_release(r);
 }
 
 /* ---- information ---------------------------------------------------- */
@@ -394,7 +432,7 @@ SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info)
 	info->region_size = r->reg.size;
 	info->creator_pid = (pid_t)r->hdr->creator_pid;
 	info->created_ns = r->hdr->created_ns;
-	info->used = spsc_used(r);
+	info->used = r->kind == SHMRING_MPMC ? mpmc_used(r) : spsc_used(r);
 	info->producers = peer_count(r, SHMRING_PRODUCER);
 	info->consumers = peer_count(r, SHMRING_CONSUMER);
 	return 0;

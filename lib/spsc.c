@@ -92,7 +92,7 @@ static void publish(struct shmring *r, uint64_t pos)
 	 * that covers them.
 	 */
 	store_release(&r->hdr->prod_pos, pos);
-	wait_wake(&r->hdr->data_wait);
+	wait_wake(&r->hdr->data_wait, 1);
 }
 
 struct room_arg {
@@ -116,12 +116,10 @@ static int wait_room(struct shmring *r, uint64_t total, int64_t timeout_ns)
 {
 	struct shmring_hdr *h = r->hdr;
 	/*
-	 * A closed consumer is cheap to see (its entry is 0 and the ever
-	 * bit set); a dead one is noticed when the ring fills.
+	 * A closed consumer is cheap to see (peers_gen moved); a dead one is
+	 * noticed when the ring fills.
 	 */
-	if ((load_relaxed(&h->ever_roles) & SHMRING_CONSUMER) &&
-	    load_relaxed(&h->peers[PEER_SPSC_CONSUMER].id) == 0 &&
-	    peer_side_gone(r, SHMRING_CONSUMER))
+	if (peer_side_closed(r, SHMRING_CONSUMER))
 		return -EPIPE;
 	int ret = has_room(r, r->ppos, total);
 	if (ret)
@@ -250,7 +248,7 @@ static void consume_to(struct shmring *r, uint64_t pos)
 	 * are done before the producer may overwrite them.
 	 */
 	store_release(&r->hdr->cons_pos, pos);
-	wait_wake(&r->hdr->space_wait);
+	wait_wake(&r->hdr->space_wait, 1);
 }
 
 /* wait_for() condition: a record, or end of stream. */

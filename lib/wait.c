@@ -129,7 +129,7 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	}
 }
 
-void wait_wake(struct wait_line *w)
+void wait_wake(struct wait_line *w, int n)
 {
 	/* P2: full fence; pairs with W2 (see the protocol above). */
 	fence_full();
@@ -139,8 +139,8 @@ void wait_wake(struct wait_line *w)
 	/* P4: release pairs with W3's acquire. */
 	fetch_add_release(&w->seq, 1);
 	/*
-	 * Wake everyone: on an SPSC ring there is at most one sleeper per
-	 * side, and a sleeper that finds nothing to do simply sleeps again.
+	 * Wake as many as there is work for: one message, one sleeper. A
+	 * sleeper that finds nothing to do simply sleeps again.
 	 */
-	futex_wake(&w->seq, INT_MAX);
+	futex_wake(&w->seq, n);
 }

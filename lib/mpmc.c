@@ -1,0 +1,442 @@
+/*
+ * mpmc.c - the multi-producer/multi-consumer ring of fixed-size slots.
+ *
+ * Vyukov's bounded queue: each slot carries a sequence word (layout.h
+ * lists its values). A producer claims position p with a CAS on prod_pos
+ * when slot p's sequence reads p, copies its message in, then publishes
+ * the sequence p + 1; a consumer claims p with a CAS on cons_pos when the
+ * sequence reads p + 1, copies out, then frees the slot for the next lap
+ * with p + cap. A stalled producer blocks only its own slot: the others
+ * claim past it.
+ *
+ * Killed peers: before each claim a handle writes the position it is
+ * claiming to its claim word in the peer table. When a process dies
+ * holding a claim, a survivor that finds the ring stuck reaps the dead
+ * entry (peer.c) and recovers the slot here: an unpublished producer slot
+ * becomes a SKIP that consumers pass over, an unreleased consumer slot is
+ * freed. Publishing and freeing are CASes, so a late writer can never
+ * overwrite a slot a recoverer already decided about. Only the message in
+ * flight in the dead process is lost; nothing is duplicated or torn.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "atomics.h"
+#include "internal.h"
+
+void (*shmring_test_hook)(int where);
+
+static struct mpmc_slot *slot_at(const struct shmring *r, uint64_t pos)
+{
+	return (struct mpmc_slot *)(r->data + (pos & r->mask) * r->slot_size);
+}
+
+static _Atomic uint64_t *my_claim(struct shmring *r, int k)
+{
+	return &r->hdr->claims[r->entry[k]].pos;
+}
+
+/* Creator only, before READY: slot i starts free for position i. */
+void mpmc_format(struct shmring_hdr *h, unsigned char *data)
+{
+	for (uint64_t i = 0; i < h->capacity; i++) {
+		struct mpmc_slot *s =
+			(struct mpmc_slot *)(data + i * h->slot_size);
+		/* Relaxed: published by the READY store-release (I1). */
+		store_relaxed(&s->seq, i);
+	}
+}
+
+/* ---- claims --------------------------------------------------------- */
+
+/* Claim the next free slot: 1 and its position, 0 if full, or -EBADMSG. */
+static int claim_prod(struct shmring *r, uint64_t *out)
+{
+	struct shmring_hdr *h = r->hdr;
+	_Atomic uint64_t *claim = my_claim(r, 0);
+	/* Relaxed: the slot's sequence and the CAS validate it. */
+	uint64_t pos = load_relaxed(&h->prod_pos);
+	for (;;) {
+		/* M0: relaxed: published to recoverers by M2's release. */
+		store_relaxed(claim, pos);
+		struct mpmc_slot *s = slot_at(r, pos);
+		/*
+		 * M1: acquire pairs with M6 (a consumer freeing the slot):
+		 * its copy-out is done before we write the slot again.
+		 */
+		uint64_t seq = load_acquire(&s->seq);
+		int64_t dif = (int64_t)(seq - pos);
+		if (dif == 0) {
+			/*
+			 * M2: release makes M0 visible to a recoverer that
+			 * acquires prod_pos (M-R); a failed CAS reloads pos.
+			 */
+			if (cas_acq_rel(&h->prod_pos, &pos, pos + 1)) {
+				*out = pos;
+				return 1;
+			}
+			continue;
+		}
+		if (dif < 0) {
+			/* Full: the slot still holds the previous lap. */
+			store_relaxed(claim, CLAIM_NONE);
+			return 0;
+		}
+		/* Another producer took pos; a position that did not move is
+		 * a sequence nobody could have written. */
+		uint64_t now = load_relaxed(&h->prod_pos);
+		if (now == pos) {
+			store_relaxed(claim, CLAIM_NONE);
+			return -EBADMSG;
+		}
+		pos = now;
+	}
+}
+
+/* Publish the claimed slot @pos holding @len bytes; -EAGAIN if lost. */
+static int publish(struct shmring *r, uint64_t pos, size_t len)
+{
+	struct mpmc_slot *s = slot_at(r, pos);
+	/* Relaxed: published by M3 below. */
+	atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
+	uint64_t expect = pos;
+	/*
+	 * M3: release pairs with M4: payload and length are visible before
+	 * the sequence that hands the slot to consumers. A CAS, not a store:
+	 * a recoverer that judged us dead and skipped the slot wins.
+	 */
+	bool ok = cas_release(&slot_at(r, pos)->seq, &expect, pos + 1);
+	/* Relaxed: the claim is advisory once the sequence has moved. */
+	store_relaxed(my_claim(r, 0), CLAIM_NONE);
+	return ok ? 0 : -EAGAIN;
+}
+
+/*
+ * Claim the next published slot: 1 with its position, sequence and
+ * length; 0 if none is ready; -EMSGSIZE if its message exceeds @cap (it
+ * stays in the ring); -EBADMSG. Skipped slots are consumed on the way.
+ */
+static int claim_cons(struct shmring *r, size_t cap, uint64_t *pos_out,
+		      uint64_t *seq_out, uint32_t *len_out)
+{
+	struct shmring_hdr *h = r->hdr;
+	_Atomic uint64_t *claim = my_claim(r, 1);
+	/* Relaxed: the slot's sequence and the CAS validate it. */
+	uint64_t pos = load_relaxed(&h->cons_pos);
+	for (;;) {
+		/* M0': as M0, for consumers. */
+		store_relaxed(claim, pos | CLAIM_CONSUMER);
+		struct mpmc_slot *s = slot_at(r, pos);
+		/* M4: acquire pairs with M3: payload and length visible. */
+		uint64_t seq = load_acquire(&s->seq);
+		int64_t dif = (int64_t)((seq & ~SEQ_SKIP) - (pos + 1));
+		if (dif == 0) {
+			uint32_t len = 0;
+			bool skip = seq & SEQ_SKIP;
+			if (!skip) {
+				/* Relaxed: ordered by M4; re-validated by the
+				 * CAS (another consumer may take it). */
+				len = atomic_load_explicit(&s->len,
+							   memory_order_relaxed);
+				int err = len > r->max_msg ? -EBADMSG :
+					  len > cap	    ? -EMSGSIZE :
+							      0;
+				if (err) {
+					store_relaxed(claim, CLAIM_NONE);
+					return err;
+				}
+			}
+			/* M5: acq_rel: as M2, for consumers. */
+			if (!cas_acq_rel(&h->cons_pos, &pos, pos + 1))
+				continue;
+			if (skip) {
+				/* M6 (see below) for a slot with no message. */
+				cas_release(&s->seq, &seq, pos + r->cap);
+				wait_wake(&h->space_wait, 1);
+				pos++;
+				continue;
+			}
+			*pos_out = pos;
+			*seq_out = seq;
+			*len_out = len;
+			return 1;
+		}
+		if (dif < 0) {
+			/* Empty, or claimed and not yet published. */
+			store_relaxed(claim, CLAIM_NONE);
+			return 0;
+		}
+		uint64_t now = load_relaxed(&h->cons_pos);
+		if (now == pos) {
+			store_relaxed(claim, CLAIM_NONE);
+			return -EBADMSG;
+		}
+		pos = now;
+	}
+}
+
+/* Free slot @pos (read as @seq) for the producers of the next lap. */
+static void free_slot(struct shmring *r, uint64_t pos, uint64_t seq)
+{
+	/*
+	 * M6: release pairs with M1: our copy-out is done before a producer
+	 * writes the slot again. A CAS: a recoverer may already have freed
+	 * it, and a plain store could then undo a later lap.
+	 */
+	cas_release(&slot_at(r, pos)->seq, &seq, pos + r->cap);
+	store_relaxed(my_claim(r, 1), CLAIM_NONE);
+}
+
+/*
+ * Recover the claim @claim of the dead process that held entry @owner.
+ * Returns false while a live process holds the same claim: the dead one's
+ * is then stale, or the live one is about to move on; ask again later.
+ */
+static bool recover(struct shmring *r, uint64_t claim, int owner)
+{
+	struct shmring_hdr *h = r->hdr;
+	bool cons = claim & CLAIM_CONSUMER;
+	uint64_t pos = claim & ~CLAIM_CONSUMER;
+	/*
+	 * M-R: acquire pairs with M2/M5 (a release sequence of CASes): if
+	 * position pos was claimed, its winner's claim word is visible now,
+	 * so peer_claim_held() below sees a live winner.
+	 */
+	uint64_t claimed = load_acquire(cons ? &h->cons_pos : &h->prod_pos);
+	if (claimed <= pos)
+		return true; /* the claim never succeeded */
+	if (peer_claim_held(r, claim, owner))
+		return false;
+	struct mpmc_slot *s = slot_at(r, pos);
+	/* Acquire: pairs with M3/M6 of whoever moved the sequence last. */
+	uint64_t seq = load_acquire(&s->seq);
+	if (!cons) {
+		/* Claimed, never published: consumers skip it. */
+		if (seq == pos &&
+		    cas_acq_rel(&s->seq, &seq, (pos + 1) | SEQ_SKIP))
+			wait_wake(&h->data_wait, INT_MAX);
+	} else {
+		/* Claimed, never freed: free it (its message is lost). */
+		if ((seq & ~SEQ_SKIP) == pos + 1 &&
+		    cas_acq_rel(&s->seq, &seq, pos + r->cap))
+			wait_wake(&h->space_wait, INT_MAX);
+	}
+	return true;
+}
+
+void mpmc_init(struct shmring *r)
+{
+	r->slot_size = r->hdr->slot_size;
+	r->recover = recover;
+}
+
+/* ---- waiting conditions --------------------------------------------- */
+
+/* wait_for() condition: claimed a free slot into *arg, or no consumer. */
+static int cond_claim_prod(struct shmring *r, void *arg)
+{
+	int ret = claim_prod(r, arg);
+	if (ret)
+		return ret;
+	/* Full: a dead consumer may hold a slot; reaping recovers it. */
+	bool gone = peer_side_gone(r, SHMRING_CONSUMER);
+	if (gone)
+		return -EPIPE;
+	return claim_prod(r, arg);
+}
+
+struct cons_arg {
+	size_t cap;
+	uint64_t pos, seq;
+	uint32_t len;
+};
+
+/* wait_for() condition: claimed a published slot, or end of stream. */
+static int cond_claim_cons(struct shmring *r, void *arg)
+{
+	struct cons_arg *a = arg;
+	int ret = claim_cons(r, a->cap, &a->pos, &a->seq, &a->len);
+	if (ret)
+		return ret;
+	/* Empty or stuck: reaping a dead producer turns its slot to SKIP. */
+	bool gone = peer_side_gone(r, SHMRING_PRODUCER);
+	/* Look again: C-EOS (peer.c) or the recovery made it visible. */
+	ret = claim_cons(r, a->cap, &a->pos, &a->seq, &a->len);
+	if (ret)
+		return ret;
+	return gone ? -EPIPE : 0;
+}
+
+static int wait_claim_prod(struct shmring *r, uint64_t *pos,
+			   int64_t timeout_ns)
+{
+	if (peer_side_closed(r, SHMRING_CONSUMER))
+		return -EPIPE;
+	int ret = claim_prod(r, pos);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return wait_for(r, &r->hdr->space_wait, cond_claim_prod, pos,
+			timeout_ns);
+}
+
+static int wait_claim_cons(struct shmring *r, struct cons_arg *a,
+			   int64_t timeout_ns)
+{
+	int ret = claim_cons(r, a->cap, &a->pos, &a->seq, &a->len);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	return wait_for(r, &r->hdr->data_wait, cond_claim_cons, a,
+			timeout_ns);
+}
+
+/* ---- producer ------------------------------------------------------- */
+
+int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
+		    int64_t timeout_ns)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t len = msgs[i].iov_len;
+		if (len > r->max_msg || (len && !msgs[i].iov_base)) {
+			if (i == 0)
+				return len > r->max_msg ? -EMSGSIZE : -EINVAL;
+			break;
+		}
+		uint64_t pos;
+		int ret = i == 0 ? wait_claim_prod(r, &pos, timeout_ns) :
+				   claim_prod(r, &pos) == 1 ? 0 : -EAGAIN;
+		if (ret) {
+			if (i == 0)
+				return ret;
+			break;
+		}
+		if (shmring_test_hook)
+			shmring_test_hook(HOOK_PRODUCER_CLAIMED);
+		memcpy(slot_at(r, pos)->payload, msgs[i].iov_base, len);
+		if (publish(r, pos, len) == 0)
+			i++;
+		/* else: a recoverer took the slot; send the message again. */
+	}
+	wait_wake(&r->hdr->data_wait, (int)i);
+	return (int)i;
+}
+
+int mpmc_reserve(struct shmring *r, size_t len, void **buf,
+		 int64_t timeout_ns)
+{
+	if (r->rsv_open)
+		return -EBUSY;
+	if (len > r->max_msg)
+		return -EMSGSIZE;
+	uint64_t pos;
+	int ret = wait_claim_prod(r, &pos, timeout_ns);
+	if (ret)
+		return ret;
+	r->rsv_pos = pos;
+	r->rsv_len = len;
+	r->rsv_open = true;
+	*buf = slot_at(r, pos)->payload;
+	return 0;
+}
+
+int mpmc_commit(struct shmring *r, size_t len)
+{
+	if (!r->rsv_open || len > r->rsv_len)
+		return -EINVAL;
+	r->rsv_open = false;
+	int ret = publish(r, r->rsv_pos, len);
+	wait_wake(&r->hdr->data_wait, 1);
+	/* Lost only if we were judged dead: report it as a broken ring. */
+	return ret ? -EBADMSG : 0;
+}
+
+/* ---- consumer ------------------------------------------------------- */
+
+int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
+		    int64_t timeout_ns)
+{
+	if (r->peeked) {
+		/* A copy receive after a peek consumes the peeked message. */
+		mpmc_release(r);
+	}
+	size_t i = 0;
+	for (; i < n; i++) {
+		struct cons_arg a = { .cap = bufs[i].iov_len };
+		if (a.cap && !bufs[i].iov_base) {
+			if (i == 0)
+				return -EINVAL;
+			break;
+		}
+		int ret = i == 0 ? wait_claim_cons(r, &a, timeout_ns) :
+				   claim_cons(r, a.cap, &a.pos, &a.seq, &a.len);
+		if (i == 0 && ret)
+			return ret;
+		if (i > 0 && ret != 1)
+			break;
+		if (shmring_test_hook)
+			shmring_test_hook(HOOK_CONSUMER_CLAIMED);
+		memcpy(bufs[i].iov_base, slot_at(r, a.pos)->payload, a.len);
+		bufs[i].iov_len = a.len;
+		free_slot(r, a.pos, a.seq);
+	}
+	wait_wake(&r->hdr->space_wait, (int)i);
+	return (int)i;
+}
+
+ssize_t mpmc_peek(struct shmring *r, const void **msg, int64_t timeout_ns)
+{
+	if (r->peeked) {
+		*msg = slot_at(r, r->peek_pos)->payload;
+		/* Relaxed: we hold the slot; the length cannot change. */
+		return atomic_load_explicit(&slot_at(r, r->peek_pos)->len,
+					    memory_order_relaxed);
+	}
+	struct cons_arg a = { .cap = SIZE_MAX };
+	int ret = wait_claim_cons(r, &a, timeout_ns);
+	if (ret)
+		return ret;
+	r->peek_pos = a.pos;
+	r->peek_seq = a.seq;
+	r->peeked = true;
+	*msg = slot_at(r, a.pos)->payload;
+	return (ssize_t)a.len;
+}
+
+int mpmc_release(struct shmring *r)
+{
+	if (!r->peeked)
+		return -EINVAL;
+	r->peeked = false;
+	free_slot(r, r->peek_pos, r->peek_seq);
+	wait_wake(&r->hdr->space_wait, 1);
+	return 0;
+}
+
+/* Closing with a slot held: give it back so nobody waits for it. */
+void mpmc_close(struct shmring *r)
+{
+	if (r->rsv_open) {
+		uint64_t expect = r->rsv_pos;
+		/* As recover(): an unpublished slot becomes a SKIP. */
+		cas_acq_rel(&slot_at(r, r->rsv_pos)->seq, &expect,
+			    (r->rsv_pos + 1) | SEQ_SKIP);
+		store_relaxed(my_claim(r, 0), CLAIM_NONE);
+		r->rsv_open = false;
+		wait_wake(&r->hdr->data_wait, 1);
+	}
+	if (r->peeked)
+		mpmc_release(r);
+}
+
+size_t mpmc_used(struct shmring *r)
+{
+	/* Relaxed: a snapshot for shmring_info(), bounded below. */
+	uint64_t prod = load_relaxed(&r->hdr->prod_pos);
+	uint64_t cons = load_relaxed(&r->hdr->cons_pos);
+	uint64_t used = prod - cons;
+	return (size_t)(used > r->cap ? r->cap : used);
+}
