@@ -97,6 +97,24 @@ struct shmring_info {
 };
 
 /**
+ * Counters of a ring, filled by shmring_stats(): the sum over every
+ * process that is or was attached. Each process counts on its own cache
+ * line, so counting costs the fast path nothing measurable.
+ */
+struct shmring_stats {
+	uint64_t msgs_sent, bytes_sent; /**< messages published */
+	uint64_t msgs_recv, bytes_recv; /**< messages consumed */
+	uint64_t times_full;  /**< sends that found the ring full */
+	uint64_t times_empty; /**< receives that found the ring empty */
+	uint64_t sleeps;      /**< futex sleeps, both sides */
+	uint64_t wakeups;     /**< futex wake calls issued, both sides */
+	uint64_t last_attach_ns, last_detach_ns; /**< CLOCK_REALTIME, 0 = never */
+	size_t used;          /**< bytes (SPSC) or slots (MPMC) in use now */
+	unsigned producers;   /**< producer processes attached now */
+	unsigned consumers;   /**< consumer processes attached now */
+};
+
+/**
  * Create a new ring and attach to it.
  *
  * @param name  "/name" as for shm_open(3): one leading '/', no other '/',
@@ -260,6 +278,27 @@ SHMRING_API int shmring_release(struct shmring *r);
  * @return 0, or -EINVAL for NULL arguments.
  */
 SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info);
+
+/**
+ * Fill *st with the ring's counters now. Works on any handle, a read-only
+ * monitor (role 0) included. The figures are a snapshot: counters move
+ * while they are summed.
+ *
+ * @return 0, or -EINVAL for NULL arguments.
+ */
+SHMRING_API int shmring_stats(struct shmring *r, struct shmring_stats *st);
+
+/**
+ * The application area: SHMRING_APP_AREA_SIZE bytes inside the region,
+ * zero at creation, shared by every attached process and left alone by
+ * the library (a place for a counter, a configuration word, a version).
+ * 64-byte aligned; use atomics to share it. A monitor (role 0) handle
+ * maps it read-only: writing through it faults.
+ *
+ * @return 0, or -EINVAL for NULL arguments.
+ */
+SHMRING_API int shmring_app_area(struct shmring *r, void **area, size_t *size);
+#define SHMRING_APP_AREA_SIZE 512
 
 /**
  * Set how long a blocking call on this handle spins, polling the ring,

@@ -56,11 +56,19 @@ struct shmring {
 	uint64_t cpos;        /* next record read from here */
 	uint64_t cached_prod; /* hdr->prod_pos as last read */
 	uint64_t peek_next;   /* position after the peeked record */
+	uint64_t peek_len;    /* length of the peeked message */
 	bool peeked;
 
 	/* MPMC: the slot held by the open reservation or peek. */
 	uint64_t peek_pos;
 	uint64_t peek_seq;
+
+	/*
+	 * Counters: the line of the entry held for each role, or a private
+	 * scratch line when the handle does not hold that role.
+	 */
+	struct peer_line *line[2];
+	struct peer_line scratch;
 
 	/* Attachment. */
 	uint64_t self_id;   /* packed peer id, role bits cleared */
@@ -76,12 +84,19 @@ struct shmring {
 	bool closed[2];
 };
 
+/* Add to a counter of our own line: we are its only writer. */
+static inline void count(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 /* wait.c */
 int64_t now_ns(void);
 typedef int (*wait_cond_fn)(struct shmring *r, void *arg);
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	     void *arg, int64_t timeout_ns);
-void wait_wake(struct wait_line *w, int n);
+void wait_wake(struct shmring_hdr *h, struct wait_line *w, int n);
 
 /* peer.c */
 void peer_init(struct shmring *r);

@@ -59,12 +59,37 @@
 #define PEER_TABLE_OFF 1024u
 #define PEER_SLOTS 32u
 #define PEER_CLAIMS_OFF 2048u
+#define APP_AREA_OFF 1536u
+#define APP_AREA_SIZE 512u /* == SHMRING_APP_AREA_SIZE */
 #define CLAIM_NONE UINT64_MAX
 #define CLAIM_CONSUMER (UINT64_C(1) << 62) /* set: a consumer's claim */
 
-struct peer_claim {
+/*
+ * One line per peer entry, written only by the handle that holds the
+ * entry: its claim, and its counters, plain single-writer increments
+ * (relaxed load + store, no read-modify-write). Readers sum them.
+ */
+struct peer_line {
 	_Atomic uint64_t pos; /* MPMC: position claimed, CLAIM_NONE if none */
-	uint8_t pad[56];
+	_Atomic uint64_t sent, sent_bytes;
+	_Atomic uint64_t recvd, recvd_bytes;
+	_Atomic uint64_t full;  /* sends that found the ring full */
+	_Atomic uint64_t empty; /* receives that found the ring empty */
+	_Atomic uint64_t sleeps; /* futex waits */
+};
+_Static_assert(sizeof(struct peer_line) == 64, "peer line");
+
+/*
+ * Totals: what detached peers counted (folded in at detach or reap) plus
+ * the wake-ups, counted where a futex wake is issued anyway.
+ */
+struct totals {
+	_Atomic uint64_t sent, sent_bytes;
+	_Atomic uint64_t recvd, recvd_bytes;
+	_Atomic uint64_t full, empty, sleeps;
+	_Atomic uint64_t wakeups;
+	_Atomic uint64_t last_attach_ns, last_detach_ns; /* CLOCK_REALTIME */
+	uint8_t pad[256 - 80];
 };
 
 /* Fixed entries on an SPSC ring: the role decides the entry. */
@@ -115,16 +140,18 @@ struct shmring_hdr {
 	/* 640: producers sleep here for room; consumers wake them. */
 	struct wait_line space_wait;
 
-	/* 768: reserved for counters (producer line, consumer line). */
-	uint8_t counters[256];
+	/* 768: counters of detached peers, wake-ups, attach/detach times. */
+	struct totals totals;
 
 	/* 1024: who is attached: packed ids (0 = free), attach times. */
 	_Atomic uint64_t peer_id[PEER_SLOTS];
 	uint64_t peer_attach_ns[PEER_SLOTS];
-	uint8_t peer_pad[PEER_CLAIMS_OFF - PEER_TABLE_OFF - 16 * PEER_SLOTS];
 
-	/* 2048: what each attached handle has claimed but not finished. */
-	struct peer_claim claims[PEER_SLOTS];
+	/* 1536: the application's own bytes (shmring_app_area()). */
+	uint8_t app[APP_AREA_SIZE];
+
+	/* 2048: each attached handle's claim and counters. */
+	struct peer_line claims[PEER_SLOTS];
 };
 
 _Static_assert(offsetof(struct shmring_hdr, magic) == 0, "layout");
@@ -147,7 +174,8 @@ _Static_assert(offsetof(struct shmring_hdr, prod_pos) == 256, "layout");
 _Static_assert(offsetof(struct shmring_hdr, cons_pos) == 384, "layout");
 _Static_assert(offsetof(struct shmring_hdr, data_wait) == 512, "layout");
 _Static_assert(offsetof(struct shmring_hdr, space_wait) == 640, "layout");
-_Static_assert(offsetof(struct shmring_hdr, counters) == 768, "layout");
+_Static_assert(offsetof(struct shmring_hdr, totals) == 768, "layout");
+_Static_assert(offsetof(struct shmring_hdr, app) == APP_AREA_OFF, "layout");
 _Static_assert(offsetof(struct shmring_hdr, peer_id) == PEER_TABLE_OFF, "layout");
 _Static_assert(offsetof(struct shmring_hdr, peer_attach_ns) == 1280, "layout");
 _Static_assert(offsetof(struct shmring_hdr, claims) == PEER_CLAIMS_OFF, "layout");

@@ -156,7 +156,7 @@ static int claim_cons(struct shmring *r, size_t cap, uint64_t *pos_out,
 			if (skip) {
 				/* M6 (see below) for a slot with no message. */
 				cas_release(&s->seq, &seq, pos + r->cap);
-				wait_wake(&h->space_wait, 1);
+				wait_wake(h, &h->space_wait, 1);
 				pos++;
 				continue;
 			}
@@ -218,12 +218,12 @@ static bool recover(struct shmring *r, uint64_t claim, int owner)
 		/* Claimed, never published: consumers skip it. */
 		if (seq == pos &&
 		    cas_acq_rel(&s->seq, &seq, (pos + 1) | SEQ_SKIP))
-			wait_wake(&h->data_wait, INT_MAX);
+			wait_wake(h, &h->data_wait, INT_MAX);
 	} else {
 		/* Claimed, never freed: free it (its message is lost). */
 		if ((seq & ~SEQ_SKIP) == pos + 1 &&
 		    cas_acq_rel(&s->seq, &seq, pos + r->cap))
-			wait_wake(&h->space_wait, INT_MAX);
+			wait_wake(h, &h->space_wait, INT_MAX);
 	}
 	return true;
 }
@@ -279,6 +279,7 @@ static int wait_claim_prod(struct shmring *r, uint64_t *pos,
 	int ret = claim_prod(r, pos);
 	if (ret)
 		return ret < 0 ? ret : 0;
+	count(&r->line[0]->full, 1);
 	return wait_for(r, &r->hdr->space_wait, cond_claim_prod, pos,
 			timeout_ns);
 }
@@ -289,6 +290,7 @@ static int wait_claim_cons(struct shmring *r, struct cons_arg *a,
 	int ret = claim_cons(r, a->cap, &a->pos, &a->seq, &a->len);
 	if (ret)
 		return ret < 0 ? ret : 0;
+	count(&r->line[1]->empty, 1);
 	return wait_for(r, &r->hdr->data_wait, cond_claim_cons, a,
 			timeout_ns);
 }
@@ -299,6 +301,7 @@ int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		    int64_t timeout_ns)
 {
 	size_t i = 0;
+	uint64_t bytes = 0;
 	while (i < n) {
 		size_t len = msgs[i].iov_len;
 		if (len > r->max_msg || (len && !msgs[i].iov_base)) {
@@ -317,11 +320,15 @@ int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		if (shmring_test_hook)
 			shmring_test_hook(HOOK_PRODUCER_CLAIMED);
 		memcpy(slot_at(r, pos)->payload, msgs[i].iov_base, len);
-		if (publish(r, pos, len) == 0)
+		if (publish(r, pos, len) == 0) {
 			i++;
+			bytes += len;
+		}
 		/* else: a recoverer took the slot; send the message again. */
 	}
-	wait_wake(&r->hdr->data_wait, (int)i);
+	count(&r->line[0]->sent, i);
+	count(&r->line[0]->sent_bytes, bytes);
+	wait_wake(r->hdr, &r->hdr->data_wait, (int)i);
 	return (int)i;
 }
 
@@ -349,7 +356,11 @@ int mpmc_commit(struct shmring *r, size_t len)
 		return -EINVAL;
 	r->rsv_open = false;
 	int ret = publish(r, r->rsv_pos, len);
-	wait_wake(&r->hdr->data_wait, 1);
+	if (ret == 0) {
+		count(&r->line[0]->sent, 1);
+		count(&r->line[0]->sent_bytes, len);
+	}
+	wait_wake(r->hdr, &r->hdr->data_wait, 1);
 	/* Lost only if we were judged dead: report it as a broken ring. */
 	return ret ? -EBADMSG : 0;
 }
@@ -364,6 +375,7 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		mpmc_release(r);
 	}
 	size_t i = 0;
+	uint64_t bytes = 0;
 	for (; i < n; i++) {
 		struct cons_arg a = { .cap = bufs[i].iov_len };
 		if (a.cap && !bufs[i].iov_base) {
@@ -381,9 +393,12 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 			shmring_test_hook(HOOK_CONSUMER_CLAIMED);
 		memcpy(bufs[i].iov_base, slot_at(r, a.pos)->payload, a.len);
 		bufs[i].iov_len = a.len;
+		bytes += a.len;
 		free_slot(r, a.pos, a.seq);
 	}
-	wait_wake(&r->hdr->space_wait, (int)i);
+	count(&r->line[1]->recvd, i);
+	count(&r->line[1]->recvd_bytes, bytes);
+	wait_wake(r->hdr, &r->hdr->space_wait, (int)i);
 	return (int)i;
 }
 
@@ -401,6 +416,7 @@ ssize_t mpmc_peek(struct shmring *r, const void **msg, int64_t timeout_ns)
 		return ret;
 	r->peek_pos = a.pos;
 	r->peek_seq = a.seq;
+	r->peek_len = a.len;
 	r->peeked = true;
 	*msg = slot_at(r, a.pos)->payload;
 	return (ssize_t)a.len;
@@ -412,7 +428,9 @@ int mpmc_release(struct shmring *r)
 		return -EINVAL;
 	r->peeked = false;
 	free_slot(r, r->peek_pos, r->peek_seq);
-	wait_wake(&r->hdr->space_wait, 1);
+	count(&r->line[1]->recvd, 1);
+	count(&r->line[1]->recvd_bytes, r->peek_len);
+	wait_wake(r->hdr, &r->hdr->space_wait, 1);
 	return 0;
 }
 
@@ -426,7 +444,7 @@ void mpmc_close(struct shmring *r)
 			    (r->rsv_pos + 1) | SEQ_SKIP);
 		store_relaxed(my_claim(r, 0), CLAIM_NONE);
 		r->rsv_open = false;
-		wait_wake(&r->hdr->data_wait, 1);
+		wait_wake(r->hdr, &r->hdr->data_wait, 1);
 	}
 	if (r->peeked)
 		mpmc_release(r);

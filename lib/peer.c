@@ -169,13 +169,14 @@ static void peers_changed(struct shmring *r)
 	 * Sleepers on either side re-evaluate: a detach may be an end of
 	 * stream, an attach may be the first consumer a producer waits for.
 	 */
-	wait_wake(&h->data_wait, INT_MAX);
-	wait_wake(&h->space_wait, INT_MAX);
+	wait_wake(h, &h->data_wait, INT_MAX);
+	wait_wake(h, &h->space_wait, INT_MAX);
 }
 
 void peer_init(struct shmring *r)
 {
 	r->entry[0] = r->entry[1] = -1;
+	r->line[0] = r->line[1] = &r->scratch;
 	r->closed_gen[0] = r->closed_gen[1] = UINT32_MAX;
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
 		r->pidfd[i] = -1;
@@ -187,6 +188,38 @@ void peer_fini(struct shmring *r)
 {
 	for (unsigned i = 0; i < PEER_SLOTS; i++)
 		pidfd_drop(r, (int)i);
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Move the counters of entry @i's line into the totals, so that they
+ * survive the entry. Called by whoever holds the entry: its owner at
+ * detach, the reaper after marking it, a successor taking over.
+ */
+static void fold(struct shmring_hdr *h, int i)
+{
+	struct peer_line *l = &h->claims[i];
+	struct totals *t = &h->totals;
+	_Atomic uint64_t *from[] = { &l->sent, &l->sent_bytes, &l->recvd,
+				     &l->recvd_bytes, &l->full, &l->empty,
+				     &l->sleeps };
+	_Atomic uint64_t *to[] = { &t->sent, &t->sent_bytes, &t->recvd,
+				   &t->recvd_bytes, &t->full, &t->empty,
+				   &t->sleeps };
+	for (size_t k = 0; k < sizeof(from) / sizeof(from[0]); k++) {
+		/* Relaxed: statistics; the entry is ours, nobody else adds. */
+		uint64_t v = load_relaxed(from[k]);
+		if (v) {
+			atomic_fetch_add_explicit(to[k], v, memory_order_relaxed);
+			store_relaxed(from[k], 0);
+		}
+	}
 }
 
 /*
@@ -204,10 +237,19 @@ static bool reap(struct shmring *r, int i, uint64_t id)
 	uint64_t claim = load_relaxed(&h->claims[i].pos);
 	if (claim != CLAIM_NONE && r->recover && !r->recover(r, claim, i))
 		return false;
-	/* A7: a CAS decides between two reapers; the loser does nothing. */
-	if (!cas_acq_rel(&h->peer_id[i], &id, 0))
+	/*
+	 * A7: a CAS decides between two reapers; the winner marks the entry
+	 * with its own id and no role (so nobody attaches to it, and no side
+	 * counts it), folds the counters, then frees it. A reaper that dies
+	 * on the way leaves a marked entry that the next reaper frees.
+	 */
+	if (!cas_acq_rel(&h->peer_id[i], &id, r->self_id))
 		return true;
+	fold(h, i);
 	store_relaxed(&h->claims[i].pos, CLAIM_NONE);
+	/* A4 (as for a detach). */
+	store_release(&h->peer_id[i], 0);
+	store_relaxed(&h->totals.last_detach_ns, realtime_ns());
 	pidfd_drop(r, i);
 	peers_changed(r);
 	return true;
@@ -215,12 +257,13 @@ static bool reap(struct shmring *r, int i, uint64_t id)
 
 static void note_attach(struct shmring *r, int i)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	r->hdr->peer_attach_ns[i] =
-		(uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	/* Relaxed: only the owner writes its claim; starts empty. */
+	uint64_t now = realtime_ns();
+	r->hdr->peer_attach_ns[i] = now;
+	/* A dead predecessor's counters (SPSC take-over) go to the totals. */
+	fold(r->hdr, i);
+	/* Relaxed: only the owner writes its line; starts with no claim. */
 	store_relaxed(&r->hdr->claims[i].pos, CLAIM_NONE);
+	store_relaxed(&r->hdr->totals.last_attach_ns, now);
 }
 
 /*
@@ -267,6 +310,8 @@ static void release_entry(struct shmring *r, int i)
 	_Atomic uint64_t *e = &r->hdr->peer_id[i];
 	/* Relaxed: the claim is already CLAIM_NONE unless a call was cut. */
 	store_relaxed(&r->hdr->claims[i].pos, CLAIM_NONE);
+	fold(r->hdr, i);
+	store_relaxed(&r->hdr->totals.last_detach_ns, realtime_ns());
 	/* A4: release: pairs with C-EOS; our last publication is seen. */
 	uint64_t cur = load_relaxed(e);
 	if (id_is_self(r, cur))
@@ -282,6 +327,7 @@ int peer_attach(struct shmring *r, int role)
 			if (ret)
 				return ret;
 			r->entry[0] = PEER_SPSC_PRODUCER;
+			r->line[0] = &r->hdr->claims[PEER_SPSC_PRODUCER];
 		}
 		if (role & SHMRING_CONSUMER) {
 			ret = claim_fixed(r, PEER_SPSC_CONSUMER, SHMRING_CONSUMER);
@@ -290,15 +336,18 @@ int peer_attach(struct shmring *r, int role)
 				return ret;
 			}
 			r->entry[1] = PEER_SPSC_CONSUMER;
+			r->line[1] = &r->hdr->claims[PEER_SPSC_CONSUMER];
 		}
 	} else {
 		ret = claim_any(r, (unsigned)role);
 		if (ret < 0)
 			return ret;
-		if (role & SHMRING_PRODUCER)
-			r->entry[0] = ret;
-		if (role & SHMRING_CONSUMER)
-			r->entry[1] = ret;
+		for (int k = 0; k < 2; k++) {
+			if (role & (k ? SHMRING_CONSUMER : SHMRING_PRODUCER)) {
+				r->entry[k] = ret;
+				r->line[k] = &r->hdr->claims[ret];
+			}
+		}
 	}
 	/*
 	 * A3: acq_rel: a peer that sees the role bit also sees our entry
@@ -317,6 +366,7 @@ void peer_detach(struct shmring *r)
 		if (r->entry[k] >= 0)
 			release_entry(r, r->entry[k]);
 	r->entry[0] = r->entry[1] = -1;
+	r->line[0] = r->line[1] = &r->scratch;
 	peers_changed(r);
 }
 

@@ -19,6 +19,8 @@
 #define MAX_SLOTS (UINT64_C(1) << 32)
 #define OPEN_WAIT_NS (1000 * NSEC_PER_MSEC)
 
+_Static_assert(APP_AREA_SIZE == SHMRING_APP_AREA_SIZE, "app area size");
+
 static bool is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
@@ -435,6 +437,53 @@ SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info)
 	info->used = r->kind == SHMRING_MPMC ? mpmc_used(r) : spsc_used(r);
 	info->producers = peer_count(r, SHMRING_PRODUCER);
 	info->consumers = peer_count(r, SHMRING_CONSUMER);
+	return 0;
+}
+
+SHMRING_API int shmring_stats(struct shmring *r, struct shmring_stats *st)
+{
+	if (!r || !st)
+		return -EINVAL;
+	const struct shmring_hdr *h = r->hdr;
+	const struct totals *t = &h->totals;
+	/* Relaxed throughout: statistics, each counter read once. */
+#define RD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+	memset(st, 0, sizeof(*st));
+	st->msgs_sent = RD(t->sent);
+	st->bytes_sent = RD(t->sent_bytes);
+	st->msgs_recv = RD(t->recvd);
+	st->bytes_recv = RD(t->recvd_bytes);
+	st->times_full = RD(t->full);
+	st->times_empty = RD(t->empty);
+	st->sleeps = RD(t->sleeps);
+	st->wakeups = RD(t->wakeups);
+	st->last_attach_ns = RD(t->last_attach_ns);
+	st->last_detach_ns = RD(t->last_detach_ns);
+	for (unsigned i = 0; i < PEER_SLOTS; i++) {
+		if (!RD(h->peer_id[i]))
+			continue;
+		const struct peer_line *l = &h->claims[i];
+		st->msgs_sent += RD(l->sent);
+		st->bytes_sent += RD(l->sent_bytes);
+		st->msgs_recv += RD(l->recvd);
+		st->bytes_recv += RD(l->recvd_bytes);
+		st->times_full += RD(l->full);
+		st->times_empty += RD(l->empty);
+		st->sleeps += RD(l->sleeps);
+	}
+#undef RD
+	st->used = r->kind == SHMRING_MPMC ? mpmc_used(r) : spsc_used(r);
+	st->producers = peer_count(r, SHMRING_PRODUCER);
+	st->consumers = peer_count(r, SHMRING_CONSUMER);
+	return 0;
+}
+
+SHMRING_API int shmring_app_area(struct shmring *r, void **area, size_t *size)
+{
+	if (!r || !area || !size)
+		return -EINVAL;
+	*area = r->hdr->app;
+	*size = APP_AREA_SIZE;
 	return 0;
 }
 

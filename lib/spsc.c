@@ -83,8 +83,11 @@ static uint64_t place(struct shmring *r, uint64_t pos, uint64_t pad)
 	return pos;
 }
 
-static void publish(struct shmring *r, uint64_t pos)
+static void publish(struct shmring *r, uint64_t pos, uint64_t msgs,
+		    uint64_t bytes)
 {
+	count(&r->line[0]->sent, msgs);
+	count(&r->line[0]->sent_bytes, bytes);
 	r->ppos = pos;
 	/*
 	 * P1: release pairs with C0 (the consumer's acquire of prod_pos):
@@ -92,7 +95,7 @@ static void publish(struct shmring *r, uint64_t pos)
 	 * that covers them.
 	 */
 	store_release(&r->hdr->prod_pos, pos);
-	wait_wake(&r->hdr->data_wait, 1);
+	wait_wake(r->hdr, &r->hdr->data_wait, 1);
 }
 
 struct room_arg {
@@ -124,6 +127,7 @@ static int wait_room(struct shmring *r, uint64_t total, int64_t timeout_ns)
 	int ret = has_room(r, r->ppos, total);
 	if (ret)
 		return ret < 0 ? ret : 0;
+	count(&r->line[0]->full, 1);
 	struct room_arg a = { .total = total };
 	return wait_for(r, &h->space_wait, cond_room, &a, timeout_ns);
 }
@@ -141,7 +145,7 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 	if (ret)
 		return ret;
 
-	uint64_t pos = r->ppos;
+	uint64_t pos = r->ppos, bytes = 0;
 	size_t i = 0;
 	for (; i < n; i++) {
 		size_t len = msgs[i].iov_len;
@@ -157,10 +161,11 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 			memcpy(r->data + (pos & r->mask) + REC_HDR_SIZE,
 			       msgs[i].iov_base, len);
 		pos += need;
+		bytes += len;
 	}
 	if (i == 0)
 		return -EINVAL;
-	publish(r, pos);
+	publish(r, pos, i, bytes);
 	return (int)i;
 }
 
@@ -191,7 +196,7 @@ int spsc_commit(struct shmring *r, size_t len)
 		return -EINVAL;
 	put_hdr(r, r->rsv_pos, (uint32_t)len, REC_DATA);
 	r->rsv_open = false;
-	publish(r, r->rsv_pos + rec_size(len));
+	publish(r, r->rsv_pos + rec_size(len), 1, len);
 	return 0;
 }
 
@@ -240,15 +245,18 @@ static int next_record(struct shmring *r, uint64_t *pos_out,
 	}
 }
 
-static void consume_to(struct shmring *r, uint64_t pos)
+static void consume_to(struct shmring *r, uint64_t pos, uint64_t msgs,
+		       uint64_t bytes)
 {
+	count(&r->line[1]->recvd, msgs);
+	count(&r->line[1]->recvd_bytes, bytes);
 	r->cpos = pos;
 	/*
 	 * C2: release pairs with P0: our reads of the records before pos
 	 * are done before the producer may overwrite them.
 	 */
 	store_release(&r->hdr->cons_pos, pos);
-	wait_wake(&r->hdr->space_wait, 1);
+	wait_wake(r->hdr, &r->hdr->space_wait, 1);
 }
 
 /* wait_for() condition: a record, or end of stream. */
@@ -276,6 +284,7 @@ static int wait_data(struct shmring *r, uint64_t *pos, struct rec_hdr *h,
 	int ret = next_record(r, pos, h);
 	if (ret)
 		return ret < 0 ? ret : 0;
+	count(&r->line[1]->empty, 1);
 	ret = wait_for(r, &r->hdr->data_wait, cond_data, NULL, timeout_ns);
 	if (ret)
 		return ret;
@@ -296,7 +305,7 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 	if (ret)
 		return ret;
 	size_t i = 0;
-	uint64_t end = r->cpos;
+	uint64_t end = r->cpos, bytes = 0;
 	for (;;) {
 		if (h.len > bufs[i].iov_len || (h.len && !bufs[i].iov_base)) {
 			if (i == 0)
@@ -307,6 +316,7 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		memcpy(bufs[i].iov_base,
 		       r->data + (pos & r->mask) + REC_HDR_SIZE, h.len);
 		bufs[i].iov_len = h.len;
+		bytes += h.len;
 		end = pos + rec_size(h.len);
 		r->cpos = end;
 		if (++i == n)
@@ -316,7 +326,7 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 			break;
 	}
 	/* A PAD skipped after the last record stays for the next call. */
-	consume_to(r, end);
+	consume_to(r, end, i, bytes);
 	return (int)i;
 }
 
@@ -329,6 +339,7 @@ ssize_t spsc_peek(struct shmring *r, const void **msg, int64_t timeout_ns)
 		return ret;
 	*msg = r->data + (pos & r->mask) + REC_HDR_SIZE;
 	r->peek_next = pos + rec_size(h.len);
+	r->peek_len = h.len;
 	r->peeked = true;
 	return (ssize_t)h.len;
 }
@@ -338,7 +349,7 @@ int spsc_release(struct shmring *r)
 	if (!r->peeked)
 		return -EINVAL;
 	r->peeked = false;
-	consume_to(r, r->peek_next);
+	consume_to(r, r->peek_next, 1, r->peek_len);
 	return 0;
 }
 

@@ -123,13 +123,14 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 		int64_t slice = deadline - now;
 		if (slice > SLEEP_SLICE_NS)
 			slice = SLEEP_SLICE_NS;
+		count(&r->line[w == &r->hdr->data_wait]->sleeps, 1);
 		futex_wait(&w->seq, v, slice);
 		/* W6: release: nothing to order, the count is advisory. */
 		fetch_sub_release(&w->waiters, 1);
 	}
 }
 
-void wait_wake(struct wait_line *w, int n)
+void wait_wake(struct shmring_hdr *h, struct wait_line *w, int n)
 {
 	/* P2: full fence; pairs with W2 (see the protocol above). */
 	fence_full();
@@ -143,4 +144,6 @@ void wait_wake(struct wait_line *w, int n)
 	 * sleeper that finds nothing to do simply sleeps again.
 	 */
 	futex_wake(&w->seq, n);
+	/* Relaxed: a statistic; the syscall costs far more. */
+	atomic_fetch_add_explicit(&h->totals.wakeups, 1, memory_order_relaxed);
 }
