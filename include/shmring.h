@@ -134,6 +134,79 @@ SHMRING_API int shmring_create(const char *name, const struct shmring_opts *o,
 			       int role, struct shmring **out);
 
 /**
+ * Create an unnamed ring in anonymous shared memory (MAP_SHARED |
+ * MAP_ANONYMOUS), for related processes: create it before fork(), then
+ * in each process call shmring_attach() with the role that process takes.
+ * The handle returned holds no role; close it in each process when done.
+ *
+ * @return 0, or -EINVAL bad options, -ENOMEM.
+ */
+SHMRING_API int shmring_create_anon(const struct shmring_opts *o,
+				    struct shmring **out);
+
+/**
+ * Create an unnamed ring in a memfd, sealed against shrinking and growing
+ * so that no holder of the descriptor can truncate it under another's
+ * mapping. Give shmring_fd() to another process (over a UNIX socket with
+ * shmring_send_fd()); it attaches with shmring_open_fd().
+ *
+ * @return 0, or the errors of shmring_create() but -EEXIST and -EACCES.
+ */
+SHMRING_API int shmring_create_memfd(const struct shmring_opts *o, int role,
+				     struct shmring **out);
+
+/**
+ * Attach to the memfd ring behind descriptor @fd (it is duplicated; the
+ * caller keeps and closes its own). A memfd without the seals that
+ * shmring_create_memfd() sets is refused.
+ *
+ * @return 0, or -EINVAL bad fd or role, -EPROTO not a sealed ring,
+ *   -EBUSY, -EUSERS, -ENOMEM, -EMFILE.
+ */
+SHMRING_API int shmring_open_fd(int fd, int role, struct shmring **out);
+
+/**
+ * A new handle on the ring behind @r, in this process, holding @role:
+ * how each process takes its role on an anonymous ring after fork(), and
+ * how each thread gets a handle of its own. Independent of @r: either may
+ * be closed first.
+ *
+ * @return 0, or -EINVAL, -EPERM (a role on a read-only handle), -EBUSY,
+ *   -EUSERS, -ENOMEM, -EMFILE.
+ */
+SHMRING_API int shmring_attach(struct shmring *r, int role,
+			       struct shmring **out);
+
+/**
+ * The memfd behind a ring from shmring_create_memfd() or
+ * shmring_open_fd(), owned by the handle (do not close it).
+ *
+ * @return the descriptor, or -EINVAL for a ring of another kind.
+ */
+SHMRING_API int shmring_fd(struct shmring *r);
+
+/**
+ * Send descriptor @fd over the connected UNIX socket @sock (SCM_RIGHTS).
+ * @return 0, or -errno of sendmsg(2) (e.g. -EPIPE, -ENOTSOCK), -EINVAL.
+ */
+SHMRING_API int shmring_send_fd(int sock, int fd);
+
+/**
+ * Receive a descriptor sent by shmring_send_fd() into *fd (close-on-exec).
+ * @return 0, or -EPIPE peer closed, -EPROTO no descriptor came, -errno of
+ *   recvmsg(2), -EINVAL.
+ */
+SHMRING_API int shmring_recv_fd(int sock, int *fd);
+
+/**
+ * Flush a file-backed ring ("file:PATH") to its file (msync), so that what
+ * was committed survives a reboot. A no-op for the other kinds.
+ *
+ * @return 0, or -EINVAL, -EIO.
+ */
+SHMRING_API int shmring_sync(struct shmring *r);
+
+/**
  * Attach to an existing ring.
  *
  * A ring still being created is waited for, a bounded time (about one

@@ -1,6 +1,11 @@
 /*
- * region.c - the memory: POSIX shared-memory objects, created exclusively,
- * fully reserved before use, mapped only after their size is checked.
+ * region.c - the memory: every kind of shared memory a Unix programmer
+ * knows, created exclusively, fully reserved before use, and mapped only
+ * after its size is checked.
+ *
+ * Names: "/name" (POSIX shm_open), "file:PATH" (a memory-mapped regular
+ * file), "sysv:KEY" or "sysv:PATH:PROJ" (System V, key from ftok). The
+ * unnamed kinds, anonymous and memfd, come through their own calls.
  *
  * Rings are unknown here; ring.c decides what the bytes mean.
  */
@@ -8,26 +13,100 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "region.h"
 
-/* shm_open names: one leading '/', no other, 1..NAME_MAX characters. */
-int region_check_name(const char *name)
+#define FILE_PREFIX "file:"
+#define SYSV_PREFIX "sysv:"
+#define MEMFD_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+struct parsed {
+	int kind;
+	const char *path; /* POSIX: the name; FILE: the path */
+	key_t key;        /* SYSV */
+};
+
+static int parse_key(const char *s, key_t *key)
 {
-	if (!name || name[0] != '/')
+	const char *colon = strrchr(s, ':');
+	if (colon) {
+		/* sysv:PATH:PROJ - ftok() of an existing file. */
+		char path[PATH_MAX];
+		size_t n = (size_t)(colon - s);
+		if (n == 0 || n >= sizeof(path))
+			return -EINVAL;
+		memcpy(path, s, n);
+		path[n] = '\0';
+		char *end;
+		long proj = strtol(colon + 1, &end, 0);
+		if (*end || end == colon + 1 || proj < 1 || proj > 255)
+			return -EINVAL;
+		key_t k = ftok(path, (int)proj);
+		if (k == (key_t)-1)
+			return errno == ENOENT ? -ENOENT : -EINVAL;
+		*key = k;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 0);
+	/* IPC_PRIVATE (0) names nothing another process could find. */
+	if (*end || end == s || errno || v == 0 || v < INT32_MIN ||
+	    v > (long long)UINT32_MAX)
 		return -EINVAL;
+	*key = (key_t)(int32_t)(uint32_t)v;
+	return 0;
+}
+
+static int parse(const char *name, struct parsed *p)
+{
+	if (!name)
+		return -EINVAL;
+	if (!strncmp(name, FILE_PREFIX, strlen(FILE_PREFIX))) {
+		p->kind = REGION_FILE;
+		p->path = name + strlen(FILE_PREFIX);
+		size_t n = strnlen(p->path, PATH_MAX);
+		return n == 0 || n >= PATH_MAX ? -EINVAL : 0;
+	}
+	if (!strncmp(name, SYSV_PREFIX, strlen(SYSV_PREFIX))) {
+		p->kind = REGION_SYSV;
+		return parse_key(name + strlen(SYSV_PREFIX), &p->key);
+	}
+	/* shm_open names: one leading '/', no other, 1..NAME_MAX bytes. */
+	p->kind = REGION_POSIX;
+	p->path = name;
 	size_t len = strnlen(name, 257);
-	if (len < 2 || len > 255)
-		return -EINVAL;
-	if (strchr(name + 1, '/'))
-		return -EINVAL;
-	if (!strcmp(name, "/.") || !strcmp(name, "/.."))
+	if (name[0] != '/' || len < 2 || len > 255 || strchr(name + 1, '/') ||
+	    !strcmp(name, "/.") || !strcmp(name, "/.."))
 		return -EINVAL;
 	return 0;
+}
+
+int region_check_name(const char *name)
+{
+	struct parsed p;
+	return parse(name, &p);
+}
+
+static void region_clear(struct region *out, int kind)
+{
+	out->base = NULL;
+	out->size = 0;
+	out->fd = -1;
+	out->shmid = -1;
+	out->kind = kind;
+	out->writable = 0;
 }
 
 static int map_fd(int fd, size_t size, int writable, struct region *out)
@@ -43,90 +122,236 @@ static int map_fd(int fd, size_t size, int writable, struct region *out)
 	return 0;
 }
 
-int region_create(const char *name, size_t size, unsigned mode,
-		  struct region *out)
+/*
+ * Size a fresh object and reserve every page of it: tmpfs (and a sparse
+ * file) overcommit, and a page that cannot be had on first touch is a
+ * SIGBUS in whoever touches it. Reserving now turns that into -ENOSPC.
+ */
+static int size_and_reserve(int fd, size_t size)
 {
-	int ret = region_check_name(name);
-	if (ret)
-		return ret;
-	if (size == 0 || (off_t)size < 0)
-		return -EINVAL;
+	if (ftruncate(fd, (off_t)size) < 0)
+		return -errno;
+	int ret = posix_fallocate(fd, 0, (off_t)size);
+	if (ret == EOPNOTSUPP || ret == EINVAL)
+		return 0; /* no fallocate here: the size is still honest */
+	return -ret;
+}
 
-	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			  (mode_t)mode);
+static int create_fd(const struct parsed *p, size_t size, unsigned mode,
+		     struct region *out)
+{
+	int fd;
+	if (p->kind == REGION_POSIX)
+		fd = shm_open(p->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			      (mode_t)mode);
+	else
+		fd = open(p->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+				   O_CLOEXEC, (mode_t)mode);
 	if (fd < 0)
 		return -errno;
 	/* The umask may have narrowed the mode: apply it exactly. */
-	if (fchmod(fd, (mode_t)mode) < 0)
-		goto fail_errno;
-	if (ftruncate(fd, (off_t)size) < 0)
-		goto fail_errno;
-	/*
-	 * tmpfs overcommits: without reserving every page now, a page that
-	 * cannot be had on first touch is a SIGBUS in whoever touches it.
-	 */
-	ret = posix_fallocate(fd, 0, (off_t)size);
+	int ret = fchmod(fd, (mode_t)mode) < 0 ? -errno : 0;
+	if (!ret)
+		ret = size_and_reserve(fd, size);
+	if (!ret)
+		ret = map_fd(fd, size, 1, out);
 	if (ret) {
-		/* Filesystems without fallocate: the size is still honest. */
-		if (ret != EOPNOTSUPP && ret != EINVAL) {
-			ret = -ret;
-			goto fail;
-		}
+		close(fd);
+		if (p->kind == REGION_POSIX)
+			shm_unlink(p->path);
+		else
+			unlink(p->path);
 	}
-	ret = map_fd(fd, size, 1, out);
-	if (ret)
-		goto fail;
-	return 0;
-
-fail_errno:
-	ret = -errno;
-fail:
-	close(fd);
-	shm_unlink(name);
 	return ret;
+}
+
+static int create_sysv(key_t key, size_t size, unsigned mode,
+		       struct region *out)
+{
+	/* System V ignores the umask: the mode is applied as given. */
+	int id = shmget(key, size, IPC_CREAT | IPC_EXCL | (int)mode);
+	if (id < 0)
+		return errno == EINVAL ? -EINVAL : -errno;
+	void *p = shmat(id, NULL, 0);
+	if (p == (void *)-1) {
+		int err = -errno;
+		shmctl(id, IPC_RMID, NULL);
+		return err;
+	}
+	out->base = p;
+	out->size = size;
+	out->shmid = id;
+	out->writable = 1;
+	return 0;
+}
+
+int region_create(const char *name, size_t size, unsigned mode,
+		  struct region *out)
+{
+	struct parsed p;
+	int ret = parse(name, &p);
+	if (ret)
+		return ret;
+	if (size == 0 || size > (size_t)INT64_MAX)
+		return -EINVAL;
+	region_clear(out, p.kind);
+	if (p.kind == REGION_SYSV)
+		return create_sysv(p.key, size, mode, out);
+	return create_fd(&p, size, mode, out);
+}
+
+int region_create_unnamed(int kind, size_t size, struct region *out)
+{
+	if (size == 0 || size > (size_t)INT64_MAX)
+		return -EINVAL;
+	region_clear(out, kind);
+	if (kind == REGION_ANON) {
+		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (p == MAP_FAILED)
+			return -errno;
+		out->base = p;
+		out->size = size;
+		out->writable = 1;
+		return 0;
+	}
+	if (kind != REGION_MEMFD)
+		return -EINVAL;
+	int fd = memfd_create("shmring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	int ret = size_and_reserve(fd, size);
+	/* Sealed: no holder of the fd can shrink it under another's map. */
+	if (!ret && fcntl(fd, F_ADD_SEALS, MEMFD_SEALS) < 0)
+		ret = -errno;
+	if (!ret)
+		ret = map_fd(fd, size, 1, out);
+	if (ret)
+		close(fd);
+	return ret;
+}
+
+/* Check a descriptor's object and map all of it. Takes ownership of fd. */
+static int open_checked_fd(int fd, int kind, int writable, size_t min_size,
+			   struct region *out)
+{
+	struct stat st;
+	int ret = 0;
+	if (fstat(fd, &st) < 0)
+		ret = -errno;
+	/* A short object would SIGBUS on access past its end: refuse it. */
+	else if (!S_ISREG(st.st_mode) || st.st_size < (off_t)min_size)
+		ret = -EPROTO;
+	if (!ret && kind == REGION_MEMFD) {
+		/* Without the seals a peer could truncate it: SIGBUS. */
+		int seals = fcntl(fd, F_GET_SEALS);
+		if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) !=
+					 (F_SEAL_SHRINK | F_SEAL_GROW))
+			ret = -EPROTO;
+	}
+	if (!ret) {
+		region_clear(out, kind);
+		ret = map_fd(fd, (size_t)st.st_size, writable, out);
+	}
+	if (ret)
+		close(fd);
+	return ret;
+}
+
+static int open_sysv(key_t key, int writable, size_t min_size,
+		     struct region *out)
+{
+	int id = shmget(key, 0, 0);
+	if (id < 0)
+		return -errno;
+	struct shmid_ds ds;
+	if (shmctl(id, IPC_STAT, &ds) < 0)
+		return -errno;
+	if (ds.shm_segsz < min_size)
+		return -EPROTO;
+	void *p = shmat(id, NULL, writable ? 0 : SHM_RDONLY);
+	if (p == (void *)-1)
+		return -errno;
+	region_clear(out, REGION_SYSV);
+	out->base = p;
+	out->size = ds.shm_segsz;
+	out->shmid = id;
+	out->writable = writable;
+	return 0;
 }
 
 int region_open(const char *name, int writable, size_t min_size,
 		struct region *out)
 {
-	int ret = region_check_name(name);
+	struct parsed p;
+	int ret = parse(name, &p);
 	if (ret)
 		return ret;
-	int fd = shm_open(name, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
+	if (p.kind == REGION_SYSV)
+		return open_sysv(p.key, writable, min_size, out);
+	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+	int fd = p.kind == REGION_POSIX ? shm_open(p.path, flags, 0) :
+					  open(p.path, flags | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	/* A short object would SIGBUS on access past its end: refuse it. */
-	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)min_size) {
-		ret = -EPROTO;
-		goto fail;
-	}
-	ret = map_fd(fd, (size_t)st.st_size, writable, out);
-	if (ret)
-		goto fail;
-	return 0;
-fail:
-	close(fd);
-	return ret;
+	return open_checked_fd(fd, p.kind, writable, min_size, out);
 }
 
-int region_size_now(const struct region *reg, size_t *size)
+int region_open_fd(int fd, int writable, size_t min_size, struct region *out)
 {
-	struct stat st;
-	if (fstat(reg->fd, &st) < 0)
+	int mine = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (mine < 0)
 		return -errno;
-	*size = (size_t)st.st_size;
-	return 0;
+	return open_checked_fd(mine, REGION_MEMFD, writable, min_size, out);
+}
+
+/* A second, independent mapping of the same memory (for another handle). */
+int region_dup(const struct region *in, int writable, struct region *out)
+{
+	if (writable && !in->writable)
+		return -EPERM;
+	region_clear(out, in->kind);
+	switch (in->kind) {
+	case REGION_ANON: {
+		/* mremap of a shared mapping with old size 0 maps it again. */
+		void *p = mremap(in->base, 0, in->size, MREMAP_MAYMOVE);
+		if (p == MAP_FAILED)
+			return -errno;
+		out->base = p;
+		out->size = in->size;
+		out->writable = in->writable;
+		return 0;
+	}
+	case REGION_SYSV: {
+		void *p = shmat(in->shmid, NULL, writable ? 0 : SHM_RDONLY);
+		if (p == (void *)-1)
+			return -errno;
+		out->base = p;
+		out->size = in->size;
+		out->shmid = in->shmid;
+		out->writable = writable;
+		return 0;
+	}
+	default: {
+		int fd = fcntl(in->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		int ret = map_fd(fd, in->size, writable, out);
+		if (ret)
+			close(fd);
+		return ret;
+	}
+	}
 }
 
 void region_close(struct region *reg)
 {
-	if (reg->base)
-		munmap(reg->base, reg->size);
+	if (reg->base) {
+		if (reg->kind == REGION_SYSV)
+			shmdt(reg->base);
+		else
+			munmap(reg->base, reg->size);
+	}
 	if (reg->fd >= 0)
 		close(reg->fd);
 	reg->base = NULL;
@@ -135,8 +360,78 @@ void region_close(struct region *reg)
 
 int region_unlink(const char *name)
 {
-	int ret = region_check_name(name);
+	struct parsed p;
+	int ret = parse(name, &p);
 	if (ret)
 		return ret;
-	return shm_unlink(name) < 0 ? -errno : 0;
+	switch (p.kind) {
+	case REGION_SYSV: {
+		int id = shmget(p.key, 0, 0);
+		if (id < 0)
+			return -errno;
+		return shmctl(id, IPC_RMID, NULL) < 0 ? -errno : 0;
+	}
+	case REGION_FILE:
+		return unlink(p.path) < 0 ? -errno : 0;
+	default:
+		return shm_unlink(p.path) < 0 ? -errno : 0;
+	}
+}
+
+/* Pass a descriptor over a UNIX socket (SCM_RIGHTS), with one data byte. */
+int region_send_fd(int sock, int fd)
+{
+	char byte = 'R';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	ssize_t n;
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+int region_recv_fd(int sock, int *fd)
+{
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	ssize_t n;
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -EPIPE;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)) || (msg.msg_flags & MSG_CTRUNC))
+		return -EPROTO;
+	memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return 0;
 }

@@ -2,27 +2,42 @@
  * region.h - obtaining and releasing the shared memory a ring lives in.
  *
  * Internal header; do not include from applications. region.c knows
- * nothing of rings: it maps bytes and reports sizes.
+ * nothing of rings: it maps bytes and reports sizes. Every kind of shared
+ * memory ends up as one mapping of region.size bytes at region.base.
  */
 #ifndef SHMRING_REGION_H
 #define SHMRING_REGION_H
 
 #include <stddef.h>
 
+enum region_kind {
+	REGION_POSIX, /* "/name": shm_open */
+	REGION_FILE,  /* "file:PATH": a regular file, mmap'ed */
+	REGION_SYSV,  /* "sysv:KEY", "sysv:PATH:PROJ": shmget/shmat */
+	REGION_ANON,  /* unnamed: MAP_SHARED|MAP_ANONYMOUS, shared by fork */
+	REGION_MEMFD, /* unnamed: memfd_create, sealed, shared by fd passing */
+};
+
 struct region {
 	void *base;  /* start of the mapping */
-	size_t size; /* bytes mapped (the object's size when mapped) */
-	int fd;      /* kept open for fstat; -1 once closed */
+	size_t size; /* bytes mapped */
+	int fd;      /* POSIX, FILE, MEMFD: kept for fstat and dup; else -1 */
+	int shmid;   /* SYSV: the segment; else -1 */
+	int kind;    /* enum region_kind */
 	int writable;
 };
 
 int region_check_name(const char *name);
 int region_create(const char *name, size_t size, unsigned mode,
 		  struct region *out);
+int region_create_unnamed(int kind, size_t size, struct region *out);
 int region_open(const char *name, int writable, size_t min_size,
 		struct region *out);
-int region_size_now(const struct region *reg, size_t *size);
+int region_open_fd(int fd, int writable, size_t min_size, struct region *out);
+int region_dup(const struct region *in, int writable, struct region *out);
 void region_close(struct region *reg);
 int region_unlink(const char *name);
+int region_send_fd(int sock, int fd);
+int region_recv_fd(int sock, int *fd);
 
 #endif /* SHMRING_REGION_H */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "atomics.h"
@@ -163,14 +164,48 @@ static int attach(struct shmring *r, int role)
 	return role ? peer_attach(r, role) : 0;
 }
 
-SHMRING_API int shmring_create(const char *name, const struct shmring_opts *o,
-			       int role, struct shmring **out)
+/*
+ * The region is fresh and zero-filled: fill in the identity, then publish
+ * READY last. An opener that sees READY sees all of it.
+ */
+static void format(struct shmring_hdr *h, const struct shmring_hdr *g)
+{
+	h->magic = SHMRING_MAGIC;
+	h->version = SHMRING_LAYOUT_VERSION;
+	h->kind = g->kind;
+	h->flags = 0;
+	h->capacity = g->capacity;
+	h->max_msg = g->max_msg;
+	h->slot_size = g->slot_size;
+	h->data_off = g->data_off;
+	h->data_size = g->data_size;
+	h->region_size = g->region_size;
+	h->mode = g->mode;
+	h->creator_pid = (uint32_t)getpid();
+	uint64_t self;
+	if (peer_self_id(&self) == 0)
+		h->creator_start = self & PEER_START_MASK;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->created_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (g->kind == SHMRING_MPMC)
+		mpmc_format(h, (unsigned char *)h + SHMRING_HDR_SIZE);
+	/* I1: release pairs with I2 in open: the identity is visible first. */
+	store_release(&h->state, SHMRING_STATE_READY);
+}
+
+/*
+ * Create a ring: in the named object @name, or (name NULL) in unnamed
+ * memory of kind @unnamed. On failure nothing is left behind.
+ */
+static int create(const char *name, int unnamed, const struct shmring_opts *o,
+		  int role, struct shmring **out)
 {
 	static const struct shmring_opts defaults;
 	struct shmring_hdr g;
 	if (!out || check_role(role))
 		return -EINVAL;
-	int ret = region_check_name(name);
+	int ret = name ? region_check_name(name) : 0;
 	if (ret)
 		return ret;
 	ret = geometry(o ? o : &defaults, &g);
@@ -180,49 +215,126 @@ SHMRING_API int shmring_create(const char *name, const struct shmring_opts *o,
 	struct shmring *r = handle_new();
 	if (!r)
 		return -ENOMEM;
-	ret = region_create(name, g.region_size, g.mode, &r->reg);
+	ret = name ? region_create(name, g.region_size, g.mode, &r->reg) :
+		     region_create_unnamed(unnamed, g.region_size, &r->reg);
 	if (ret) {
 		free(r);
 		return ret;
 	}
-
-	/*
-	 * The object is fresh and zero-filled; fill in the identity, then
-	 * publish READY last. An opener that sees READY sees all of it.
-	 */
-	struct shmring_hdr *h = r->reg.base;
-	h->magic = SHMRING_MAGIC;
-	h->version = SHMRING_LAYOUT_VERSION;
-	h->kind = g.kind;
-	h->flags = 0;
-	h->capacity = g.capacity;
-	h->max_msg = g.max_msg;
-	h->slot_size = g.slot_size;
-	h->data_off = g.data_off;
-	h->data_size = g.data_size;
-	h->region_size = g.region_size;
-	h->mode = g.mode;
-	h->creator_pid = (uint32_t)getpid();
-	uint64_t self;
-	if (peer_self_id(&self) == 0)
-		h->creator_start = self & PEER_START_MASK;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	h->created_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	if (g.kind == SHMRING_MPMC)
-		mpmc_format(h, (unsigned char *)h + SHMRING_HDR_SIZE);
-	/* I1: release pairs with I2 in open: the identity is visible first. */
-	store_release(&h->state, SHMRING_STATE_READY);
-
+	format(r->reg.base, &g);
 	ret = attach(r, role);
 	if (ret) {
+		peer_fini(r);
 		region_close(&r->reg);
-		region_unlink(name);
+		if (name)
+			region_unlink(name);
 		free(r);
 		return ret;
 	}
 	*out = r;
 	return 0;
+}
+
+SHMRING_API int shmring_create(const char *name, const struct shmring_opts *o,
+			       int role, struct shmring **out)
+{
+	if (!name)
+		return -EINVAL;
+	return create(name, 0, o, role, out);
+}
+
+SHMRING_API int shmring_create_anon(const struct shmring_opts *o,
+				    struct shmring **out)
+{
+	return create(NULL, REGION_ANON, o, 0, out);
+}
+
+SHMRING_API int shmring_create_memfd(const struct shmring_opts *o, int role,
+				     struct shmring **out)
+{
+	return create(NULL, REGION_MEMFD, o, role, out);
+}
+
+/* A mapped region becomes a handle: validated, then attached in @role. */
+static int adopt(struct shmring *r, int role, struct shmring **out)
+{
+	struct shmring_hdr *h = r->reg.base;
+	/* I2: acquire pairs with I1 in create. */
+	int ret = load_acquire(&h->state) == SHMRING_STATE_READY ?
+			  validate(h, r->reg.size) :
+			  -EPROTO;
+	if (!ret)
+		ret = attach(r, role);
+	if (ret) {
+		peer_fini(r);
+		region_close(&r->reg);
+		free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+SHMRING_API int shmring_open_fd(int fd, int role, struct shmring **out)
+{
+	if (!out || check_role(role) || fd < 0)
+		return -EINVAL;
+	struct shmring *r = handle_new();
+	if (!r)
+		return -ENOMEM;
+	int ret = region_open_fd(fd, role != 0, SHMRING_HDR_SIZE, &r->reg);
+	if (ret) {
+		free(r);
+		return ret == -EBADF ? -EINVAL : ret;
+	}
+	return adopt(r, role, out);
+}
+
+SHMRING_API int shmring_attach(struct shmring *r, int role,
+			       struct shmring **out)
+{
+	if (!r || !out || check_role(role))
+		return -EINVAL;
+	struct shmring *n = handle_new();
+	if (!n)
+		return -ENOMEM;
+	int ret = region_dup(&r->reg, role != 0, &n->reg);
+	if (ret) {
+		free(n);
+		return ret;
+	}
+	return adopt(n, role, out);
+}
+
+SHMRING_API int shmring_fd(struct shmring *r)
+{
+	if (!r || r->reg.fd < 0 || r->reg.kind != REGION_MEMFD)
+		return -EINVAL;
+	return r->reg.fd;
+}
+
+SHMRING_API int shmring_send_fd(int sock, int fd)
+{
+	if (sock < 0 || fd < 0)
+		return -EINVAL;
+	return region_send_fd(sock, fd);
+}
+
+SHMRING_API int shmring_recv_fd(int sock, int *fd)
+{
+	if (sock < 0 || !fd)
+		return -EINVAL;
+	return region_recv_fd(sock, fd);
+}
+
+SHMRING_API int shmring_sync(struct shmring *r)
+{
+	if (!r)
+		return -EINVAL;
+	/* Only a file outlives a reboot; for the rest there is nothing to do. */
+	if (r->reg.kind != REGION_FILE)
+		return 0;
+	return msync(r->reg.base, r->reg.size, MS_SYNC) < 0 ? -errno : 0;
 }
 
 /*
@@ -274,14 +386,7 @@ SHMRING_API int shmring_open(const char *name, int role, struct shmring **out)
 		free(r);
 		return ret;
 	}
-	ret = attach(r, role);
-	if (ret) {
-		region_close(&r->reg);
-		free(r);
-		return ret;
-	}
-	*out = r;
-	return 0;
+	return adopt(r, role, out);
 }
 
 SHMRING_API int shmring_close(struct shmring *r)
@@ -301,6 +406,23 @@ SHMRING_API int shmring_close(struct shmring *r)
 
 SHMRING_API int shmring_unlink(const char *name)
 {
+	int ret = region_check_name(name);
+	if (ret)
+		return ret;
+	/*
+	 * A file: name could be any file of the caller's: remove it only if
+	 * it is a ring (POSIX and System V names live in their own spaces).
+	 */
+	if (!strncmp(name, "file:", 5)) {
+		struct region reg;
+		ret = region_open(name, 0, SHMRING_HDR_SIZE, &reg);
+		if (ret)
+			return ret;
+		bool ring = ((struct shmring_hdr *)reg.base)->magic == SHMRING_MAGIC;
+		region_close(&reg);
+		if (!ring)
+			return -EPROTO;
+	}
 	return region_unlink(name);
 }
 
