@@ -94,6 +94,22 @@ struct shmring_info {
 	size_t used;           /**< bytes (SPSC) or slots (MPMC) in use now */
 	unsigned producers;    /**< producer processes attached now */
 	unsigned consumers;    /**< consumer processes attached now */
+	unsigned layout_version; /**< of the region's header */
+	unsigned mode;         /**< permission bits given at creation */
+	size_t slot_size;      /**< MPMC: bytes per slot; SPSC: 0 */
+	uint64_t prod_pos;     /**< producer position (bytes or slots) */
+	uint64_t cons_pos;     /**< consumer position */
+	unsigned data_waiters; /**< consumers asleep waiting for data */
+	unsigned space_waiters; /**< producers asleep waiting for room */
+	int creator_alive;     /**< 1 if the creating process still runs */
+};
+
+/** One attached process, as listed by shmring_peers(). */
+struct shmring_peer {
+	pid_t pid;
+	int role;             /**< SHMRING_PRODUCER and/or SHMRING_CONSUMER */
+	uint64_t attach_ns;   /**< CLOCK_REALTIME of the attach */
+	int alive;            /**< 0 if the process has died (not yet reaped) */
 };
 
 /**
@@ -351,6 +367,15 @@ SHMRING_API int shmring_release(struct shmring *r);
  * @return 0, or -EINVAL for NULL arguments.
  */
 SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info);
+
+/**
+ * List up to @n attached processes into @peers, checking each one's
+ * liveness (pid and start time: a reused pid is not taken for the peer).
+ *
+ * @return the number of entries filled, or -EINVAL.
+ */
+SHMRING_API int shmring_peers(struct shmring *r, struct shmring_peer *peers,
+			      size_t n);
 
 /**
  * Fill *st with the ring's counters now. Works on any handle, a read-only

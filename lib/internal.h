@@ -108,6 +108,8 @@ bool peer_side_closed(struct shmring *r, int role);
 bool peer_claim_held(struct shmring *r, uint64_t claim, int except);
 void peer_reap(struct shmring *r);
 unsigned peer_count(struct shmring *r, int role);
+int peer_list(struct shmring *r, struct shmring_peer *out, size_t n);
+int peer_pid_alive(uint32_t pid, uint64_t start);
 void peer_fini(struct shmring *r);
 
 /* spsc.c */

@@ -471,3 +471,26 @@ bool peer_side_closed(struct shmring *r, int role)
 	r->closed[k] = closed;
 	return closed;
 }
+
+int peer_pid_alive(uint32_t pid, uint64_t start)
+{
+	return pid && pid <= PEER_PID_MASK &&
+	       id_alive_proc(id_pack(pid, start, 0));
+}
+
+int peer_list(struct shmring *r, struct shmring_peer *out, size_t n)
+{
+	size_t k = 0;
+	for (unsigned i = 0; i < PEER_SLOTS && k < n; i++) {
+		/* Relaxed: a snapshot for display. */
+		uint64_t id = load_relaxed(&r->hdr->peer_id[i]);
+		if (!id || !id_role(id))
+			continue;
+		out[k].pid = id_pid(id);
+		out[k].role = (int)id_role(id);
+		out[k].attach_ns = r->hdr->peer_attach_ns[i];
+		out[k].alive = id_is_self(r, id) || id_alive_proc(id);
+		k++;
+	}
+	return (int)k;
+}

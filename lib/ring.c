@@ -559,7 +559,25 @@ SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info)
 	info->used = r->kind == SHMRING_MPMC ? mpmc_used(r) : spsc_used(r);
 	info->producers = peer_count(r, SHMRING_PRODUCER);
 	info->consumers = peer_count(r, SHMRING_CONSUMER);
+	info->layout_version = r->hdr->version;
+	info->mode = r->hdr->mode;
+	info->slot_size = (size_t)r->slot_size;
+	/* Relaxed: a snapshot for display. */
+	info->prod_pos = load_relaxed(&r->hdr->prod_pos);
+	info->cons_pos = load_relaxed(&r->hdr->cons_pos);
+	info->data_waiters = load_relaxed(&r->hdr->data_wait.waiters);
+	info->space_waiters = load_relaxed(&r->hdr->space_wait.waiters);
+	info->creator_alive = peer_pid_alive(r->hdr->creator_pid,
+					     r->hdr->creator_start);
 	return 0;
+}
+
+SHMRING_API int shmring_peers(struct shmring *r, struct shmring_peer *peers,
+			      size_t n)
+{
+	if (!r || (!peers && n))
+		return -EINVAL;
+	return peer_list(r, peers, n);
 }
 
 SHMRING_API int shmring_stats(struct shmring *r, struct shmring_stats *st)
