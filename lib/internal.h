@@ -44,6 +44,7 @@ struct shmring {
 	uint64_t max_msg;
 	uint64_t slot_size; /* MPMC: bytes per slot */
 	uint64_t spin_ns;
+	bool light_fence; /* registered for membarrier: see wait.c */
 
 	/* Producer side: only this handle writes hdr->prod_pos. */
 	uint64_t ppos;        /* next record goes here (== hdr->prod_pos) */
@@ -96,7 +97,8 @@ int64_t now_ns(void);
 typedef int (*wait_cond_fn)(struct shmring *r, void *arg);
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	     void *arg, int64_t timeout_ns);
-void wait_wake(struct shmring_hdr *h, struct wait_line *w, int n);
+void wait_wake_slow(struct shmring *r, struct wait_line *w, int n);
+bool wait_register(void);
 
 /* peer.c */
 void peer_init(struct shmring *r);
@@ -104,13 +106,50 @@ int peer_self_id(uint64_t *id);
 int peer_attach(struct shmring *r, int role);
 void peer_detach(struct shmring *r);
 bool peer_side_gone(struct shmring *r, int role);
-bool peer_side_closed(struct shmring *r, int role);
+bool peer_side_closed_slow(struct shmring *r, int role, uint32_t gen);
 bool peer_claim_held(struct shmring *r, uint64_t claim, int except);
 void peer_reap(struct shmring *r);
 unsigned peer_count(struct shmring *r, int role);
 int peer_list(struct shmring *r, struct shmring_peer *out, size_t n);
 int peer_pid_alive(uint32_t pid, uint64_t start);
 void peer_fini(struct shmring *r);
+
+/*
+ * After publishing: wake up to @n sleepers on @w, if any announced
+ * themselves. Inline: this runs on every send and receive, and the usual
+ * answer, nobody sleeps, costs one load. The protocol is in wait.c.
+ */
+static inline void wait_wake(struct shmring *r, struct wait_line *w, int n)
+{
+	/*
+	 * P2: full fence, pairs with W2; or, in a process registered for
+	 * membarrier, a compiler barrier that pairs with W2'.
+	 */
+	if (r->light_fence)
+		atomic_signal_fence(memory_order_seq_cst);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+	/* P3: relaxed is enough after the fence; pairs with W1. */
+	if (atomic_load_explicit(&w->waiters, memory_order_relaxed) != 0)
+		wait_wake_slow(r, w, n);
+}
+
+/*
+ * The cheap end-of-stream test for the fast path: has every process that
+ * ever held @role closed? Recomputed by peer_side_closed_slow() only when
+ * peers_gen moved, so a send costs one load of a line written at attach
+ * and detach only.
+ */
+static inline bool peer_side_closed(struct shmring *r, int role)
+{
+	int k = role == SHMRING_PRODUCER ? 0 : 1;
+	/* A6': acquire pairs with A5: the table as of that generation. */
+	uint32_t gen = atomic_load_explicit(&r->hdr->peers_gen,
+					    memory_order_acquire);
+	if (gen == r->closed_gen[k])
+		return r->closed[k];
+	return peer_side_closed_slow(r, role, gen);
+}
 
 /* spsc.c */
 void spsc_init(struct shmring *r);

@@ -32,7 +32,9 @@ void (*shmring_test_hook)(int where);
 
 static struct mpmc_slot *slot_at(const struct shmring *r, uint64_t pos)
 {
-	return (struct mpmc_slot *)(r->data + (pos & r->mask) * r->slot_size);
+	/* Slots are 64-byte aligned in a page-aligned data area. */
+	return (struct mpmc_slot *)(void *)(r->data +
+					    (pos & r->mask) * r->slot_size);
 }
 
 static _Atomic uint64_t *my_claim(struct shmring *r, int k)
@@ -45,7 +47,7 @@ void mpmc_format(struct shmring_hdr *h, unsigned char *data)
 {
 	for (uint64_t i = 0; i < h->capacity; i++) {
 		struct mpmc_slot *s =
-			(struct mpmc_slot *)(data + i * h->slot_size);
+			(struct mpmc_slot *)(void *)(data + i * h->slot_size);
 		/* Relaxed: published by the READY store-release (I1). */
 		store_relaxed(&s->seq, i);
 	}
@@ -156,7 +158,7 @@ static int claim_cons(struct shmring *r, size_t cap, uint64_t *pos_out,
 			if (skip) {
 				/* M6 (see below) for a slot with no message. */
 				cas_release(&s->seq, &seq, pos + r->cap);
-				wait_wake(h, &h->space_wait, 1);
+				wait_wake(r, &h->space_wait, 1);
 				pos++;
 				continue;
 			}
@@ -218,12 +220,12 @@ static bool recover(struct shmring *r, uint64_t claim, int owner)
 		/* Claimed, never published: consumers skip it. */
 		if (seq == pos &&
 		    cas_acq_rel(&s->seq, &seq, (pos + 1) | SEQ_SKIP))
-			wait_wake(h, &h->data_wait, INT_MAX);
+			wait_wake(r, &h->data_wait, INT_MAX);
 	} else {
 		/* Claimed, never freed: free it (its message is lost). */
 		if ((seq & ~SEQ_SKIP) == pos + 1 &&
 		    cas_acq_rel(&s->seq, &seq, pos + r->cap))
-			wait_wake(h, &h->space_wait, INT_MAX);
+			wait_wake(r, &h->space_wait, INT_MAX);
 	}
 	return true;
 }
@@ -328,7 +330,7 @@ int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 	}
 	count(&r->line[0]->sent, i);
 	count(&r->line[0]->sent_bytes, bytes);
-	wait_wake(r->hdr, &r->hdr->data_wait, (int)i);
+	wait_wake(r, &r->hdr->data_wait, (int)i);
 	return (int)i;
 }
 
@@ -360,7 +362,7 @@ int mpmc_commit(struct shmring *r, size_t len)
 		count(&r->line[0]->sent, 1);
 		count(&r->line[0]->sent_bytes, len);
 	}
-	wait_wake(r->hdr, &r->hdr->data_wait, 1);
+	wait_wake(r, &r->hdr->data_wait, 1);
 	/* Lost only if we were judged dead: report it as a broken ring. */
 	return ret ? -EBADMSG : 0;
 }
@@ -398,7 +400,7 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 	}
 	count(&r->line[1]->recvd, i);
 	count(&r->line[1]->recvd_bytes, bytes);
-	wait_wake(r->hdr, &r->hdr->space_wait, (int)i);
+	wait_wake(r, &r->hdr->space_wait, (int)i);
 	return (int)i;
 }
 
@@ -430,7 +432,7 @@ int mpmc_release(struct shmring *r)
 	free_slot(r, r->peek_pos, r->peek_seq);
 	count(&r->line[1]->recvd, 1);
 	count(&r->line[1]->recvd_bytes, r->peek_len);
-	wait_wake(r->hdr, &r->hdr->space_wait, 1);
+	wait_wake(r, &r->hdr->space_wait, 1);
 	return 0;
 }
 
@@ -444,7 +446,7 @@ void mpmc_close(struct shmring *r)
 			    (r->rsv_pos + 1) | SEQ_SKIP);
 		store_relaxed(my_claim(r, 0), CLAIM_NONE);
 		r->rsv_open = false;
-		wait_wake(r->hdr, &r->hdr->data_wait, 1);
+		wait_wake(r, &r->hdr->data_wait, 1);
 	}
 	if (r->peeked)
 		mpmc_release(r);

@@ -169,8 +169,8 @@ static void peers_changed(struct shmring *r)
 	 * Sleepers on either side re-evaluate: a detach may be an end of
 	 * stream, an attach may be the first consumer a producer waits for.
 	 */
-	wait_wake(h, &h->data_wait, INT_MAX);
-	wait_wake(h, &h->space_wait, INT_MAX);
+	wait_wake(r, &h->data_wait, INT_MAX);
+	wait_wake(r, &h->space_wait, INT_MAX);
 }
 
 void peer_init(struct shmring *r)
@@ -393,10 +393,19 @@ bool peer_side_gone(struct shmring *r, int role)
 	/* A3': pairs with A3; a bit not yet set means "never attached". */
 	if (!(load_acquire(&h->ever_roles) & (uint32_t)role))
 		return false;
-	int64_t now = now_ns();
-	bool check = now >= r->next_live_check;
-	if (check)
-		r->next_live_check = now + LIVENESS_PERIOD_NS;
+	if (peer_side_closed(r, role))
+		return true;
+	/*
+	 * Someone holds the role. Whether they still live is looked at
+	 * every LIVENESS_PERIOD_NS, on the coarse clock: this runs on every
+	 * poll of an empty (or full) ring, and must cost next to nothing.
+	 */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	int64_t now = (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+	if (now < r->next_live_check)
+		return false;
+	r->next_live_check = now + LIVENESS_PERIOD_NS;
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
 		/* C-EOS: acquire pairs with A4 in a closing peer. */
 		uint64_t id = load_acquire(&h->peer_id[i]);
@@ -404,7 +413,7 @@ bool peer_side_gone(struct shmring *r, int role)
 			continue;
 		if (id_is_self(r, id))
 			return false;
-		if (check && !entry_alive(r, (int)i, id) && reap(r, (int)i, id))
+		if (!entry_alive(r, (int)i, id) && reap(r, (int)i, id))
 			continue;
 		return false;
 	}
@@ -442,19 +451,11 @@ unsigned peer_count(struct shmring *r, int role)
 	return n;
 }
 
-/*
- * The cheap end-of-stream test for the fast path: has every process that
- * ever held @role closed (not died: that is peer_side_gone's business)?
- * Recomputed only when peers_gen moves, so a send costs one load.
- */
-bool peer_side_closed(struct shmring *r, int role)
+/* peer_side_closed() (internal.h) when peers_gen has moved. */
+bool peer_side_closed_slow(struct shmring *r, int role, uint32_t gen)
 {
 	struct shmring_hdr *h = r->hdr;
 	int k = role == SHMRING_PRODUCER ? 0 : 1;
-	/* A6': acquire pairs with A5: the table as of that generation. */
-	uint32_t gen = load_acquire(&h->peers_gen);
-	if (gen == r->closed_gen[k])
-		return r->closed[k];
 	bool closed = false;
 	/* A3': pairs with A3. */
 	if (load_acquire(&h->ever_roles) & (uint32_t)role) {
@@ -471,7 +472,6 @@ bool peer_side_closed(struct shmring *r, int role)
 	r->closed[k] = closed;
 	return closed;
 }
-
 int peer_pid_alive(uint32_t pid, uint64_t start)
 {
 	return pid && pid <= PEER_PID_MASK &&

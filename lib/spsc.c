@@ -95,7 +95,7 @@ static void publish(struct shmring *r, uint64_t pos, uint64_t msgs,
 	 * that covers them.
 	 */
 	store_release(&r->hdr->prod_pos, pos);
-	wait_wake(r->hdr, &r->hdr->data_wait, 1);
+	wait_wake(r, &r->hdr->data_wait, 1);
 }
 
 struct room_arg {
@@ -256,7 +256,7 @@ static void consume_to(struct shmring *r, uint64_t pos, uint64_t msgs,
 	 * are done before the producer may overwrite them.
 	 */
 	store_release(&r->hdr->cons_pos, pos);
-	wait_wake(r->hdr, &r->hdr->space_wait, 1);
+	wait_wake(r, &r->hdr->space_wait, 1);
 }
 
 /* wait_for() condition: a record, or end of stream. */

@@ -20,14 +20,26 @@
  * published position (and does not sleep). Without either fence both can
  * read the old value and the sleeper misses the wake-up for good. If P4
  * runs between W3 and W5, futex_wait finds seq != v and returns at once.
- * A publisher pays one fence and one load of a line nobody writes while
- * nobody sleeps, and makes no system call.
+ *
+ * The fence is asymmetric where the kernel allows: publishers run on every
+ * message, sleepers rarely, so a publisher whose process registered for
+ * membarrier(2) GLOBAL_EXPEDITED replaces P2 by a compiler barrier, and
+ * every sleeper adds W2' = membarrier(GLOBAL_EXPEDITED) after W2. That
+ * call runs a full barrier on every CPU running a registered process (or
+ * the CPU passes through a context switch, which is one): each publisher
+ * has then either made P1 visible before W4 reads it, or will execute P3
+ * after W1 is visible. This is the scheme liburcu's memb flavour uses
+ * between readers and synchronize_rcu(). A sleeper whose membarrier call
+ * fails sleeps in 1 ms slices, so a missed wake-up costs at most that.
+ * A publisher then pays one load of a line nobody writes while nobody
+ * sleeps, and makes no system call.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +73,21 @@ static void futex_wake(_Atomic uint32_t *word, int n)
 	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE, n, NULL, NULL, 0);
 }
 
+static long membarrier(int cmd)
+{
+	return syscall(SYS_membarrier, cmd, 0, 0);
+}
+
+bool wait_register(void)
+{
+	long cmds = membarrier(MEMBARRIER_CMD_QUERY);
+	long need = MEMBARRIER_CMD_GLOBAL_EXPEDITED |
+		    MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED;
+	if (cmds < 0 || (cmds & need) != need)
+		return false;
+	return membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
+}
+
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	     void *arg, int64_t timeout_ns)
 {
@@ -81,13 +108,16 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 		int64_t spin_end = start + (int64_t)r->spin_ns;
 		if (spin_end > deadline)
 			spin_end = deadline;
-		for (;;) {
-			for (int i = 0; i < 64; i++)
-				caa_cpu_relax();
+		/*
+		 * Look at the ring after every pause (a message is seen
+		 * ~100 ns after it is published), at the clock every 16.
+		 */
+		for (unsigned i = 1;; i++) {
+			caa_cpu_relax();
 			ret = cond(r, arg);
 			if (ret)
 				return ret < 0 ? ret : 0;
-			if (now_ns() >= spin_end)
+			if (!(i & 15) && now_ns() >= spin_end)
 				break;
 		}
 	}
@@ -97,6 +127,10 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 		fetch_add_seqcst(&w->waiters, 1);
 		/* W2: full fence; pairs with P2 in wait_wake(). */
 		fence_full();
+		/* W2': the other half of P2 for fence-free publishers. */
+		int64_t max_slice = SLEEP_SLICE_NS;
+		if (membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) < 0)
+			max_slice = NSEC_PER_MSEC;
 		/*
 		 * W3: acquire pairs with P4's release increment, so that a seq
 		 * read after the wake also shows the position published
@@ -121,8 +155,8 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 		 * time that remains.
 		 */
 		int64_t slice = deadline - now;
-		if (slice > SLEEP_SLICE_NS)
-			slice = SLEEP_SLICE_NS;
+		if (slice > max_slice)
+			slice = max_slice;
 		count(&r->line[w == &r->hdr->data_wait]->sleeps, 1);
 		futex_wait(&w->seq, v, slice);
 		/* W6: release: nothing to order, the count is advisory. */
@@ -130,13 +164,8 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	}
 }
 
-void wait_wake(struct shmring_hdr *h, struct wait_line *w, int n)
+void wait_wake_slow(struct shmring *r, struct wait_line *w, int n)
 {
-	/* P2: full fence; pairs with W2 (see the protocol above). */
-	fence_full();
-	/* P3: relaxed is enough after the fence; pairs with W1. */
-	if (load_relaxed(&w->waiters) == 0)
-		return;
 	/* P4: release pairs with W3's acquire. */
 	fetch_add_release(&w->seq, 1);
 	/*
@@ -145,5 +174,6 @@ void wait_wake(struct shmring_hdr *h, struct wait_line *w, int n)
 	 */
 	futex_wake(&w->seq, n);
 	/* Relaxed: a statistic; the syscall costs far more. */
-	atomic_fetch_add_explicit(&h->totals.wakeups, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->hdr->totals.wakeups, 1,
+				  memory_order_relaxed);
 }
