@@ -1,0 +1,60 @@
+# tests/local.mk - the Criterion test programs of `make check`, one per
+# concern, and the sweep that runs last and fails if any left a ring in
+# /dev/shm. Included from the top-level Makefile.am: paths are relative
+# to the top source directory.
+#
+# Heavy counts scale with SHMRING_TEST_SCALE (a multiplier, e.g. 0.1);
+# sanitized builds default to 0.02 (see tests/testutil.h).
+
+if HAVE_CRITERION
+
+SHMRING_TESTS = \
+	tests/test_spsc \
+	tests/test_errors \
+	tests/test_eos \
+	tests/test_cpu \
+	tests/test_multiproc \
+	tests/test_zleaks
+
+check_PROGRAMS += $(SHMRING_TESTS)
+TESTS += $(SHMRING_TESTS)
+
+tests_test_spsc_SOURCES = tests/test_spsc.c tests/testutil.h
+tests_test_spsc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_spsc_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+# This one overlays lib/layout.h on a region to forge corrupt headers.
+tests_test_errors_SOURCES = tests/test_errors.c tests/testutil.h
+tests_test_errors_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
+tests_test_errors_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_errors_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_test_eos_SOURCES = tests/test_eos.c tests/testutil.h
+tests_test_eos_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_eos_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_test_cpu_SOURCES = tests/test_cpu.c tests/testutil.h
+tests_test_cpu_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_cpu_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+# Runs its tests one at a time (its own main sets Criterion's jobs to 1).
+tests_test_multiproc_SOURCES = tests/test_multiproc.c tests/testutil.h
+tests_test_multiproc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_multiproc_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_test_zleaks_SOURCES = tests/test_zleaks.c tests/testutil.h
+tests_test_zleaks_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_zleaks_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+# The two busy processes of test_multiproc get the 2 cores to themselves
+# once the short programs are done; the sweep runs after everything.
+# (The targets are named through variables: a literal `foo.log:` rule
+# would replace the one automake generates to run the test.)
+shmring_multiproc_log = tests/test_multiproc.log
+shmring_zleaks_log = tests/test_zleaks.log
+$(shmring_multiproc_log): tests/test_spsc.log tests/test_errors.log \
+	tests/test_eos.log tests/test_cpu.log
+$(shmring_zleaks_log): tests/test_spsc.log tests/test_errors.log \
+	tests/test_eos.log tests/test_cpu.log tests/test_multiproc.log
+
+endif

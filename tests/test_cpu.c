@@ -1,0 +1,145 @@
+/* test_cpu.c - a side blocked on an empty (or full) ring with a live peer sleeps: under 1 ms of CPU per second of waiting. */
+#include "testutil.h"
+
+#define CAP 4096u
+
+/*
+ * CPU allowed per second of blocking, in ns: 1 ms. A sanitized build
+ * checks correctness, not cost, and its instrumented code pays several
+ * times more for each wake-up: it gets three times the bound.
+ */
+#define CPU_PER_SEC_NS (1000000 * (TU_SANITIZED ? 3 : 1))
+
+/*
+ * The CPU clock of the blocked call's own thread under ThreadSanitizer,
+ * whose runtime keeps a background thread busy in the same process; the
+ * whole process's clock otherwise (so that a helper thread of the library
+ * would count too).
+ */
+#if defined(__SANITIZE_THREAD__)
+#define CPU_CLOCK CLOCK_THREAD_CPUTIME_ID
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CPU_CLOCK CLOCK_THREAD_CPUTIME_ID
+#endif
+#endif
+#ifndef CPU_CLOCK
+#define CPU_CLOCK CLOCK_PROCESS_CPUTIME_ID
+#endif
+
+static int64_t cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CPU_CLOCK, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * A child attaches with role `blocked`, waits for the parent (the live
+ * peer) to attach, then makes one blocking call with timeout_ns and
+ * reports its CPU and wall time. With timeout_ns -1 the parent ends the
+ * wait after about a second by sending (or receiving) one message.
+ */
+static void measure(int blocked, int64_t timeout_ns, uint64_t spin)
+{
+	const char *name = tu_name();
+	struct shmring *r = tu_create(name, CAP, 0, 0);
+	struct shmring *peer;
+	int up[2], down[2];
+	struct tu_report rep;
+	unsigned char buf[120] = { 0 };
+	double per_sec;
+	pid_t pid;
+	const char *what = blocked == SHMRING_CONSUMER ? "consumer on an empty ring" :
+							 "producer on a full ring";
+
+	cr_assert_eq(shmring_close(r), 0);
+	tu_pipe(up);
+	tu_pipe(down);
+	pid = tu_fork();
+	if (pid == 0) {
+		struct tu_report m = { 0 };
+		struct shmring *h = NULL;
+		int64_t c0, w0;
+
+		close(up[0]);
+		close(down[1]);
+		if (shmring_open(name, blocked, &h))
+			_exit(10);
+		shmring_set_spin(h, spin);
+		if (blocked == SHMRING_PRODUCER)
+			while (shmring_try_send(h, buf, sizeof(buf)) == 0)
+				;
+		tu_signal(up[1]);
+		if (tu_await(down[0]))
+			_exit(11);
+		c0 = cpu_now();
+		w0 = tu_now_ns();
+		m.rc = blocked == SHMRING_CONSUMER ?
+			       shmring_recv(h, buf, sizeof(buf), timeout_ns) :
+			       shmring_send(h, buf, sizeof(buf), timeout_ns);
+		m.cpu = cpu_now() - c0;
+		m.wall = tu_now_ns() - w0;
+		tu_report_send(up[1], &m);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	cr_assert_eq(tu_await(up[0]), 0, "child did not attach");
+	peer = tu_open(name, blocked ^ 3);
+	tu_signal(down[1]);
+	if (timeout_ns < 0) {
+		/* Let the child block a second, then end its wait. */
+		struct timespec sec = { 1, 0 };
+
+		nanosleep(&sec, NULL);
+		if (blocked == SHMRING_CONSUMER)
+			cr_assert_eq(shmring_send(peer, buf, 8, 0), 0);
+		else
+			cr_assert_eq(shmring_recv(peer, buf, sizeof(buf), 0), sizeof(buf));
+	}
+	rep = tu_report_read(up[0], what);
+	tu_wait_ok(pid, what);
+	per_sec = (double)rep.cpu * 1e9 / (double)rep.wall;
+	fprintf(stderr,
+		"blocked %s, timeout %lld ns, spin %llu ns: %.3f ms CPU in %.3f s (%.3f ms/s)\n",
+		what, (long long)timeout_ns, (unsigned long long)spin,
+		(double)rep.cpu / 1e6, (double)rep.wall / 1e9, per_sec / 1e6);
+	if (timeout_ns < 0)
+		cr_assert_eq(rep.rc, blocked == SHMRING_CONSUMER ? 8 : 0,
+			     "blocked %s: call returned %lld", what, (long long)rep.rc);
+	else
+		cr_assert_eq(rep.rc, -ETIMEDOUT, "blocked %s: call returned %lld (%s)",
+			     what, (long long)rep.rc, shmring_strerror((int)rep.rc));
+	cr_assert_geq(rep.wall, 900000000, "blocked %s: returned after %.3f s", what,
+		      (double)rep.wall / 1e9);
+	cr_assert_lt(per_sec, CPU_PER_SEC_NS,
+		     "blocked %s used %.3f ms of CPU per second", what, per_sec / 1e6);
+	cr_assert_eq(shmring_close(peer), 0);
+}
+
+Test(cpu, consumer_timed, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	measure(SHMRING_CONSUMER, 1000000000, SHMRING_DEFAULT_SPIN_NS);
+}
+
+Test(cpu, consumer_timed_nospin, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	measure(SHMRING_CONSUMER, 1000000000, 0);
+}
+
+Test(cpu, consumer_forever, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	measure(SHMRING_CONSUMER, -1, SHMRING_DEFAULT_SPIN_NS);
+}
+
+Test(cpu, producer_timed, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	measure(SHMRING_PRODUCER, 1000000000, SHMRING_DEFAULT_SPIN_NS);
+}
+
+Test(cpu, producer_forever, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	measure(SHMRING_PRODUCER, -1, SHMRING_DEFAULT_SPIN_NS);
+}

@@ -1,0 +1,877 @@
+/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/timed/burst/zero-copy calls, shmring_info. */
+#include "testutil.h"
+
+#include <sys/uio.h>
+
+#define CAP 4096u
+
+/* Bytes a record takes in the ring: 8-byte header, payload padded to 8. */
+static size_t rec_bytes(size_t len)
+{
+	return 8 + ((len + 7) & ~(size_t)7);
+}
+
+static struct shmring *both(const char *name, size_t cap, size_t max_msg)
+{
+	return tu_create(name, cap, max_msg, SHMRING_PRODUCER | SHMRING_CONSUMER);
+}
+
+static struct shmring_info info_of(struct shmring *r)
+{
+	struct shmring_info in;
+	int rc;
+
+	memset(&in, 0xa5, sizeof(in));
+	rc = shmring_info(r, &in);
+	cr_assert_eq(rc, 0, "shmring_info: %s", shmring_strerror(rc));
+	return in;
+}
+
+/* Send len bytes of pattern seed; asserts success. */
+static void put(struct shmring *r, size_t len, uint64_t seed)
+{
+	static unsigned char buf[1 << 16];
+	int rc;
+
+	cr_assert_leq(len, sizeof(buf));
+	tu_fill(buf, len, seed);
+	rc = shmring_try_send(r, buf, len);
+	cr_assert_eq(rc, 0, "try_send(%zu): %s", len, shmring_strerror(rc));
+}
+
+/*
+ * Send into a ring that holds no message. A record that does not fit
+ * before the end needs a padding record first; when padding and record
+ * together exceed the ring, one process holding both roles sees -EAGAIN
+ * once, and the try_recv that returns -EAGAIN consumes the padding. Then
+ * the send must succeed: an empty ring takes any message up to max_msg.
+ * Returns 1 if that happened.
+ */
+static int put_empty(struct shmring *r, size_t len, uint64_t seed)
+{
+	static unsigned char buf[1 << 16];
+	ssize_t n;
+	int rc;
+
+	tu_fill(buf, len, seed);
+	rc = shmring_try_send(r, buf, len);
+	if (rc == 0)
+		return 0;
+	cr_assert_eq(rc, -EAGAIN, "try_send(%zu): %s", len, shmring_strerror(rc));
+	n = shmring_try_recv(r, NULL, 0);
+	cr_assert_eq(n, -EAGAIN, "try_send(%zu) said full, try_recv %zd", len, n);
+	rc = shmring_try_send(r, buf, len);
+	cr_assert_eq(rc, 0, "try_send(%zu) into an empty ring: %s", len,
+		     shmring_strerror(rc));
+	return 1;
+}
+
+/* Receive one message and check it is len bytes of pattern seed. */
+static void get(struct shmring *r, size_t len, uint64_t seed)
+{
+	static unsigned char buf[1 << 16];
+	ssize_t n;
+	size_t bad;
+
+	n = shmring_try_recv(r, buf, sizeof(buf));
+	cr_assert_eq(n, (ssize_t)len, "try_recv: got %zd (%s), want %zu", n,
+		     n < 0 ? shmring_strerror((int)n) : "length", len);
+	bad = tu_check(buf, len, seed);
+	cr_assert_eq(bad, 0, "message of %zu bytes (seed %llu) differs at byte %zu",
+		     len, (unsigned long long)seed, bad - 1);
+}
+
+Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	const char *name = tu_name();
+	struct timespec t0, t1;
+	struct shmring *r, *mon;
+	struct shmring_info in;
+	struct stat st;
+	char path[128];
+
+	clock_gettime(CLOCK_REALTIME, &t0);
+	r = both(name, CAP, 1000);
+	clock_gettime(CLOCK_REALTIME, &t1);
+
+	in = info_of(r);
+	cr_assert_eq(in.kind, SHMRING_SPSC);
+	cr_assert_eq(in.capacity, CAP);
+	cr_assert_eq(in.max_msg, 1000);
+	cr_assert_geq(in.region_size, CAP + 4096);
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	cr_assert_eq(stat(path, &st), 0, "stat %s: %s", path, strerror(errno));
+	cr_assert_eq((off_t)in.region_size, st.st_size,
+		     "region_size %zu but the object has %lld bytes",
+		     in.region_size, (long long)st.st_size);
+	cr_assert_eq(in.creator_pid, getpid());
+	cr_assert_geq(in.created_ns,
+		      (uint64_t)t0.tv_sec * 1000000000u + (uint64_t)t0.tv_nsec);
+	cr_assert_leq(in.created_ns,
+		      (uint64_t)t1.tv_sec * 1000000000u + (uint64_t)t1.tv_nsec);
+	cr_assert_eq(in.used, 0);
+	cr_assert_eq(in.producers, 1);
+	cr_assert_eq(in.consumers, 1);
+
+	put(r, 13, 1);
+	cr_assert_eq(info_of(r).used, rec_bytes(13));
+	put(r, 0, 2);
+	cr_assert_eq(info_of(r).used, rec_bytes(13) + rec_bytes(0));
+
+	/* A monitor sees the same ring and counts as neither role. */
+	mon = tu_open(name, 0);
+	in = info_of(mon);
+	cr_assert_eq(in.capacity, CAP);
+	cr_assert_eq(in.max_msg, 1000);
+	cr_assert_eq(in.used, rec_bytes(13) + rec_bytes(0));
+	cr_assert_eq(in.producers, 1);
+	cr_assert_eq(in.consumers, 1);
+
+	get(r, 13, 1);
+	get(r, 0, 2);
+	cr_assert_eq(info_of(mon).used, 0);
+	cr_assert_eq(shmring_close(r), 0);
+	in = info_of(mon);
+	cr_assert_eq(in.producers, 0);
+	cr_assert_eq(in.consumers, 0);
+	cr_assert_eq(shmring_close(mon), 0);
+	cr_assert_eq(shmring_unlink(name), 0);
+	cr_assert(!tu_shm_exists(name));
+}
+
+Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	const char *name = tu_name();
+	struct shmring *r = NULL;
+	struct shmring_info in;
+	struct stat st;
+	char path[128];
+	int rc;
+
+	rc = shmring_create(name, NULL, SHMRING_PRODUCER, &r);
+	cr_assert_eq(rc, 0, "create with NULL opts: %s", shmring_strerror(rc));
+	in = info_of(r);
+	cr_assert_eq(in.kind, SHMRING_SPSC);
+	cr_assert_eq(in.capacity, SHMRING_DEFAULT_CAPACITY);
+	cr_assert_eq(in.max_msg, SHMRING_DEFAULT_MAX_MSG);
+	cr_assert_eq(in.producers, 1);
+	cr_assert_eq(in.consumers, 0);
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, SHMRING_DEFAULT_MODE,
+		     "default mode is %o", st.st_mode & 07777);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+/* The mode is applied exactly, whatever the umask. */
+Test(spsc, mode_exact, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	static const unsigned modes[] = { 0640, 0604, 0666, 0600, 0644 };
+	mode_t old = umask(077);
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		const char *name = tu_name();
+		struct shmring_opts o = { .mode = modes[i], .capacity = CAP };
+		struct shmring *r = NULL;
+		struct stat st;
+		char path[128];
+		int rc = shmring_create(name, &o, 0, &r);
+
+		cr_assert_eq(rc, 0, "create mode %o: %s", modes[i],
+			     shmring_strerror(rc));
+		snprintf(path, sizeof(path), "/dev/shm%s", name);
+		cr_assert_eq(stat(path, &st), 0);
+		cr_assert_eq(st.st_mode & 07777, modes[i],
+			     "asked for %o, got %o", modes[i], st.st_mode & 07777);
+		cr_assert_eq(shmring_close(r), 0);
+		cr_assert_eq(shmring_unlink(name), 0);
+	}
+	umask(old);
+}
+
+/* Every length from 0 to max_msg, one at a time and then queued. */
+Test(spsc, all_lengths, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
+{
+	struct shmring *r = both(tu_name(), CAP, 0);
+	size_t max = info_of(r).max_msg;
+	size_t queued = 0, head = 0;
+
+	cr_assert_gt(max, 64, "max_msg %zu for a %u-byte ring", max, CAP);
+	cr_assert_lt(max, CAP, "max_msg %zu cannot fit a %u-byte ring", max, CAP);
+	for (size_t len = 0; len <= max; len++) {
+		put_empty(r, len, len);
+		get(r, len, len);
+	}
+	for (size_t len = max + 1; len-- > 0;) {
+		put_empty(r, len, ~len);
+		get(r, len, ~len);
+	}
+	/* Queued: several records in the ring at once, wrapping as they go. */
+	for (size_t len = 0; len <= max; len++) {
+		for (;;) {
+			static unsigned char buf[CAP];
+			int rc;
+
+			if (queued == 0) {
+				put_empty(r, len, len + 7);
+				break;
+			}
+			tu_fill(buf, len, len + 7);
+			rc = shmring_try_send(r, buf, len);
+			if (rc == 0)
+				break;
+			cr_assert_eq(rc, -EAGAIN, "try_send(%zu): %s", len,
+				     shmring_strerror(rc));
+			get(r, head, head + 7);
+			head++;
+			queued--;
+		}
+		queued++;
+	}
+	while (queued--) {
+		get(r, head, head + 7);
+		head++;
+	}
+	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
+	cr_assert_eq(info_of(r).used, 0);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+/*
+ * Padding at every alignment: put the producer at each 8-byte offset of
+ * the data area in turn and send records that fit before the end with
+ * room to spare, exactly, or miss by 8 bytes and must be preceded by a
+ * padding record. info.used tells whether a padding record went in.
+ */
+struct padpos {
+	struct shmring *r;
+	size_t max;     /* max_msg */
+	size_t at;      /* producer index in the data area, by our count */
+	uint64_t seed;
+};
+
+/* Send and receive one message on an empty ring, checking the bytes used. */
+static void pad_step(struct padpos *p, size_t len)
+{
+	size_t rs = rec_bytes(len);
+	size_t want = p->at + rs <= CAP ? rs : (CAP - p->at) + rs;
+	size_t used;
+
+	if (put_empty(p->r, len, p->seed)) {
+		/* Only padding plus record larger than the ring may do that;
+		 * the padding is gone and the record starts at 0. */
+		cr_assert_gt(CAP - p->at + rs, CAP,
+			     "record of %zu bytes at offset %zu refused", len, p->at);
+		want = rs;
+		p->at = 0;
+	}
+	used = info_of(p->r).used;
+	cr_assert_eq(used, want,
+		     "record of %zu bytes at offset %zu: %zu bytes used, want %zu",
+		     len, p->at, used, want);
+	get(p->r, len, p->seed);
+	cr_assert_eq(info_of(p->r).used, 0, "ring not empty after recv");
+	p->at = p->at + rs <= CAP ? (p->at + rs) % CAP : rs % CAP;
+	p->seed++;
+}
+
+/* Move the producer to offset t with filler records that never pad. */
+static void pad_seek(struct padpos *p, size_t t)
+{
+	size_t maxrec = rec_bytes(p->max & ~(size_t)7);
+
+	while (p->at != t) {
+		size_t want = t > p->at ? t - p->at : CAP - p->at;
+		size_t chunk = want < maxrec ? want : maxrec;
+
+		pad_step(p, chunk - 8);
+	}
+}
+
+Test(spsc, padding_every_offset, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
+{
+	struct padpos p = { .r = both(tu_name(), CAP, 0) };
+
+	p.max = info_of(p.r).max_msg;
+	for (size_t t = 0; t < CAP; t += 8) {
+		size_t room = CAP - t;
+
+		/* Small records of every residue mod 8. */
+		for (size_t len = 0; len < 24; len++) {
+			pad_seek(&p, t);
+			pad_step(&p, len);
+		}
+		/* Records that fit by 8 or 0 bytes, or miss by 8. */
+		for (size_t rs = room - 8; rs <= room + 8; rs += 8) {
+			if (rs < 8 || rs - 8 > p.max)
+				continue;
+			for (size_t k = 0; k < 8; k++) {
+				size_t len = rs - 8 - k;
+
+				if (rs - 8 < k)
+					break;
+				pad_seek(&p, t);
+				pad_step(&p, len);
+			}
+		}
+		pad_seek(&p, t);
+		pad_step(&p, p.max);
+	}
+	cr_assert_eq(shmring_close(p.r), 0);
+}
+
+/*
+ * Random interleaving of every send and receive call against a model
+ * queue: contents, lengths and order must match, whatever wraps or pads.
+ */
+struct qent {
+	size_t len;
+	uint64_t seed;
+};
+
+#define QMAX 4096
+
+struct model {
+	struct shmring *r;
+	size_t max;
+	struct qent q[QMAX];
+	size_t head, n;
+	uint64_t seed;
+	uint64_t rng;
+};
+
+static void model_push(struct model *m, size_t len, uint64_t seed)
+{
+	cr_assert_lt(m->n, QMAX);
+	m->q[(m->head + m->n++) % QMAX] = (struct qent){ len, seed };
+}
+
+static struct qent model_pop(struct model *m)
+{
+	struct qent e;
+
+	cr_assert_gt(m->n, 0, "received a message that was never sent");
+	e = m->q[m->head];
+	m->head = (m->head + 1) % QMAX;
+	m->n--;
+	return e;
+}
+
+static size_t model_len(struct model *m)
+{
+	uint64_t v = tu_splitmix(&m->rng);
+
+	switch (v % 8) {
+	case 0:
+		return m->max - (size_t)(v >> 8) % 9;
+	case 1:
+	case 2:
+		return (size_t)(v >> 8) % (m->max + 1);
+	default:
+		return (size_t)(v >> 8) % 65;
+	}
+}
+
+/*
+ * A ring that holds no message refused one: only padding can be in the
+ * way; put_empty() proves an empty ring then takes the largest message.
+ */
+static void model_full(struct model *m, int rc, const char *call)
+{
+	cr_assert_eq(rc, -EAGAIN, "%s: %s", call, shmring_strerror(rc));
+	if (m->n == 0) {
+		ssize_t n = shmring_try_recv(m->r, NULL, 0);
+
+		cr_assert_eq(n, -EAGAIN, "%s full, ring empty, try_recv %zd",
+			     call, n);
+		put_empty(m->r, m->max, m->seed);
+		model_push(m, m->max, m->seed++);
+	}
+}
+
+static void model_send(struct model *m)
+{
+	static unsigned char buf[CAP];
+	uint64_t v = tu_splitmix(&m->rng);
+	size_t len = model_len(m);
+	int rc;
+
+	switch (v % 5) {
+	case 0:
+		tu_fill(buf, len, m->seed);
+		rc = shmring_try_send(m->r, buf, len);
+		break;
+	case 1:
+		tu_fill(buf, len, m->seed);
+		rc = shmring_send(m->r, buf, len, 0);
+		break;
+	case 2: {
+		void *dst = NULL;
+		size_t fin = len ? len - (size_t)(v >> 8) % (len + 1) : 0;
+
+		rc = shmring_reserve(m->r, len, &dst, 0);
+		if (rc == 0) {
+			cr_assert_not_null(dst);
+			tu_fill(dst, fin, m->seed);
+			rc = shmring_commit(m->r, fin);
+			cr_assert_eq(rc, 0, "commit %zu of %zu: %s", fin, len,
+				     shmring_strerror(rc));
+			len = fin;
+		}
+		break;
+	}
+	case 3: {
+		/* A burst of up to 4, each with its own pattern. */
+		static unsigned char bb[4][CAP];
+		struct iovec iov[4];
+		size_t k = 1 + (size_t)(v >> 8) % 4;
+
+		for (size_t i = 0; i < k; i++) {
+			size_t l = i ? model_len(m) : len;
+
+			tu_fill(bb[i], l, m->seed + i);
+			iov[i] = (struct iovec){ bb[i], l };
+		}
+		rc = shmring_send_burst(m->r, iov, k, 0);
+		if (rc == -EAGAIN) {
+			model_full(m, rc, "send_burst");
+			return;
+		}
+		cr_assert(rc >= 1 && (size_t)rc <= k, "send_burst(%zu): %d (%s)",
+			  k, rc, rc < 0 ? shmring_strerror(rc) : "count");
+		for (int i = 0; i < rc; i++)
+			model_push(m, iov[i].iov_len, m->seed++);
+		return;
+	}
+	default: {
+		/* A message that can never fit changes nothing. */
+		rc = shmring_try_send(m->r, buf, m->max + 1);
+		cr_assert_eq(rc, -EMSGSIZE, "try_send(max_msg + 1): %s",
+			     shmring_strerror(rc));
+		return;
+	}
+	}
+	if (rc == -EAGAIN) {
+		model_full(m, rc, "send");
+		return;
+	}
+	cr_assert_eq(rc, 0, "send of %zu bytes: %s", len, shmring_strerror(rc));
+	model_push(m, len, m->seed++);
+}
+
+static void model_recv(struct model *m)
+{
+	static unsigned char buf[CAP + 16];
+	uint64_t v = tu_splitmix(&m->rng);
+	struct qent e;
+	ssize_t n;
+	size_t bad;
+
+	if (m->n == 0) {
+		n = v & 1 ? shmring_try_recv(m->r, buf, sizeof(buf)) :
+			    shmring_recv(m->r, buf, sizeof(buf), 0);
+		cr_assert_eq(n, -EAGAIN, "recv on an empty ring: %zd", n);
+		return;
+	}
+	switch (v % 5) {
+	case 0:
+		e = model_pop(m);
+		n = shmring_try_recv(m->r, buf, e.len + (size_t)(v >> 8) % 3);
+		break;
+	case 1:
+		e = m->q[m->head];
+		if (e.len > 0) {
+			/* One byte short: refused, and the message stays. */
+			n = shmring_try_recv(m->r, buf, e.len - 1);
+			cr_assert_eq(n, -EMSGSIZE, "recv into %zu bytes of %zu: %zd",
+				     e.len - 1, e.len, n);
+		}
+		e = model_pop(m);
+		n = shmring_recv(m->r, buf, e.len, 0);
+		break;
+	case 2: {
+		const void *p = NULL, *p2 = NULL;
+
+		e = model_pop(m);
+		n = shmring_peek(m->r, &p, 0);
+		cr_assert_eq(n, (ssize_t)e.len, "peek: %zd, want %zu", n, e.len);
+		cr_assert_eq(shmring_peek(m->r, &p2, 0), n, "second peek");
+		cr_assert_eq(p, p2, "second peek points elsewhere");
+		bad = tu_check(p, e.len, e.seed);
+		cr_assert_eq(bad, 0, "peeked message differs at %zu", bad - 1);
+		cr_assert_eq(shmring_release(m->r), 0);
+		return;
+	}
+	case 3: {
+		static unsigned char bb[4][CAP];
+		struct iovec iov[4];
+		size_t k = 1 + (size_t)(v >> 8) % 4;
+		int got;
+
+		for (size_t i = 0; i < k; i++)
+			iov[i] = (struct iovec){ bb[i], CAP };
+		got = shmring_recv_burst(m->r, iov, k, 0);
+		cr_assert(got >= 1 && (size_t)got <= k, "recv_burst(%zu): %d", k,
+			  got);
+		cr_assert(got == (int)k || (size_t)got == m->n,
+			  "recv_burst got %d of %zu with %zu queued", got, k, m->n);
+		for (int i = 0; i < got; i++) {
+			e = model_pop(m);
+			cr_assert_eq(iov[i].iov_len, e.len, "burst[%d]: %zu bytes, want %zu",
+				     i, iov[i].iov_len, e.len);
+			bad = tu_check(bb[i], e.len, e.seed);
+			cr_assert_eq(bad, 0, "burst[%d] differs at %zu", i, bad - 1);
+		}
+		return;
+	}
+	default:
+		e = model_pop(m);
+		n = shmring_recv(m->r, buf, sizeof(buf), 0);
+		break;
+	}
+	cr_assert_eq(n, (ssize_t)e.len, "recv: %zd, want %zu", n, e.len);
+	bad = tu_check(buf, e.len, e.seed);
+	cr_assert_eq(bad, 0, "message %llu of %zu bytes differs at %zu",
+		     (unsigned long long)e.seed, e.len, bad - 1);
+}
+
+Test(spsc, random_model, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
+{
+	static struct model m;
+	uint64_t ops = tu_scaled(400000, 20000);
+
+	m = (struct model){ .r = both(tu_name(), CAP, 0), .rng = 42 };
+	m.max = info_of(m.r).max_msg;
+	for (uint64_t i = 0; i < ops; i++) {
+		/* Phases that favour sending, then receiving, so the ring
+		 * swings between empty and full. */
+		unsigned bias = (i / 1000) % 2 ? 3 : 7;
+
+		if (tu_splitmix(&m.rng) % 10 < bias)
+			model_send(&m);
+		else
+			model_recv(&m);
+		cr_assert_leq(info_of(m.r).used, CAP);
+	}
+	while (m.n)
+		model_recv(&m);
+	cr_assert_eq(shmring_try_recv(m.r, NULL, 0), -EAGAIN);
+	cr_assert_eq(shmring_close(m.r), 0);
+}
+
+Test(spsc, emsgsize_send, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	static unsigned char buf[CAP * 2];
+	struct shmring *r = both(tu_name(), CAP, 1000);
+	struct iovec iov[3] = { { buf, 10 }, { buf, 1001 }, { buf, 20 } };
+	void *p = NULL;
+
+	cr_assert_eq(shmring_try_send(r, buf, 1001), -EMSGSIZE);
+	cr_assert_eq(shmring_send(r, buf, 1001, 0), -EMSGSIZE);
+	cr_assert_eq(shmring_send(r, buf, 1001, 1000000), -EMSGSIZE);
+	cr_assert_eq(shmring_send(r, buf, 1001, -1), -EMSGSIZE,
+		     "a message that can never fit must not wait");
+	cr_assert_eq(shmring_send(r, buf, SIZE_MAX, 0), -EMSGSIZE);
+	cr_assert_eq(shmring_reserve(r, 1001, &p, 0), -EMSGSIZE);
+	cr_assert_eq(shmring_send_burst(r, iov + 1, 2, 0), -EMSGSIZE);
+	cr_assert_eq(info_of(r).used, 0, "a refused message left bytes behind");
+
+	/* The burst stops before the message that is too large. */
+	tu_fill(buf, 10, 3);
+	cr_assert_eq(shmring_send_burst(r, iov, 3, 0), 1);
+	get(r, 10, 3);
+	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
+
+	put(r, 1000, 5);
+	get(r, 1000, 5);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+Test(spsc, emsgsize_recv, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	static unsigned char buf[CAP];
+	struct shmring *r = both(tu_name(), CAP, 0);
+	const void *p = NULL;
+
+	put(r, 100, 9);
+	put(r, 0, 10);
+	cr_assert_eq(shmring_try_recv(r, buf, 99), -EMSGSIZE);
+	cr_assert_eq(shmring_recv(r, buf, 1, 0), -EMSGSIZE);
+	cr_assert_eq(shmring_recv(r, buf, 99, -1), -EMSGSIZE,
+		     "a buffer too small must not wait");
+	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EMSGSIZE);
+	/* Still there, still whole, and peek tells its size. */
+	cr_assert_eq(shmring_peek(r, &p, 0), 100);
+	get(r, 100, 9);
+	/* An empty message fits a zero-byte buffer. */
+	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
+	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+/* Fill with records that tile the ring exactly: 32 of 128 bytes. */
+static int fill_tiles(struct shmring *r)
+{
+	static unsigned char buf[120];
+	int n = 0, rc;
+
+	for (;;) {
+		tu_fill(buf, sizeof(buf), (uint64_t)n);
+		rc = shmring_try_send(r, buf, sizeof(buf));
+		if (rc)
+			break;
+		n++;
+		cr_assert_leq(n, (int)(CAP / 128), "more records than room");
+	}
+	cr_assert_eq(rc, -EAGAIN, "try_send on a full ring: %s",
+		     shmring_strerror(rc));
+	return n;
+}
+
+Test(spsc, full_and_empty, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	static unsigned char buf[CAP];
+	struct shmring *r = both(tu_name(), CAP, 0);
+	const void *cp = NULL;
+	void *p = NULL;
+
+	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
+	cr_assert_eq(shmring_recv(r, buf, sizeof(buf), 0), -EAGAIN);
+	cr_assert_eq(shmring_peek(r, &cp, 0), -EAGAIN);
+	cr_assert_eq(fill_tiles(r), (int)(CAP / 128));
+	cr_assert_eq(info_of(r).used, CAP);
+	cr_assert_eq(shmring_send(r, buf, 120, 0), -EAGAIN);
+	cr_assert_eq(shmring_try_send(r, buf, 0), -EAGAIN);
+	cr_assert_eq(shmring_reserve(r, 1, &p, 0), -EAGAIN);
+	/* One record out makes room for exactly one record in. */
+	get(r, 120, 0);
+	put(r, 120, 77);
+	cr_assert_eq(shmring_try_send(r, buf, 0), -EAGAIN);
+	for (int i = 1; i < (int)(CAP / 128); i++)
+		get(r, 120, (uint64_t)i);
+	get(r, 120, 77);
+	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+static void check_timeout(struct shmring *r, int sending, int64_t tmo)
+{
+	static unsigned char buf[CAP];
+	int64_t t0 = tu_now_ns(), el;
+	long rc = sending ? shmring_send(r, buf, 120, tmo) :
+			    shmring_recv(r, buf, sizeof(buf), tmo);
+
+	el = tu_now_ns() - t0;
+	cr_assert_eq(rc, -ETIMEDOUT, "%s with timeout %lld ns: %ld",
+		     sending ? "send" : "recv", (long long)tmo, rc);
+	cr_assert_geq(el, tmo, "%s returned after %lld ns of a %lld ns timeout",
+		      sending ? "send" : "recv", (long long)el, (long long)tmo);
+	cr_assert_lt(el, tmo + 2000000000, "%s overslept: %lld ns",
+		     sending ? "send" : "recv", (long long)el);
+}
+
+Test(spsc, timed_recv, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	static const int64_t tmo[] = { 1000, 30000, 1000000, 20000000, 100000000 };
+	struct shmring *r = both(tu_name(), CAP, 0);
+
+	for (int spin = 0; spin < 2; spin++) {
+		cr_assert_eq(shmring_set_spin(r, spin ? SHMRING_DEFAULT_SPIN_NS : 0), 0);
+		for (size_t i = 0; i < sizeof(tmo) / sizeof(tmo[0]); i++)
+			check_timeout(r, 0, tmo[i]);
+	}
+	/* A message that arrived meanwhile is still taken at once. */
+	put(r, 5, 5);
+	cr_assert_eq(shmring_recv(r, (char[8]){ 0 }, 8, 100000000), 5);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+Test(spsc, timed_send, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	static const int64_t tmo[] = { 1000, 30000, 1000000, 20000000, 100000000 };
+	struct shmring *r = both(tu_name(), CAP, 0);
+	void *p = NULL;
+	int64_t t0;
+
+	fill_tiles(r);
+	for (int spin = 0; spin < 2; spin++) {
+		cr_assert_eq(shmring_set_spin(r, spin ? SHMRING_DEFAULT_SPIN_NS : 0), 0);
+		for (size_t i = 0; i < sizeof(tmo) / sizeof(tmo[0]); i++)
+			check_timeout(r, 1, tmo[i]);
+	}
+	t0 = tu_now_ns();
+	cr_assert_eq(shmring_reserve(r, 8, &p, 20000000), -ETIMEDOUT);
+	cr_assert_geq(tu_now_ns() - t0, 20000000);
+	/* Nothing was lost or added by the timeouts. */
+	for (int i = 0; i < (int)(CAP / 128); i++)
+		get(r, 120, (uint64_t)i);
+	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+Test(spsc, burst, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	static unsigned char in[40][128], out[40][128];
+	struct shmring *r = both(tu_name(), CAP, 0);
+	struct iovec iov[40];
+	int n;
+
+	for (int i = 0; i < 10; i++) {
+		tu_fill(in[i], (size_t)i * 3, (uint64_t)i);
+		iov[i] = (struct iovec){ in[i], (size_t)i * 3 };
+	}
+	cr_assert_eq(shmring_send_burst(r, iov, 10, 0), 10);
+	for (int i = 0; i < 10; i++)
+		iov[i] = (struct iovec){ out[i], sizeof(out[i]) };
+	cr_assert_eq(shmring_recv_burst(r, iov, 4, 0), 4);
+	n = shmring_recv_burst(r, iov + 4, 10, 0);
+	cr_assert_eq(n, 6, "recv_burst of 10 with 6 queued: %d", n);
+	for (int i = 0; i < 10; i++) {
+		cr_assert_eq(iov[i].iov_len, (size_t)i * 3);
+		cr_assert_eq(tu_check(out[i], (size_t)i * 3, (uint64_t)i), 0,
+			     "burst message %d differs", i);
+	}
+	cr_assert_eq(shmring_recv_burst(r, iov, 10, 0), -EAGAIN);
+	cr_assert_eq(shmring_recv_burst(r, iov, 10, 10000000), -ETIMEDOUT);
+
+	/* A burst larger than the ring sends what fits: 32 tiles of 128
+	 * (on a fresh ring, so that they tile it from offset 0). */
+	cr_assert_eq(shmring_close(r), 0);
+	r = both(tu_name(), CAP, 0);
+	for (int i = 0; i < 40; i++) {
+		tu_fill(in[i], 120, (uint64_t)i + 100);
+		iov[i] = (struct iovec){ in[i], 120 };
+	}
+	n = shmring_send_burst(r, iov, 40, 0);
+	cr_assert_eq(n, (int)(CAP / 128), "burst into an empty ring: %d", n);
+	cr_assert_eq(shmring_send_burst(r, iov + n, 40 - (size_t)n, 0), -EAGAIN);
+	cr_assert_eq(shmring_send_burst(r, iov + n, 40 - (size_t)n, 10000000),
+		     -ETIMEDOUT);
+	for (int i = 0; i < n; i++)
+		get(r, 120, (uint64_t)i + 100);
+
+	/* recv_burst stops before a message larger than its buffer. */
+	put(r, 50, 1);
+	put(r, 50, 2);
+	put(r, 100, 3);
+	iov[0] = (struct iovec){ out[0], 60 };
+	iov[1] = (struct iovec){ out[1], 60 };
+	iov[2] = (struct iovec){ out[2], 60 };
+	cr_assert_eq(shmring_recv_burst(r, iov, 3, 0), 2);
+	cr_assert_eq(iov[0].iov_len, 50);
+	cr_assert_eq(iov[1].iov_len, 50);
+	cr_assert_eq(tu_check(out[0], 50, 1), 0);
+	cr_assert_eq(tu_check(out[1], 50, 2), 0);
+	iov[0] = (struct iovec){ out[0], 60 };
+	cr_assert_eq(shmring_recv_burst(r, iov, 1, 0), -EMSGSIZE);
+	get(r, 100, 3);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+Test(spsc, reserve_commit, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	struct shmring *r = both(tu_name(), CAP, 1000);
+	void *p = NULL, *q = NULL;
+	size_t room;
+	int rc;
+
+	cr_assert_eq(shmring_commit(r, 0), -EINVAL, "commit with nothing reserved");
+	cr_assert_eq(shmring_reserve(r, 1000, &p, 0), 0);
+	cr_assert_not_null(p);
+	cr_assert_eq((uintptr_t)p % 8, 0, "reserved room not 8-byte aligned");
+	cr_assert_eq(shmring_reserve(r, 10, &q, 0), -EBUSY);
+	/* Not visible before commit. */
+	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
+	tu_fill(p, 333, 4);
+	cr_assert_eq(shmring_commit(r, 1001), -EINVAL, "commit beyond reservation");
+	cr_assert_eq(shmring_commit(r, 333), 0);
+	cr_assert_eq(shmring_commit(r, 333), -EINVAL, "second commit");
+	/* Only the committed length takes room. */
+	cr_assert_eq(info_of(r).used, rec_bytes(333));
+	get(r, 333, 4);
+
+	cr_assert_eq(shmring_reserve(r, 0, &p, 0), 0);
+	cr_assert_eq(shmring_commit(r, 0), 0);
+	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
+
+	/* Reserving on a full ring waits, then times out. */
+	cr_assert_eq(shmring_close(r), 0);
+	r = both(tu_name(), CAP, 1000);
+	cr_assert_eq(fill_tiles(r), (int)(CAP / 128));
+	cr_assert_eq(shmring_reserve(r, 8, &p, 1000000), -ETIMEDOUT);
+	for (int i = 0; i < (int)(CAP / 128); i++)
+		get(r, 120, (uint64_t)i);
+	room = info_of(r).max_msg;
+	rc = shmring_reserve(r, room, &p, 0);
+	if (rc == -EAGAIN) {
+		/* Padding in the way, as in put_empty(). */
+		cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
+		rc = shmring_reserve(r, room, &p, 0);
+	}
+	cr_assert_eq(rc, 0, "reserve(max_msg) on an empty ring: %s",
+		     shmring_strerror(rc));
+	memset(p, 0x5a, room);
+	cr_assert_eq(shmring_commit(r, room), 0);
+	{
+		static unsigned char buf[CAP];
+
+		cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), (ssize_t)room);
+		for (size_t i = 0; i < room; i++)
+			cr_assert_eq(buf[i], 0x5a);
+	}
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+Test(spsc, peek_release, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	struct shmring *r = both(tu_name(), CAP, 0);
+	const void *p = NULL, *p2 = NULL;
+
+	cr_assert_eq(shmring_release(r), -EINVAL, "release with nothing peeked");
+	put(r, 40, 1);
+	put(r, 41, 2);
+	cr_assert_eq(shmring_peek(r, &p, 0), 40);
+	cr_assert_eq(shmring_peek(r, &p2, -1), 40);
+	cr_assert_eq(p, p2, "peek twice returned two places");
+	cr_assert_eq((uintptr_t)p % 8, 0, "peeked message not 8-byte aligned");
+	cr_assert_eq(tu_check(p, 40, 1), 0);
+	cr_assert_eq(shmring_release(r), 0);
+	cr_assert_eq(shmring_release(r), -EINVAL, "second release");
+	cr_assert_eq(shmring_peek(r, &p, 0), 41);
+	cr_assert_eq(tu_check(p, 41, 2), 0);
+	cr_assert_eq(shmring_release(r), 0);
+	cr_assert_eq(shmring_peek(r, &p, 0), -EAGAIN);
+	cr_assert_eq(shmring_peek(r, &p, 1000000), -ETIMEDOUT);
+
+	/* Release frees the room: a full ring takes one more record. */
+	cr_assert_eq(shmring_close(r), 0);
+	r = both(tu_name(), CAP, 0);
+	cr_assert_eq(fill_tiles(r), (int)(CAP / 128));
+	cr_assert_eq(shmring_peek(r, &p, 0), 120);
+	cr_assert_eq(tu_check(p, 120, 0), 0);
+	cr_assert_eq(shmring_try_send(r, "x", 1), -EAGAIN, "peek freed room");
+	cr_assert_eq(shmring_release(r), 0);
+	cr_assert_eq(info_of(r).used, CAP - 128);
+	put(r, 120, 500);
+	for (int i = 1; i < (int)(CAP / 128); i++)
+		get(r, 120, (uint64_t)i);
+	get(r, 120, 500);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+Test(spsc, unlink_while_attached, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	const char *name = tu_name();
+	struct shmring *r = both(name, CAP, 0), *o = NULL;
+
+	cr_assert_eq(shmring_unlink(name), 0);
+	cr_assert(!tu_shm_exists(name));
+	cr_assert_eq(shmring_open(name, 0, &o), -ENOENT);
+	cr_assert_eq(shmring_unlink(name), -ENOENT);
+	put(r, 77, 7);
+	get(r, 77, 7);
+	/* The name is free again for a new ring. */
+	o = tu_create(name, CAP, 0, 0);
+	cr_assert_eq(shmring_close(o), 0);
+	cr_assert_eq(shmring_close(r), 0);
+}

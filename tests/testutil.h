@@ -1,0 +1,485 @@
+/*
+ * testutil.h - what every Criterion test program here shares: unique ring
+ * names, child processes that cannot outlive or outwait their test, the
+ * fixture that removes both even when an assertion fails, pipes, clocks,
+ * payload patterns, and how much work a run may do.
+ *
+ * Criterion runs each Test() in a process of its own; the names below
+ * carry that process's pid, so tests running in parallel (or two builds
+ * running `make check` at once) never meet. A fini runs after a failed
+ * assertion in the same process, but not after a timeout or a crash: the
+ * last program of the suite (test_zleaks) sweeps what such a test left.
+ */
+#ifndef SHMRING_TESTUTIL_H
+#define SHMRING_TESTUTIL_H
+
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shmring.h"
+
+/*
+ * Sanitized builds run several times slower: the heavy tests scale their
+ * message counts down, and the time bounds that only guard against a hang
+ * (not the ones that measure the library) scale up.
+ */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TU_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+	__has_feature(undefined_behavior_sanitizer)
+#define TU_SANITIZED 1
+#endif
+#endif
+#ifndef TU_SANITIZED
+#define TU_SANITIZED 0
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define TU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TU_TSAN 1
+#endif
+#endif
+#ifndef TU_TSAN
+#define TU_TSAN 0
+#endif
+
+/* Factor applied to test timeouts (seconds) that only catch hangs. */
+#define TU_SLOW (TU_SANITIZED ? 4.0 : 1.0)
+#define TU_TIMEOUT(s) ((s) * TU_SLOW)
+
+/* A child that outlives this many seconds is killed by its own alarm. */
+#define TU_CHILD_ALARM ((unsigned)(60 * TU_SLOW))
+
+#define TU_MAX_NAMES 32
+#define TU_MAX_KIDS 16
+#define TU_NAME_PREFIX "/shmring-t-"
+
+struct tu_state {
+	char names[TU_MAX_NAMES][300];
+	int nnames;
+	pid_t kids[TU_MAX_KIDS];
+	int nkids;
+	unsigned counter;
+};
+
+static struct tu_state tu;
+
+/*
+ * Multiplier for message counts: SHMRING_TEST_SCALE in the environment
+ * (e.g. 0.1 for a tenth) wins; otherwise a sanitized build does 1/50 of
+ * the work and a plain build the full amount.
+ */
+static inline double tu_scale(void)
+{
+	const char *s = getenv("SHMRING_TEST_SCALE");
+
+	if (s && *s) {
+		double v = strtod(s, NULL);
+
+		if (v > 0)
+			return v;
+	}
+	return TU_SANITIZED ? 0.02 : 1.0;
+}
+
+static inline uint64_t tu_scaled(uint64_t n, uint64_t min)
+{
+	double v = (double)n * tu_scale();
+
+	return v < (double)min ? min : (uint64_t)v;
+}
+
+static inline int64_t tu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline int64_t tu_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A fresh ring name for this test; the fini unlinks it whatever happens. */
+static inline const char *tu_name(void)
+{
+	char *n;
+
+	cr_assert_lt(tu.nnames, TU_MAX_NAMES, "too many names in one test");
+	n = tu.names[tu.nnames++];
+	snprintf(n, sizeof(tu.names[0]), TU_NAME_PREFIX "%ld-%u",
+		 (long)getpid(), tu.counter++);
+	return n;
+}
+
+/* A fresh name exactly len bytes long (len >= 32, < 300), padded with 'x'. */
+static inline const char *tu_name_len(size_t len)
+{
+	char *n = (char *)tu_name();
+	size_t have = strlen(n);
+
+	cr_assert(len >= 32 && len < sizeof(tu.names[0]));
+	memset(n + have, 'x', len - have);
+	n[len] = '\0';
+	return n;
+}
+
+static inline int tu_shm_exists(const char *name)
+{
+	char path[400];
+
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * fork() for a test: the child dies with its parent (a test killed on
+ * timeout takes its children along) and on its own alarm, so it can never
+ * be left blocked on a ring. The child must leave with _exit() and must
+ * not call any cr_* function: those speak for the test, not for it.
+ */
+static inline pid_t tu_fork(void)
+{
+	pid_t parent = getpid();
+	pid_t pid;
+
+	cr_assert_lt(tu.nkids, TU_MAX_KIDS, "too many children in one test");
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(99);
+		alarm(TU_CHILD_ALARM);
+		return 0;
+	}
+	tu.kids[tu.nkids++] = pid;
+	return pid;
+}
+
+static inline void tu_forget_kid(pid_t pid)
+{
+	for (int i = 0; i < tu.nkids; i++) {
+		if (tu.kids[i] == pid) {
+			tu.kids[i] = tu.kids[--tu.nkids];
+			return;
+		}
+	}
+}
+
+/* Wait for a child; returns its wait status. */
+static inline int tu_wait(pid_t pid)
+{
+	int st = 0;
+	pid_t w;
+
+	do
+		w = waitpid(pid, &st, 0);
+	while (w < 0 && errno == EINTR);
+	cr_assert_eq(w, pid, "waitpid %ld: %s", (long)pid, strerror(errno));
+	tu_forget_kid(pid);
+	return st;
+}
+
+/* Wait for a child and assert it exited 0; what else means what it says. */
+static inline void tu_wait_ok(pid_t pid, const char *what)
+{
+	int st = tu_wait(pid);
+
+	cr_assert(WIFEXITED(st), "%s: child killed by signal %d", what,
+		  WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+	cr_assert_eq(WEXITSTATUS(st), 0, "%s: child failed at step %d", what,
+		     WEXITSTATUS(st));
+}
+
+/* Kill a child with SIGKILL and reap it. */
+static inline void tu_kill(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	(void)tu_wait(pid);
+}
+
+static inline void tu_init(void)
+{
+	memset(&tu, 0, sizeof(tu));
+}
+
+static inline void tu_fini(void)
+{
+	int st;
+
+	for (int i = 0; i < tu.nkids; i++) {
+		kill(tu.kids[i], SIGKILL);
+		while (waitpid(tu.kids[i], &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	tu.nkids = 0;
+	/* shm_unlink, not shmring_unlink: cleanup must not rely on the code
+	 * under test. */
+	for (int i = 0; i < tu.nnames; i++)
+		shm_unlink(tu.names[i]);
+	for (int i = 0; i < tu.nnames; i++)
+		cr_expect(!tu_shm_exists(tu.names[i]), "%s left in /dev/shm",
+			  tu.names[i]);
+	tu.nnames = 0;
+}
+
+#define TU_FIXTURE .init = tu_init, .fini = tu_fini
+
+/* Whole-buffer pipe I/O; 0 on success, -1 on error or early EOF. */
+static inline int tu_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static inline int tu_read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static inline void tu_pipe(int fds[2])
+{
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0, "pipe: %s", strerror(errno));
+}
+
+/* FNV-1a, 32 bits. */
+static inline uint32_t tu_fnv1a(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static inline uint64_t tu_splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Bytes that depend on (seed, index): a misplaced byte shows. */
+static inline void tu_fill(void *buf, size_t len, uint64_t seed)
+{
+	unsigned char *p = buf;
+	uint64_t s = seed * 0x2545f4914f6cdd1dull + len;
+
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t v = tu_splitmix(&s);
+		size_t k = len - i < 8 ? len - i : 8;
+
+		memcpy(p + i, &v, k);
+	}
+}
+
+/* 0 if buf holds exactly what tu_fill(len, seed) wrote, else 1 + index. */
+static inline size_t tu_check(const void *buf, size_t len, uint64_t seed)
+{
+	const unsigned char *p = buf;
+	uint64_t s = seed * 0x2545f4914f6cdd1dull + len;
+
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t v = tu_splitmix(&s);
+		size_t k = len - i < 8 ? len - i : 8;
+
+		for (size_t j = 0; j < k; j++)
+			if (p[i + j] != (unsigned char)(v >> (8 * j)))
+				return i + j + 1;
+	}
+	return 0;
+}
+
+/* Open a ring with a small SPSC layout; asserts success. */
+static inline struct shmring *tu_create(const char *name, size_t cap,
+					size_t max_msg, int role)
+{
+	struct shmring_opts o = { .kind = SHMRING_SPSC, .capacity = cap,
+				  .max_msg = max_msg };
+	struct shmring *r = NULL;
+	int rc = shmring_create(name, &o, role, &r);
+
+	cr_assert_eq(rc, 0, "shmring_create(%s, cap %zu, max %zu): %s", name,
+		     cap, max_msg, shmring_strerror(rc));
+	cr_assert_not_null(r);
+	return r;
+}
+
+static inline struct shmring *tu_open(const char *name, int role)
+{
+	struct shmring *r = NULL;
+	int rc = shmring_open(name, role, &r);
+
+	cr_assert_eq(rc, 0, "shmring_open(%s, role %d): %s", name, role,
+		     shmring_strerror(rc));
+	cr_assert_not_null(r);
+	return r;
+}
+
+/*
+ * Whether a process sits in a futex wait now, from /proc/PID/syscall
+ * (first field: the system call number, or "running"). -1 if unknown.
+ */
+static inline int tu_in_futex(pid_t pid)
+{
+	char path[64], buf[128];
+	ssize_t n;
+	long nr;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (buf[0] < '0' || buf[0] > '9')
+		return 0;
+	nr = strtol(buf, NULL, 10);
+#ifdef SYS_futex_waitv
+	if (nr == SYS_futex_waitv)
+		return 1;
+#endif
+	return nr == SYS_futex;
+}
+
+/*
+ * Wait (polling, bounded) until a child that announced it is about to
+ * block is asleep in the kernel, so that what follows wakes a sleeper
+ * rather than racing a process still on its way to sleep. Returns 1 if
+ * seen asleep; 0 if not within 3 s (the test still holds, less sharply).
+ */
+static inline int tu_wait_asleep(pid_t pid)
+{
+	int64_t end = tu_now_ns() + 3000000000;
+	struct timespec ms = { 0, 1000000 };
+
+	while (tu_now_ns() < end) {
+		int s = tu_in_futex(pid);
+
+		if (s < 0)
+			return 0;
+		if (s == 1)
+			return 1;
+		nanosleep(&ms, NULL);
+	}
+	return 0;
+}
+
+/* What a child reports to its test through a pipe. */
+struct tu_report {
+	int64_t rc;    /* the call's return value */
+	int64_t t;     /* CLOCK_MONOTONIC when it returned */
+	int64_t cpu;   /* CPU ns spent in it */
+	int64_t wall;  /* wall ns spent in it */
+	int64_t step;  /* 0, or where the child went wrong */
+};
+
+static inline void tu_report_send(int fd, const struct tu_report *rep)
+{
+	if (tu_write_all(fd, rep, sizeof(*rep)) != 0)
+		_exit(98);
+}
+
+/* Read a child's report; asserts it came whole. */
+static inline struct tu_report tu_report_read(int fd, const char *what)
+{
+	struct tu_report rep;
+
+	cr_assert_eq(tu_read_all(fd, &rep, sizeof(rep)), 0,
+		     "%s: child sent no report", what);
+	cr_assert_eq(rep.step, 0, "%s: child failed at step %lld", what,
+		     (long long)rep.step);
+	return rep;
+}
+
+/* One byte through a pipe, to say "ready" or "go". */
+static inline void tu_signal(int fd)
+{
+	if (tu_write_all(fd, "!", 1) != 0)
+		_exit(97);
+}
+
+static inline int tu_await(int fd)
+{
+	char c;
+
+	return tu_read_all(fd, &c, 1);
+}
+
+/*
+ * Criterion cannot run under ThreadSanitizer: its runner maps a shared
+ * arena at fixed addresses inside the ranges TSan keeps for itself and
+ * aborts ("Could not initialize inheritable arena", Criterion issue 274).
+ * A TSan build reports these programs as skipped (exit status 77) rather
+ * than failed. Little is lost: their processes meet through shared
+ * memory, which TSan does not follow across processes. A program with a
+ * main of its own defines TU_OWN_MAIN and checks TU_TSAN itself.
+ */
+#define TU_TSAN_SKIP_MSG \
+	"skipped: Criterion cannot run under ThreadSanitizer (Criterion issue 274)\n"
+#if TU_TSAN && !defined(TU_OWN_MAIN)
+int main(void)
+{
+	fputs(TU_TSAN_SKIP_MSG, stderr);
+	return 77;
+}
+#endif
+
+#endif /* SHMRING_TESTUTIL_H */
