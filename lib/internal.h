@@ -179,6 +179,9 @@ ssize_t mpmc_peek(struct shmring *r, const void **msg, int64_t timeout_ns);
 int mpmc_release(struct shmring *r);
 size_t mpmc_used(struct shmring *r);
 
+/* ring.c, for tests and fuzzers: a handle over caller-owned memory. */
+int ring_adopt_memory(void *base, size_t size, int role, struct shmring **out);
+
 /* Test hook, NULL in production: called where a process holds a claim. */
 extern void (*shmring_test_hook)(int where);
 #define HOOK_PRODUCER_CLAIMED 1

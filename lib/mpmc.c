@@ -30,6 +30,13 @@
 
 void (*shmring_test_hook)(int where);
 
+/*
+ * A claim loop goes round once per position another process took first.
+ * Millions of those in one call do not happen between honest peers; a
+ * peer scribbling on the positions must not keep us here for ever.
+ */
+#define MAX_CLAIM_TRIES (UINT32_C(1) << 24)
+
 static struct mpmc_slot *slot_at(const struct shmring *r, uint64_t pos)
 {
 	/* Slots are 64-byte aligned in a page-aligned data area. */
@@ -62,7 +69,11 @@ static int claim_prod(struct shmring *r, uint64_t *out)
 	_Atomic uint64_t *claim = my_claim(r, 0);
 	/* Relaxed: the slot's sequence and the CAS validate it. */
 	uint64_t pos = load_relaxed(&h->prod_pos);
-	for (;;) {
+	for (uint32_t tries = 0;; tries++) {
+		if (tries == MAX_CLAIM_TRIES) {
+			store_relaxed(claim, CLAIM_NONE);
+			return -EBADMSG;
+		}
 		/* M0: relaxed: published to recoverers by M2's release. */
 		store_relaxed(claim, pos);
 		struct mpmc_slot *s = slot_at(r, pos);
@@ -129,7 +140,11 @@ static int claim_cons(struct shmring *r, size_t cap, uint64_t *pos_out,
 	_Atomic uint64_t *claim = my_claim(r, 1);
 	/* Relaxed: the slot's sequence and the CAS validate it. */
 	uint64_t pos = load_relaxed(&h->cons_pos);
-	for (;;) {
+	for (uint32_t tries = 0;; tries++) {
+		if (tries == MAX_CLAIM_TRIES) {
+			store_relaxed(claim, CLAIM_NONE);
+			return -EBADMSG;
+		}
 		/* M0': as M0, for consumers. */
 		store_relaxed(claim, pos | CLAIM_CONSUMER);
 		struct mpmc_slot *s = slot_at(r, pos);

@@ -346,7 +346,7 @@ int region_dup(const struct region *in, int writable, struct region *out)
 
 void region_close(struct region *reg)
 {
-	if (reg->base) {
+	if (reg->base && reg->kind != REGION_BORROWED) {
 		if (reg->kind == REGION_SYSV)
 			shmdt(reg->base);
 		else

@@ -16,6 +16,7 @@ enum region_kind {
 	REGION_SYSV,  /* "sysv:KEY", "sysv:PATH:PROJ": shmget/shmat */
 	REGION_ANON,  /* unnamed: MAP_SHARED|MAP_ANONYMOUS, shared by fork */
 	REGION_MEMFD, /* unnamed: memfd_create, sealed, shared by fd passing */
+	REGION_BORROWED, /* tests and fuzzers: memory the caller owns */
 };
 
 struct region {

@@ -284,6 +284,26 @@ static int adopt(struct shmring *r, int role, struct shmring **out)
 	return 0;
 }
 
+/*
+ * For tests and fuzzers only (hidden, reachable when linking the static
+ * library): a handle over @size bytes at @base that the caller owns and
+ * keeps mapped, validated and attached exactly as an opened region.
+ */
+int ring_adopt_memory(void *base, size_t size, int role, struct shmring **out)
+{
+	if (!base || !out || check_role(role) || size < SHMRING_HDR_SIZE)
+		return -EINVAL;
+	struct shmring *r = handle_new();
+	if (!r)
+		return -ENOMEM;
+	r->reg.base = base;
+	r->reg.size = size;
+	r->reg.shmid = -1;
+	r->reg.kind = REGION_BORROWED;
+	r->reg.writable = 1;
+	return adopt(r, role, out);
+}
+
 SHMRING_API int shmring_open_fd(int fd, int role, struct shmring **out)
 {
 	if (!out || check_role(role) || fd < 0)
