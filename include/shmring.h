@@ -102,6 +102,7 @@ struct shmring_info {
 	unsigned data_waiters; /**< consumers asleep waiting for data */
 	unsigned space_waiters; /**< producers asleep waiting for room */
 	int creator_alive;     /**< 1 if the creating process still runs */
+	uint64_t reserved[8];  /**< room to grow without breaking the ABI */
 };
 
 /** One attached process, as listed by shmring_peers(). */
@@ -128,6 +129,7 @@ struct shmring_stats {
 	size_t used;          /**< bytes (SPSC) or slots (MPMC) in use now */
 	unsigned producers;   /**< producer processes attached now */
 	unsigned consumers;   /**< consumer processes attached now */
+	uint64_t reserved[8]; /**< room to grow without breaking the ABI */
 };
 
 /**
@@ -144,7 +146,9 @@ struct shmring_stats {
  *   -EACCES  permission denied by the system;
  *   -ENOSPC  not enough shared memory to back the whole region;
  *   -ENOMEM  out of memory or address space;
- *   -EMFILE, -ENFILE  out of file descriptors.
+ *   -EMFILE, -ENFILE  out of file descriptors;
+ *   for "file:" and "sysv:" names, other errors of open(2) and shmget(2)
+ *   pass through (e.g. -ELOOP, -ENOTDIR).
  */
 SHMRING_API int shmring_create(const char *name, const struct shmring_opts *o,
 			       int role, struct shmring **out);
@@ -188,7 +192,8 @@ SHMRING_API int shmring_open_fd(int fd, int role, struct shmring **out);
  * be closed first.
  *
  * @return 0, or -EINVAL, -EPERM (a role on a read-only handle), -EBUSY,
- *   -EUSERS, -ENOMEM, -EMFILE.
+ *   -EUSERS, -EPROTO (the ring's header went bad since), -ENOMEM,
+ *   -EMFILE.
  */
 SHMRING_API int shmring_attach(struct shmring *r, int role,
 			       struct shmring **out);
@@ -236,7 +241,9 @@ SHMRING_API int shmring_sync(struct shmring *r);
  *            header, or a ring whose creation never finished;
  *   -EBUSY   SPSC role already held by a live process;
  *   -EUSERS  SHMRING_MAX_PEERS processes are attached already;
- *   -ENOMEM, -EMFILE, -ENFILE  out of resources.
+ *   -ENOMEM, -EMFILE, -ENFILE  out of resources;
+ *   for "file:" and "sysv:" names, other errors of open(2) and shmget(2)
+ *   pass through (e.g. -ELOOP: the path is a symbolic link, refused).
  */
 SHMRING_API int shmring_open(const char *name, int role, struct shmring **out);
 
@@ -254,7 +261,11 @@ SHMRING_API int shmring_close(struct shmring *r);
  * Remove the ring's name. Attached processes keep working; the memory is
  * freed when the last one detaches.
  *
- * @return 0, or -EINVAL bad name, -ENOENT no such object, -EACCES.
+ * @return 0, or -EINVAL bad name, -ENOENT no such object, -EACCES or
+ *   -EPERM not allowed (System V: not the owner), -EPROTO a "file:" name
+ *   that is not a ring (it is left alone); for "file:" and "sysv:" names
+ *   other errors of open(2), shmget(2) or unlink(2) pass through (e.g.
+ *   -ELOOP for a symbolic link, -ENOTDIR).
  */
 SHMRING_API int shmring_unlink(const char *name);
 
@@ -268,6 +279,7 @@ SHMRING_API int shmring_unlink(const char *name);
  *   -EAGAIN    ring full and timeout_ns is 0;
  *   -ETIMEDOUT ring still full when the timeout expired;
  *   -EPERM     the handle is not a producer;
+ *   -EBUSY     a zero-copy reservation is open on this handle;
  *   -EBADMSG   the ring's shared state is corrupt;
  *   -EINVAL    NULL handle, or msg NULL with len > 0.
  */
@@ -303,9 +315,9 @@ SHMRING_API ssize_t shmring_try_recv(struct shmring *r, void *buf, size_t cap);
  * up to timeout_ns until at least one fits, then sending as many as fit
  * now, in order, published together.
  *
- * @return the number sent (>= 1), or the errors of shmring_send(); a
- *   message larger than max_msg stops the burst there (-EMSGSIZE if it is
- *   the first).
+ * @return the number sent (>= 1; 0 when n is 0), or the errors of
+ *   shmring_send(); a message larger than max_msg stops the burst there
+ *   (-EMSGSIZE if it is the first).
  */
 SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
 				   size_t n, int64_t timeout_ns);
@@ -315,9 +327,9 @@ SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
  * least one is there. Each bufs[i].iov_len is the capacity on entry and
  * the message length on return.
  *
- * @return the number received (>= 1), or the errors of shmring_recv(); a
- *   message larger than its buffer stops the burst there and stays in the
- *   ring (-EMSGSIZE if it is the first).
+ * @return the number received (>= 1; 0 when n is 0), or the errors of
+ *   shmring_recv(); a message larger than its buffer stops the burst
+ *   there and stays in the ring (-EMSGSIZE if it is the first).
  */
 SHMRING_API int shmring_recv_burst(struct shmring *r, struct iovec *bufs,
 				   size_t n, int64_t timeout_ns);
@@ -337,7 +349,9 @@ SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,
  * Zero-copy send, second half: publish the reserved message with its
  * final length len (at most the reserved length).
  *
- * @return 0, or -EINVAL no reservation open or len too large, -EPERM.
+ * @return 0, or -EINVAL no reservation open or len too large, -EPERM;
+ *   -EBADMSG (MPMC) the slot was taken from this process by a peer that
+ *   judged it dead: the message did not go.
  */
 SHMRING_API int shmring_commit(struct shmring *r, size_t len);
 

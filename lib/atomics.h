@@ -26,6 +26,10 @@
 	atomic_fetch_sub_explicit((p), (v), memory_order_release)
 #define fetch_add_release(p, v) \
 	atomic_fetch_add_explicit((p), (v), memory_order_release)
+#define fetch_or_seqcst(p, v) \
+	atomic_fetch_or_explicit((p), (v), memory_order_seq_cst)
+#define fetch_and_release(p, v) \
+	atomic_fetch_and_explicit((p), (v), memory_order_release)
 #define fetch_or_acq_rel(p, v) \
 	atomic_fetch_or_explicit((p), (v), memory_order_acq_rel)
 #define cas_acq_rel(p, expected, desired)                                \

@@ -57,7 +57,7 @@
  * their owner alone, so each sits on its own 64-byte line.
  */
 #define PEER_TABLE_OFF 1024u
-#define PEER_SLOTS 32u
+#define PEER_SLOTS 32u /* == bits in wait_line.waiters */
 #define PEER_CLAIMS_OFF 2048u
 #define APP_AREA_OFF 1536u
 #define APP_AREA_SIZE 512u /* == SHMRING_APP_AREA_SIZE */
@@ -99,7 +99,12 @@ struct totals {
 /* A futex word and the count of processes sleeping on it. */
 struct wait_line {
 	_Atomic uint32_t seq;     /* bumped by a waker; slept on by waiters */
-	_Atomic uint32_t waiters; /* sleepers announced on seq */
+	/*
+	 * Sleepers announced on seq: one bit per peer entry (PEER_SLOTS is
+	 * 32), not a count, so that reaping a process killed in its sleep
+	 * clears exactly its own announcement.
+	 */
+	_Atomic uint32_t waiters;
 	uint8_t pad[SHMRING_LINE - 8];
 };
 

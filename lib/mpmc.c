@@ -336,7 +336,8 @@ int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		}
 		if (shmring_test_hook)
 			shmring_test_hook(HOOK_PRODUCER_CLAIMED);
-		memcpy(slot_at(r, pos)->payload, msgs[i].iov_base, len);
+		if (len)
+			memcpy(slot_at(r, pos)->payload, msgs[i].iov_base, len);
 		if (publish(r, pos, len) == 0) {
 			i++;
 			bytes += len;
@@ -387,12 +388,23 @@ int mpmc_commit(struct shmring *r, size_t len)
 int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		    int64_t timeout_ns)
 {
-	if (r->peeked) {
-		/* A copy receive after a peek consumes the peeked message. */
-		mpmc_release(r);
-	}
 	size_t i = 0;
 	uint64_t bytes = 0;
+	if (r->peeked && n > 0) {
+		/* A copy receive after a peek returns the peeked message. */
+		if (r->peek_len > bufs[0].iov_len)
+			return -EMSGSIZE;
+		if (r->peek_len && !bufs[0].iov_base)
+			return -EINVAL;
+		if (r->peek_len)
+			memcpy(bufs[0].iov_base,
+			       slot_at(r, r->peek_pos)->payload, r->peek_len);
+		bufs[0].iov_len = r->peek_len;
+		bytes = r->peek_len;
+		r->peeked = false;
+		free_slot(r, r->peek_pos, r->peek_seq);
+		i = 1;
+	}
 	for (; i < n; i++) {
 		struct cons_arg a = { .cap = bufs[i].iov_len };
 		if (a.cap && !bufs[i].iov_base) {
@@ -408,7 +420,9 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 			break;
 		if (shmring_test_hook)
 			shmring_test_hook(HOOK_CONSUMER_CLAIMED);
-		memcpy(bufs[i].iov_base, slot_at(r, a.pos)->payload, a.len);
+		if (a.len)
+			memcpy(bufs[i].iov_base, slot_at(r, a.pos)->payload,
+			       a.len);
 		bufs[i].iov_len = a.len;
 		bytes += a.len;
 		free_slot(r, a.pos, a.seq);

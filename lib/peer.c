@@ -247,6 +247,9 @@ static bool reap(struct shmring *r, int i, uint64_t id)
 		return true;
 	fold(h, i);
 	store_relaxed(&h->claims[i].pos, CLAIM_NONE);
+	/* Killed in its sleep: take its announcement down (see W1). */
+	fetch_and_release(&h->data_wait.waiters, ~(UINT32_C(1) << i));
+	fetch_and_release(&h->space_wait.waiters, ~(UINT32_C(1) << i));
 	/* A4 (as for a detach). */
 	store_release(&h->peer_id[i], 0);
 	store_relaxed(&h->totals.last_detach_ns, realtime_ns());

@@ -107,6 +107,7 @@ static void region_clear(struct region *out, int kind)
 	out->shmid = -1;
 	out->kind = kind;
 	out->writable = 0;
+	out->shared = NULL;
 }
 
 static int map_fd(int fd, size_t size, int writable, struct region *out)
@@ -306,10 +307,25 @@ int region_open_fd(int fd, int writable, size_t min_size, struct region *out)
 }
 
 /* A second, independent mapping of the same memory (for another handle). */
-int region_dup(const struct region *in, int writable, struct region *out)
+int region_dup(struct region *in, int writable, struct region *out)
 {
 	if (writable && !in->writable)
 		return -EPERM;
+	if (writable == in->writable) {
+		/* Same access: share the mapping, counted. */
+		if (!in->shared) {
+			in->shared = malloc(sizeof(*in->shared));
+			if (!in->shared)
+				return -ENOMEM;
+			atomic_init(in->shared, 1);
+		}
+		/* Relaxed: handles are handed between threads by the caller,
+		 * which orders that; the count needs only atomicity. */
+		atomic_fetch_add_explicit(in->shared, 1, memory_order_relaxed);
+		*out = *in;
+		return 0;
+	}
+	/* A read-only handle on a writable ring: a mapping of its own. */
 	region_clear(out, in->kind);
 	switch (in->kind) {
 	case REGION_ANON: {
@@ -346,6 +362,17 @@ int region_dup(const struct region *in, int writable, struct region *out)
 
 void region_close(struct region *reg)
 {
+	if (reg->shared) {
+		/* acq_rel: the last one out sees every other's last access. */
+		if (atomic_fetch_sub_explicit(reg->shared, 1,
+					      memory_order_acq_rel) > 1) {
+			reg->base = NULL;
+			reg->fd = -1;
+			return;
+		}
+		free((void *)reg->shared);
+		reg->shared = NULL;
+	}
 	if (reg->base && reg->kind != REGION_BORROWED) {
 		if (reg->kind == REGION_SYSV)
 			shmdt(reg->base);

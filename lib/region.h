@@ -8,6 +8,7 @@
 #ifndef SHMRING_REGION_H
 #define SHMRING_REGION_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 enum region_kind {
@@ -26,6 +27,12 @@ struct region {
 	int shmid;   /* SYSV: the segment; else -1 */
 	int kind;    /* enum region_kind */
 	int writable;
+	/*
+	 * Handles of one process on one ring share the mapping (threads then
+	 * see one address for each byte, which ThreadSanitizer needs): the
+	 * count of those handles, NULL while there is one.
+	 */
+	_Atomic int *shared;
 };
 
 int region_check_name(const char *name);
@@ -35,7 +42,7 @@ int region_create_unnamed(int kind, size_t size, struct region *out);
 int region_open(const char *name, int writable, size_t min_size,
 		struct region *out);
 int region_open_fd(int fd, int writable, size_t min_size, struct region *out);
-int region_dup(const struct region *in, int writable, struct region *out);
+int region_dup(struct region *in, int writable, struct region *out);
 void region_close(struct region *reg);
 int region_unlink(const char *name);
 int region_send_fd(int sock, int fd);

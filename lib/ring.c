@@ -422,7 +422,13 @@ SHMRING_API int shmring_close(struct shmring *r)
 {
 	if (!r)
 		return -EINVAL;
-	if (r->role) {
+	/*
+	 * A handle inherited across fork() names its parent in the peer
+	 * table: closing it in the child only unmaps, it detaches nobody.
+	 */
+	bool ours = (uint64_t)getpid() ==
+		    ((r->self_id >> PEER_START_BITS) & PEER_PID_MASK);
+	if (r->role && ours) {
 		if (r->kind == SHMRING_MPMC)
 			mpmc_close(r);
 		peer_detach(r);
@@ -619,8 +625,10 @@ SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info)
 	/* Relaxed: a snapshot for display. */
 	info->prod_pos = load_relaxed(&r->hdr->prod_pos);
 	info->cons_pos = load_relaxed(&r->hdr->cons_pos);
-	info->data_waiters = load_relaxed(&r->hdr->data_wait.waiters);
-	info->space_waiters = load_relaxed(&r->hdr->space_wait.waiters);
+	info->data_waiters = (unsigned)__builtin_popcount(
+		load_relaxed(&r->hdr->data_wait.waiters));
+	info->space_waiters = (unsigned)__builtin_popcount(
+		load_relaxed(&r->hdr->space_wait.waiters));
 	info->creator_alive = peer_pid_alive(r->hdr->creator_pid,
 					     r->hdr->creator_start);
 	return 0;
@@ -709,6 +717,10 @@ SHMRING_API const char *shmring_strerror(int err)
 	case -ENOSPC: return "not enough shared memory for the ring";
 	case -ENOMEM: return "out of memory";
 	case -EOPNOTSUPP: return "not supported";
-	default: return "unknown error";
+	default: {
+		/* Errors passed through from the system (ELOOP, EMFILE...). */
+		const char *s = err < 0 ? strerrordesc_np(-err) : NULL;
+		return s ? s : "unknown error";
+	}
 	}
 }

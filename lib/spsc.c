@@ -313,8 +313,9 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 								 -EINVAL;
 			break;
 		}
-		memcpy(bufs[i].iov_base,
-		       r->data + (pos & r->mask) + REC_HDR_SIZE, h.len);
+		if (h.len)
+			memcpy(bufs[i].iov_base,
+			       r->data + (pos & r->mask) + REC_HDR_SIZE, h.len);
 		bufs[i].iov_len = h.len;
 		bytes += h.len;
 		end = pos + rec_size(h.len);

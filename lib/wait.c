@@ -98,14 +98,18 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 		return -EAGAIN;
 
 	int64_t start = now_ns();
-	int64_t deadline = timeout_ns < 0 ? INT64_MAX : start + timeout_ns;
+	int64_t deadline = timeout_ns < 0 || timeout_ns > INT64_MAX - start ?
+				   INT64_MAX :
+				   start + timeout_ns;
 
 	/*
 	 * Spin first: a cache line crosses cores in ~100 ns, a futex wake-up
 	 * of an idle CPU costs tens of microseconds.
 	 */
 	if (r->spin_ns) {
-		int64_t spin_end = start + (int64_t)r->spin_ns;
+		int64_t spin_end = r->spin_ns > (uint64_t)(INT64_MAX - start) ?
+					   INT64_MAX :
+					   start + (int64_t)r->spin_ns;
 		if (spin_end > deadline)
 			spin_end = deadline;
 		/*
@@ -122,15 +126,25 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 		}
 	}
 
+	/*
+	 * W1: announce once for the whole wait, by the bit of the peer
+	 * entry we wait in; pairs with P3.
+	 */
+	bool for_data = w == &r->hdr->data_wait;
+	uint32_t bit = UINT32_C(1) << r->entry[for_data];
+	fetch_or_seqcst(&w->waiters, bit);
+	/* W2: full fence; pairs with P2 in wait_wake(). */
+	fence_full();
+	/* W2': the other half of P2 for fence-free publishers. */
+	int64_t max_slice = SLEEP_SLICE_NS;
+	if (membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) < 0)
+		max_slice = NSEC_PER_MSEC;
+	/*
+	 * The announcement stays up across wake-ups: every publish after it
+	 * bumps seq, so each round only needs a fresh v (W3) and a re-check
+	 * (W4) before it sleeps again.
+	 */
 	for (;;) {
-		/* W1: announce; pairs with P3 in wait_wake(). */
-		fetch_add_seqcst(&w->waiters, 1);
-		/* W2: full fence; pairs with P2 in wait_wake(). */
-		fence_full();
-		/* W2': the other half of P2 for fence-free publishers. */
-		int64_t max_slice = SLEEP_SLICE_NS;
-		if (membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) < 0)
-			max_slice = NSEC_PER_MSEC;
 		/*
 		 * W3: acquire pairs with P4's release increment, so that a seq
 		 * read after the wake also shows the position published
@@ -139,14 +153,12 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 		uint32_t v = load_acquire(&w->seq);
 		/* W4: re-check after announcing. */
 		ret = cond(r, arg);
-		if (ret) {
-			fetch_sub_release(&w->waiters, 1);
-			return ret < 0 ? ret : 0;
-		}
+		if (ret)
+			break;
 		int64_t now = now_ns();
 		if (now >= deadline) {
-			fetch_sub_release(&w->waiters, 1);
-			return -ETIMEDOUT;
+			ret = -ETIMEDOUT;
+			break;
 		}
 		/*
 		 * W5: sleep at most a slice: a peer killed with SIGKILL wakes
@@ -157,11 +169,12 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 		int64_t slice = deadline - now;
 		if (slice > max_slice)
 			slice = max_slice;
-		count(&r->line[w == &r->hdr->data_wait]->sleeps, 1);
+		count(&r->line[for_data]->sleeps, 1);
 		futex_wait(&w->seq, v, slice);
-		/* W6: release: nothing to order, the count is advisory. */
-		fetch_sub_release(&w->waiters, 1);
 	}
+	/* W6: release: nothing to order, the bit is advisory now. */
+	fetch_and_release(&w->waiters, ~bit);
+	return ret < 0 ? ret : 0;
 }
 
 void wait_wake_slow(struct shmring *r, struct wait_line *w, int n)

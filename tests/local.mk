@@ -46,15 +46,23 @@ tests_test_zleaks_SOURCES = tests/test_zleaks.c tests/testutil.h
 tests_test_zleaks_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_zleaks_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
-# The two busy processes of test_multiproc get the 2 cores to themselves
-# once the short programs are done; the sweep runs after everything.
-# (The targets are named through variables: a literal `foo.log:` rule
-# would replace the one automake generates to run the test.)
+# test_multiproc runs once every other test program is done, so that its
+# two busy processes have the 2 cores to themselves; the sweep runs last of
+# all. TEST_LOGS (automake's list of every test's .log) is complete here:
+# automake puts rules after all variables. The targets are named through
+# variables because a literal `foo.log:` rule would replace the one
+# automake generates to run the test.
 shmring_multiproc_log = tests/test_multiproc.log
 shmring_zleaks_log = tests/test_zleaks.log
-$(shmring_multiproc_log): tests/test_spsc.log tests/test_errors.log \
-	tests/test_eos.log tests/test_cpu.log
-$(shmring_zleaks_log): tests/test_spsc.log tests/test_errors.log \
-	tests/test_eos.log tests/test_cpu.log tests/test_multiproc.log
+$(shmring_multiproc_log): \
+	$(filter-out $(shmring_multiproc_log) $(shmring_zleaks_log),$(TEST_LOGS))
+$(shmring_zleaks_log): $(filter-out $(shmring_zleaks_log),$(TEST_LOGS))
 
 endif
+
+# Threads of one process, the configuration ThreadSanitizer can see; plain
+# C rather than Criterion, which cannot start under TSan.
+check_PROGRAMS += tests/test_threads
+TESTS += tests/test_threads
+tests_test_threads_SOURCES = tests/test_threads.c
+tests_test_threads_LDADD = lib/libshmring.la -lpthread
