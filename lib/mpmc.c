@@ -82,7 +82,8 @@ static int claim_prod(struct shmring *r, uint64_t *out)
 		 * its copy-out is done before we write the slot again.
 		 */
 		uint64_t seq = load_acquire(&s->seq);
-		int64_t dif = (int64_t)(seq - pos);
+		/* A SKIP of the previous lap not yet passed reads as full. */
+		int64_t dif = (int64_t)((seq & ~SEQ_SKIP) - pos);
 		if (dif == 0) {
 			/*
 			 * M2: release makes M0 visible to a recoverer that

@@ -231,20 +231,28 @@ static bool reap(struct shmring *r, int i, uint64_t id)
 {
 	struct shmring_hdr *h = r->hdr;
 	/*
+	 * A7: take the entry first: a CAS decides between two reapers, and
+	 * the entry, now marked with our id and the dead one's roles, can
+	 * neither be attached to nor reaped by anyone else while we recover
+	 * its claim (recovering the claim of a process that attached to the
+	 * entry since would free a slot under a live consumer). The roles
+	 * stay so that the entry still counts: a side is not over while a
+	 * claim of its is being recovered. A reaper that dies on the way
+	 * leaves a marked entry of a dead process: the next reaper redoes it.
+	 */
+	uint64_t mark = r->self_id | (id & (UINT64_C(3) << 62));
+	if (!cas_acq_rel(&h->peer_id[i], &id, mark))
+		return true;
+	/*
 	 * Relaxed: the dead owner's last claim store is ordered before its
 	 * CAS on the ring position, which the recoverer acquires (M-R).
 	 */
 	uint64_t claim = load_relaxed(&h->claims[i].pos);
-	if (claim != CLAIM_NONE && r->recover && !r->recover(r, claim, i))
+	if (claim != CLAIM_NONE && r->recover && !r->recover(r, claim, i)) {
+		/* Not yet (a live process holds the same claim): put it back. */
+		store_release(&h->peer_id[i], id);
 		return false;
-	/*
-	 * A7: a CAS decides between two reapers; the winner marks the entry
-	 * with its own id and no role (so nobody attaches to it, and no side
-	 * counts it), folds the counters, then frees it. A reaper that dies
-	 * on the way leaves a marked entry that the next reaper frees.
-	 */
-	if (!cas_acq_rel(&h->peer_id[i], &id, r->self_id))
-		return true;
+	}
 	fold(h, i);
 	store_relaxed(&h->claims[i].pos, CLAIM_NONE);
 	/* Killed in its sleep: take its announcement down (see W1). */
