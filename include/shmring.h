@@ -275,7 +275,10 @@ SHMRING_API int shmring_unlink(const char *name);
  *
  * @return 0, or
  *   -EMSGSIZE  len is larger than the ring's max_msg;
- *   -EPIPE     every consumer that ever attached has closed or died;
+ *   -EPIPE     every consumer that ever attached has closed (seen at
+ *              once) or died (seen within about 100 ms: the liveness of
+ *              consumers is looked at on one send in 256 and whenever the
+ *              ring is full, at most every 20 ms);
  *   -EAGAIN    ring full and timeout_ns is 0;
  *   -ETIMEDOUT ring still full when the timeout expired;
  *   -EPERM     the handle is not a producer;

@@ -44,6 +44,7 @@ struct shmring {
 	uint64_t max_msg;
 	uint64_t slot_size; /* MPMC: bytes per slot */
 	uint64_t spin_ns;
+	uint32_t sends; /* counts sends between looks for a dead consumer */
 	bool light_fence; /* registered for membarrier: see wait.c */
 
 	/* Producer side: only this handle writes hdr->prod_pos. */
@@ -149,6 +150,20 @@ static inline bool peer_side_closed(struct shmring *r, int role)
 	if (gen == r->closed_gen[k])
 		return r->closed[k];
 	return peer_side_closed_slow(r, role, gen);
+}
+
+/*
+ * Before a send: is there still a consumer? A closed one is seen at once
+ * (peers_gen moved); one killed without closing is looked for on one send
+ * in 256, and then at most every LIVENESS_PERIOD_NS, so that a producer
+ * writing into a ring nobody reads hears -EPIPE soon, not only when the
+ * ring fills.
+ */
+static inline bool consumers_gone(struct shmring *r)
+{
+	if (peer_side_closed(r, SHMRING_CONSUMER))
+		return true;
+	return !(++r->sends & 255) && peer_side_gone(r, SHMRING_CONSUMER);
 }
 
 /* spsc.c */

@@ -292,7 +292,7 @@ static int cond_claim_cons(struct shmring *r, void *arg)
 static int wait_claim_prod(struct shmring *r, uint64_t *pos,
 			   int64_t timeout_ns)
 {
-	if (peer_side_closed(r, SHMRING_CONSUMER))
+	if (consumers_gone(r))
 		return -EPIPE;
 	int ret = claim_prod(r, pos);
 	if (ret)

@@ -118,11 +118,7 @@ static int cond_room(struct shmring *r, void *arg)
 static int wait_room(struct shmring *r, uint64_t total, int64_t timeout_ns)
 {
 	struct shmring_hdr *h = r->hdr;
-	/*
-	 * A closed consumer is cheap to see (peers_gen moved); a dead one is
-	 * noticed when the ring fills.
-	 */
-	if (peer_side_closed(r, SHMRING_CONSUMER))
+	if (consumers_gone(r))
 		return -EPIPE;
 	int ret = has_room(r, r->ppos, total);
 	if (ret)
