@@ -417,18 +417,22 @@ bool peer_side_gone(struct shmring *r, int role)
 	if (now < r->next_live_check)
 		return false;
 	r->next_live_check = now + LIVENESS_PERIOD_NS;
+	/*
+	 * Look at every holder, not just up to the first live one: a dead
+	 * holder further on may hold the claim the ring is stuck on, and
+	 * only reaping it recovers that.
+	 */
+	bool live = false;
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
 		/* C-EOS: acquire pairs with A4 in a closing peer. */
 		uint64_t id = load_acquire(&h->peer_id[i]);
 		if (!id || !(id_role(id) & (unsigned)role))
 			continue;
-		if (id_is_self(r, id))
-			return false;
-		if (!entry_alive(r, (int)i, id) && reap(r, (int)i, id))
-			continue;
-		return false;
+		if (id_is_self(r, id) || entry_alive(r, (int)i, id) ||
+		    !reap(r, (int)i, id))
+			live = true;
 	}
-	return true;
+	return !live;
 }
 
 /*

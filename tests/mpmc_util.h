@@ -3,10 +3,11 @@
  * creating MPMC rings, self-checking messages (producer id, per-producer
  * sequence, checksum), the shared scoreboard in which consumer processes
  * record what they received, and the producer and consumer loops run by
- * child processes.
+ * child processes (or threads).
  *
- * A child reports failure through its exit status only: a loop below
- * returns 0, or the step that went wrong, for the child to _exit() with.
+ * A child reports failure through its exit status, never through cr_*: a
+ * loop below returns 0, or the step that went wrong (and says which call
+ * failed, and how, on stderr), for the child to _exit() with.
  */
 #ifndef SHMRING_MPMC_UTIL_H
 #define SHMRING_MPMC_UTIL_H
@@ -15,6 +16,8 @@
 
 #include <stdatomic.h>
 #include <sys/uio.h>
+
+/* (LeakSanitizer and Criterion's runner: see testutil.h.) */
 
 /* Create an MPMC ring; asserts success. */
 static inline struct shmring *mu_create(const char *name, size_t slots,
@@ -282,7 +285,7 @@ enum mu_mode {
 static inline int mu_produce(struct shmring *r, uint32_t prod, uint64_t from,
 			     uint64_t to, size_t max, enum mu_mode mode)
 {
-	static unsigned char buf[MU_BURST_N][MU_BUF];
+	unsigned char buf[MU_BURST_N][MU_BUF]; /* per thread: 32 KiB */
 	uint64_t s = from;
 
 	if (max > MU_BUF || max < MU_HDR)
@@ -355,7 +358,7 @@ static inline void mu_take(struct mu_board *b, const void *msg, size_t n,
 static inline int mu_consume(struct shmring *r, struct mu_board *b,
 			     enum mu_mode mode)
 {
-	static unsigned char buf[MU_BURST_N][MU_BUF];
+	unsigned char buf[MU_BURST_N][MU_BUF]; /* per thread: 32 KiB */
 	uint64_t last[MU_MAX_PROD];
 
 	for (int i = 0; i < MU_MAX_PROD; i++)
