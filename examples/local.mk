@@ -6,7 +6,15 @@
 noinst_PROGRAMS += \
 	examples/shm_producer \
 	examples/shm_consumer \
-	examples/pingpong
+	examples/pingpong \
+	examples/chat \
+	examples/server \
+	examples/client \
+	examples/fork_ring \
+	examples/seqnum \
+	examples/file_ring \
+	examples/sysv_ring \
+	examples/memfd_ring
 
 examples_shm_producer_SOURCES = examples/shm_producer.c
 examples_shm_producer_LDADD = lib/libshmring.la
@@ -14,5 +22,21 @@ examples_shm_consumer_SOURCES = examples/shm_consumer.c
 examples_shm_consumer_LDADD = lib/libshmring.la
 examples_pingpong_SOURCES = examples/pingpong.c
 examples_pingpong_LDADD = lib/libshmring.la
+examples_chat_SOURCES = examples/chat.c
+examples_chat_LDADD = lib/libshmring.la -lpthread
+examples_server_SOURCES = examples/server.c examples/reqrep.c examples/reqrep.h
+examples_server_LDADD = lib/libshmring.la
+examples_client_SOURCES = examples/client.c examples/reqrep.c examples/reqrep.h
+examples_client_LDADD = lib/libshmring.la
+examples_fork_ring_SOURCES = examples/fork_ring.c
+examples_fork_ring_LDADD = lib/libshmring.la
+examples_seqnum_SOURCES = examples/seqnum.c
+examples_seqnum_LDADD = lib/libshmring.la
+examples_file_ring_SOURCES = examples/file_ring.c
+examples_file_ring_LDADD = lib/libshmring.la
+examples_sysv_ring_SOURCES = examples/sysv_ring.c
+examples_sysv_ring_LDADD = lib/libshmring.la
+examples_memfd_ring_SOURCES = examples/memfd_ring.c
+examples_memfd_ring_LDADD = lib/libshmring.la
 
 EXTRA_DIST += examples/README.md examples/smoke.sh

@@ -4,20 +4,31 @@
 
 dist_man_MANS += \
 	man/shmring.7 \
+	man/shmring_app_area.3 \
+	man/shmring_attach.3 \
 	man/shmring_close.3 \
 	man/shmring_commit.3 \
 	man/shmring_create.3 \
+	man/shmring_create_anon.3 \
+	man/shmring_create_memfd.3 \
+	man/shmring_fd.3 \
 	man/shmring_info.3 \
 	man/shmring_open.3 \
+	man/shmring_open_fd.3 \
 	man/shmring_peek.3 \
+	man/shmring_peers.3 \
 	man/shmring_recv.3 \
 	man/shmring_recv_burst.3 \
+	man/shmring_recv_fd.3 \
 	man/shmring_release.3 \
 	man/shmring_reserve.3 \
 	man/shmring_send.3 \
 	man/shmring_send_burst.3 \
+	man/shmring_send_fd.3 \
 	man/shmring_set_spin.3 \
+	man/shmring_stats.3 \
 	man/shmring_strerror.3 \
+	man/shmring_sync.3 \
 	man/shmring_try_recv.3 \
 	man/shmring_try_send.3 \
 	man/shmring_unlink.3

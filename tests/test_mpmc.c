@@ -325,6 +325,26 @@ Test(mpmc, all_sizes_odd, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	all_sizes(16, 1001);
 }
 
+/* An empty message needs no buffer on either side. */
+Test(mpmc, zero_length_null, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	struct shmring *r = both(tu_name(), 4, 16);
+	struct iovec v[2] = { { NULL, 0 }, { NULL, 0 } };
+
+	cr_assert_eq(shmring_try_send(r, NULL, 0), 0);
+	cr_assert_eq(shmring_send(r, NULL, 0, -1), 0);
+	cr_assert_eq(shmring_send_burst(r, v, 2, 0), 2);
+	cr_assert_eq(shmring_try_send(r, NULL, 1), -EINVAL);
+	cr_assert_eq(mu_info(r).used, 4);
+	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
+	cr_assert_eq(shmring_recv(r, NULL, 0, -1), 0);
+	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), 2);
+	cr_assert_eq(v[0].iov_len, 0);
+	cr_assert_eq(v[1].iov_len, 0);
+	empty(r);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
 /* ---- -EMSGSIZE -------------------------------------------------------- */
 
 Test(mpmc, emsgsize_send, MU_FIXTURE, .timeout = TU_TIMEOUT(10))

@@ -27,12 +27,20 @@ extern void (*shmring_test_hook)(int where);
 
 /* ---- parking a child inside the library -------------------------------- */
 
-static int park_where, park_at, park_calls, park_fd = -1;
+static int park_where, park_at, park_note, park_calls, park_fd = -1;
 
-/* In a child: on the park_at-th claim of the chosen kind, say so, stop. */
+/*
+ * In a child: on the park_note-th claim of the chosen kind, say so and go
+ * on; on the park_at-th, say so and stop there.
+ */
 static void park_hook(int where)
 {
-	if (where != park_where || ++park_calls != park_at)
+	if (where != park_where)
+		return;
+	park_calls++;
+	if (park_calls == park_note)
+		tu_signal(park_fd);
+	if (park_calls != park_at)
 		return;
 	tu_signal(park_fd);
 	for (;;)
@@ -48,12 +56,37 @@ struct kid {
 };
 
 struct spec {
-	int role;      /* SHMRING_PRODUCER or SHMRING_CONSUMER */
+	int role;      /* SHMRING_PRODUCER, SHMRING_CONSUMER, or both */
 	uint32_t id;   /* producer: its id on the board */
 	uint64_t n;    /* producer: messages to send */
 	int park;      /* 0, or the hook point to park at */
 	int park_at;   /* park on this call of the hook (1 = the first) */
+	int park_note; /* 0, or say so on this call of the hook */
+	uint64_t stop_at; /* both roles: consume until the board has this */
 };
+
+/*
+ * In a child holding both roles, which never sees an end of stream (it is
+ * a producer itself): receive until the board holds @stop_at messages.
+ */
+static int consume_until(struct shmring *r, struct mu_board *b,
+			 uint64_t stop_at)
+{
+	static unsigned char buf[MU_BUF];
+	uint64_t last[MU_MAX_PROD];
+
+	for (int i = 0; i < MU_MAX_PROD; i++)
+		last[i] = UINT64_MAX;
+	while (atomic_load(&b->received) < stop_at) {
+		ssize_t n = shmring_recv(r, buf, sizeof(buf), 20000000);
+
+		if (n >= 0)
+			mu_take(b, buf, (size_t)n, last);
+		else if (n != -ETIMEDOUT)
+			return mu_fail(30, "recv", (int)n);
+	}
+	return 0;
+}
 
 static struct kid kids[8];
 static int nkids;
@@ -71,6 +104,7 @@ static struct kid *spawn(const char *name, struct mu_board *b,
 
 	cr_assert_lt(nkids, (int)(sizeof(kids) / sizeof(kids[0])));
 	k = &kids[nkids++];
+	k->ready = k->go = -1;
 	tu_pipe(ready);
 	tu_pipe(go);
 	k->pid = tu_fork();
@@ -87,13 +121,16 @@ static struct kid *spawn(const char *name, struct mu_board *b,
 		if (s.park) {
 			park_where = s.park;
 			park_at = s.park_at;
+			park_note = s.park_note;
 			park_fd = park_pipe[1];
 			shmring_test_hook = park_hook;
 		}
 		if (s.role == SHMRING_PRODUCER)
 			rc = mu_produce(r, s.id, 0, s.n, MAXM, MU_COPY);
-		else
+		else if (s.role == SHMRING_CONSUMER)
 			rc = mu_consume(r, b, MU_COPY);
+		else
+			rc = consume_until(r, b, s.stop_at);
 		if (s.park)
 			_exit(90); /* it should never have come back */
 		shmring_close(r);
@@ -124,14 +161,26 @@ static void kill_fini(void)
 {
 	mu_fini();
 	for (int i = 0; i < nkids; i++) {
-		close(kids[i].ready);
-		close(kids[i].go);
+		if (kids[i].ready >= 0)
+			close(kids[i].ready);
+		if (kids[i].go >= 0)
+			close(kids[i].go);
 	}
 	nkids = 0;
-	if (park_pipe[0] >= 0) {
-		close(park_pipe[0]);
-		close(park_pipe[1]);
-	}
+	for (int i = 0; i < 2; i++)
+		if (park_pipe[i] >= 0)
+			close(park_pipe[i]);
+}
+
+/*
+ * Once every child is forked, the parent gives up its write end of the
+ * park pipe: a victim that leaves without parking then ends the parent's
+ * wait with a failed read, not a hang.
+ */
+static void park_seal(void)
+{
+	close(park_pipe[1]);
+	park_pipe[1] = -1;
 }
 
 #define KILL_FIXTURE .init = kill_init, .fini = kill_fini
@@ -272,16 +321,25 @@ static void still_works(const char *name)
  * after which the survivors send all PER messages each (many laps) and
  * the consumers see an end of stream when they are done.
  */
-static void producer_killed(const char *what, bool reap, bool victim_last)
+static void producer_killed(const char *what, bool reap, bool victim_last,
+			    bool both_roles)
 {
 	const char *name = tu_name();
 	struct shmring *mon = mu_create(name, CAP, MAXM, 0);
 	struct mu_board *b = mu_board_new(3, PER);
-	struct spec sv = { SHMRING_PRODUCER, 0, PER, HOOK_PRODUCER_CLAIMED, K };
-	struct spec cons = { SHMRING_CONSUMER, 0, 0, 0, 0 };
+	struct spec sv = { .role = SHMRING_PRODUCER, .id = 0, .n = PER,
+			   .park = HOOK_PRODUCER_CLAIMED, .park_at = K };
+	struct spec cons = { .role = SHMRING_CONSUMER };
 	uint64_t sent[3] = { K, PER, PER };
 	uint64_t lost[3] = { K - 1, UINT64_MAX, UINT64_MAX };
 	struct kid *c1, *c2, *v = NULL, *s1, *s2;
+
+	/* Consumers that are producers too wait for the count instead of
+	 * an end of stream. */
+	if (both_roles) {
+		cons.role = SHMRING_PRODUCER | SHMRING_CONSUMER;
+		cons.stop_at = K - 1 + 2 * PER;
+	}
 	int64_t dead, back;
 
 	tu_pipe(park_pipe);
@@ -291,10 +349,13 @@ static void producer_killed(const char *what, bool reap, bool victim_last)
 	kid_go(c2);
 	if (!victim_last)
 		v = spawn(name, b, sv);
-	s1 = spawn(name, b, (struct spec){ SHMRING_PRODUCER, 1, PER, 0, 0 });
-	s2 = spawn(name, b, (struct spec){ SHMRING_PRODUCER, 2, PER, 0, 0 });
+	s1 = spawn(name, b, (struct spec){
+		.role = SHMRING_PRODUCER, .id = 1, .n = PER });
+	s2 = spawn(name, b, (struct spec){
+		.role = SHMRING_PRODUCER, .id = 2, .n = PER });
 	if (victim_last)
 		v = spawn(name, b, sv);
+	park_seal();
 
 	kid_go(v);
 	cr_assert_eq(tu_await(park_pipe[0]), 0, "the victim never parked");
@@ -326,25 +387,32 @@ static void producer_killed(const char *what, bool reap, bool victim_last)
 
 Test(mpmc_kill, producer_reaped, KILL_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
-	producer_killed("producer_reaped", true, false);
+	producer_killed("producer_reaped", true, false, false);
 }
 
 Test(mpmc_kill, producer_zombie, KILL_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
-	producer_killed("producer_zombie", false, false);
+	producer_killed("producer_zombie", false, false, false);
 }
 
 /* The victim's peer entry after the survivors' in the table. */
 Test(mpmc_kill, producer_reaped_attached_last, KILL_FIXTURE,
      .timeout = TU_TIMEOUT(30))
 {
-	producer_killed("producer_reaped_attached_last", true, true);
+	producer_killed("producer_reaped_attached_last", true, true, false);
 }
 
 Test(mpmc_kill, producer_zombie_attached_last, KILL_FIXTURE,
      .timeout = TU_TIMEOUT(30))
 {
-	producer_killed("producer_zombie_attached_last", false, true);
+	producer_killed("producer_zombie_attached_last", false, true, false);
+}
+
+/* The consumers hold both roles, in one handle each. */
+Test(mpmc_kill, producer_reaped_both_roles, KILL_FIXTURE,
+     .timeout = TU_TIMEOUT(30))
+{
+	producer_killed("producer_reaped_both_roles", true, false, true);
 }
 
 /* ---- a consumer killed between claim and free ----------------------------- */
@@ -363,8 +431,9 @@ static void consumer_killed(const char *what, bool reap, bool victim_last)
 	const char *name = tu_name();
 	struct shmring *mon = mu_create(name, CAP, MAXM, 0);
 	struct mu_board *b = mu_board_new(3, PER);
-	struct spec sv = { SHMRING_CONSUMER, 0, 0, HOOK_CONSUMER_CLAIMED, K };
-	struct spec cons = { SHMRING_CONSUMER, 0, 0, 0, 0 };
+	struct spec sv = { .role = SHMRING_CONSUMER,
+			   .park = HOOK_CONSUMER_CLAIMED, .park_at = K };
+	struct spec cons = { .role = SHMRING_CONSUMER };
 	uint64_t sent[3] = { K, PER, PER };
 	uint64_t lost[3] = { K - 1, UINT64_MAX, UINT64_MAX };
 	struct kid *v = NULL, *c1, *c2, *p1, *p2;
@@ -379,8 +448,11 @@ static void consumer_killed(const char *what, bool reap, bool victim_last)
 	c2 = spawn(name, b, cons);
 	if (victim_last)
 		v = spawn(name, b, sv);
-	p1 = spawn(name, b, (struct spec){ SHMRING_PRODUCER, 1, PER, 0, 0 });
-	p2 = spawn(name, b, (struct spec){ SHMRING_PRODUCER, 2, PER, 0, 0 });
+	p1 = spawn(name, b, (struct spec){
+		.role = SHMRING_PRODUCER, .id = 1, .n = PER });
+	p2 = spawn(name, b, (struct spec){
+		.role = SHMRING_PRODUCER, .id = 2, .n = PER });
+	park_seal();
 
 	p0 = tu_open(name, SHMRING_PRODUCER);
 	kid_go(v);
@@ -456,7 +528,7 @@ static void sole_producer_killed(const char *what, bool reap, uint64_t before)
 	const char *name = tu_name();
 	struct shmring *mon = mu_create(name, CAP, MAXM, 0);
 	struct mu_board *b = mu_board_new(1, before + 1);
-	struct spec cons = { SHMRING_CONSUMER, 0, 0, 0, 0 };
+	struct spec cons = { .role = SHMRING_CONSUMER };
 	uint64_t sent[1] = { before + 1 }, lost[1] = { before };
 	struct kid *c1, *c2, *v;
 	int64_t dead, done;
@@ -466,9 +538,10 @@ static void sole_producer_killed(const char *what, bool reap, uint64_t before)
 	c2 = spawn(name, b, cons);
 	kid_go(c1);
 	kid_go(c2);
-	v = spawn(name, b, (struct spec){ SHMRING_PRODUCER, 0, before + 1,
-					  HOOK_PRODUCER_CLAIMED,
-					  (int)before + 1 });
+	v = spawn(name, b, (struct spec){
+		.role = SHMRING_PRODUCER, .id = 0, .n = before + 1,
+		.park = HOOK_PRODUCER_CLAIMED, .park_at = (int)before + 1 });
+	park_seal();
 	kid_go(v);
 	cr_assert_eq(tu_await(park_pipe[0]), 0, "the victim never parked");
 	await_received(b, before);
@@ -552,18 +625,22 @@ Test(mpmc_kill, producer_under_load, KILL_FIXTURE, .timeout = TU_TIMEOUT(30))
 	const char *name = tu_name();
 	struct shmring *mon = mu_create(name, CAP, MAXM, 0);
 	struct mu_board *b = mu_board_new(3, LOAD_PER);
-	struct spec cons = { SHMRING_CONSUMER, 0, 0, 0, 0 };
+	struct spec cons = { .role = SHMRING_CONSUMER };
 	uint64_t sent[3] = { K, LOAD_PER, LOAD_PER };
 	uint64_t lost[3] = { K - 1, UINT64_MAX, UINT64_MAX };
 	struct kid *c1, *c2, *v, *s1, *s2;
 
 	tu_pipe(park_pipe);
-	v = spawn(name, b, (struct spec){ SHMRING_PRODUCER, 0, LOAD_PER,
-					  HOOK_PRODUCER_CLAIMED, K });
-	s1 = spawn(name, b, (struct spec){ SHMRING_PRODUCER, 1, LOAD_PER, 0, 0 });
-	s2 = spawn(name, b, (struct spec){ SHMRING_PRODUCER, 2, LOAD_PER, 0, 0 });
+	v = spawn(name, b, (struct spec){
+		.role = SHMRING_PRODUCER, .id = 0, .n = LOAD_PER,
+		.park = HOOK_PRODUCER_CLAIMED, .park_at = K });
+	s1 = spawn(name, b, (struct spec){
+		.role = SHMRING_PRODUCER, .id = 1, .n = LOAD_PER });
+	s2 = spawn(name, b, (struct spec){
+		.role = SHMRING_PRODUCER, .id = 2, .n = LOAD_PER });
 	c1 = spawn(name, b, cons);
 	c2 = spawn(name, b, cons);
+	park_seal();
 	kid_go(c1);
 	kid_go(c2);
 	kid_go(s1);
@@ -591,22 +668,30 @@ Test(mpmc_kill, consumer_under_load, KILL_FIXTURE, .timeout = TU_TIMEOUT(30))
 	const char *name = tu_name();
 	struct shmring *mon = mu_create(name, CAP, MAXM, 0);
 	struct mu_board *b = mu_board_new(2, LOAD_PER);
-	struct spec cons = { SHMRING_CONSUMER, 0, 0, 0, 0 };
+	struct spec cons = { .role = SHMRING_CONSUMER };
 	uint64_t sent[2] = { LOAD_PER, LOAD_PER };
 	struct kid *v, *c1, *c2, *p1, *p2;
 
 	tu_pipe(park_pipe);
-	v = spawn(name, b, (struct spec){ SHMRING_CONSUMER, 0, 0,
-					  HOOK_CONSUMER_CLAIMED, K });
+	v = spawn(name, b, (struct spec){
+		.role = SHMRING_CONSUMER,
+		.park = HOOK_CONSUMER_CLAIMED, .park_at = K, .park_note = K - 1 });
 	c1 = spawn(name, b, cons);
 	c2 = spawn(name, b, cons);
-	p1 = spawn(name, b, (struct spec){ SHMRING_PRODUCER, 0, LOAD_PER, 0, 0 });
-	p2 = spawn(name, b, (struct spec){ SHMRING_PRODUCER, 1, LOAD_PER, 0, 0 });
-	kid_go(c1);
+	p1 = spawn(name, b, (struct spec){
+		.role = SHMRING_PRODUCER, .id = 0, .n = LOAD_PER });
+	p2 = spawn(name, b, (struct spec){
+		.role = SHMRING_PRODUCER, .id = 1, .n = LOAD_PER });
+	park_seal();
 	kid_go(v);
-	kid_go(c2);
 	kid_go(p1);
 	kid_go(p2);
+	/* The surviving consumers start when the victim is one claim from
+	 * parking: started together, they could take every message before
+	 * the victim had its K claims. */
+	cr_assert_eq(tu_await(park_pipe[0]), 0, "the victim never claimed");
+	kid_go(c1);
+	kid_go(c2);
 	cr_assert_eq(tu_await(park_pipe[0]), 0, "the victim never parked");
 	kill_parked(v, true);
 	tu_wait_ok(p1->pid, "producer");

@@ -1,6 +1,8 @@
 /* test_mpmc_multiproc.c - MPMC ring between processes: every message of many producers received exactly once, in each producer's order per consumer, oversubscribed runs that finish, and end of stream as producers close one by one. */
 #include "mpmc_util.h"
 
+#include <pthread.h>
+
 /*
  * Message counts go through tu_scaled(): a sanitized build (ASan, TSan)
  * does a fiftieth of the work, SHMRING_TEST_SCALE overrides. The time
@@ -138,6 +140,104 @@ Test(mpmc_multiproc, small_ring_3x5, MU_FIXTURE, .timeout = TU_TIMEOUT(60))
 	};
 
 	run(&c);
+}
+
+/* ---- threads of one process, each with its handle --------------------- */
+
+struct thr {
+	pthread_t t;
+	struct shmring *r;
+	struct mu_board *b;
+	uint32_t id;
+	uint64_t n;
+	size_t max;
+	int role;
+	int rc;
+};
+
+static void *thr_main(void *arg)
+{
+	struct thr *t = arg;
+
+	if (t->role == SHMRING_PRODUCER)
+		t->rc = mu_produce(t->r, t->id, 0, t->n, t->max, mode_of((int)t->id));
+	else
+		t->rc = mu_consume(t->r, t->b, mode_of((int)t->id));
+	/* Closing is what ends the stream for the consumers. */
+	shmring_close(t->r);
+	return NULL;
+}
+
+/*
+ * Producers and consumers as threads of this process, one handle each,
+ * and as many again in a child process: peers that share a pid.
+ */
+Test(mpmc_multiproc, threads_and_processes, MU_FIXTURE,
+     .timeout = TU_TIMEOUT(60))
+{
+	enum { NT = 3 }; /* producer threads, consumer threads, per process */
+	const char *name = tu_name();
+	struct shmring *mon = mu_create(name, 64, 96, 0);
+	uint64_t per = tu_scaled(50000, 1000);
+	struct mu_board *b = mu_board_new(2 * NT, per);
+	uint64_t sent[2 * NT], lost[2 * NT];
+	struct thr th[2 * NT];
+	struct mu_gate g;
+	pid_t kid;
+
+	mu_gate_init(&g);
+	kid = tu_fork();
+	if (kid == 0) {
+		/* The same, in another process, producers NT..2NT-1. */
+		int rc = 0;
+
+		for (int i = 0; i < 2 * NT; i++) {
+			th[i] = (struct thr){ .b = b, .id = (uint32_t)(NT + i % NT),
+					      .n = per, .max = 96,
+					      .role = i < NT ? SHMRING_PRODUCER :
+							       SHMRING_CONSUMER };
+			th[i].r = mu_child_open(name, th[i].role,
+						SHMRING_DEFAULT_SPIN_NS);
+		}
+		mu_gate_pass(&g);
+		for (int i = 0; i < 2 * NT; i++)
+			if (pthread_create(&th[i].t, NULL, thr_main, &th[i]))
+				_exit(93);
+		for (int i = 0; i < 2 * NT; i++) {
+			pthread_join(th[i].t, NULL);
+			if (th[i].rc && !rc)
+				rc = th[i].rc;
+		}
+		_exit(rc);
+	}
+	g.n = 1;
+	/* Every handle opens before any thread starts: no consumer may see
+	 * an end of stream before every producer has attached. */
+	for (int i = 0; i < 2 * NT; i++) {
+		th[i] = (struct thr){ .b = b, .id = (uint32_t)(i % NT), .n = per,
+				      .max = 96,
+				      .role = i < NT ? SHMRING_PRODUCER :
+						       SHMRING_CONSUMER };
+		th[i].r = tu_open(name, th[i].role);
+	}
+	mu_gate_open(&g);
+	for (int i = 0; i < 2 * NT; i++)
+		cr_assert_eq(pthread_create(&th[i].t, NULL, thr_main, &th[i]), 0);
+	for (int i = 0; i < 2 * NT; i++) {
+		pthread_join(th[i].t, NULL);
+		cr_assert_eq(th[i].rc, 0, "%s thread %d failed at step %d",
+			     i < NT ? "producer" : "consumer", i % NT, th[i].rc);
+	}
+	tu_wait_ok(kid, "process of threads");
+	for (int i = 0; i < 2 * NT; i++) {
+		sent[i] = per;
+		lost[i] = UINT64_MAX;
+	}
+	mu_board_verify(b, sent, lost);
+	cr_assert_eq(mu_info(mon).producers, 0);
+	cr_assert_eq(mu_info(mon).consumers, 0);
+	mu_gate_close(&g);
+	cr_assert_eq(shmring_close(mon), 0);
 }
 
 /* ---- end of stream as producers leave one by one ---------------------- */

@@ -262,7 +262,8 @@ static void run_regime(const struct regime *g)
 	cr_assert_eq(shmring_close(c), 0);
 }
 
-Test(multiproc, spin, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
+/* Both sides spin before sleeping: the fast path, copy calls only. */
+Test(multiproc, spin, TU_FIXTURE, .timeout = TU_TIMEOUT(90))
 {
 	struct regime g = {
 		.name = "spin", .n = tu_scaled(10000000, 20000),
@@ -272,37 +273,31 @@ Test(multiproc, spin, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 	run_regime(&g);
 }
 
-Test(multiproc, spin_bursts, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
-{
-	struct regime g = {
-		.name = "spin, bursts and zero-copy", .n = tu_scaled(10000000, 20000),
-		.spin = SHMRING_DEFAULT_SPIN_NS, .bursts = 1,
-	};
-
-	run_regime(&g);
-}
-
-Test(multiproc, sleep_slow_consumer, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
+/*
+ * No spinning, and one side pauses every 1000 messages: the other side
+ * finds the ring full (or empty) and sleeps on the futex each time. These
+ * two also mix in bursts and zero-copy calls, so that every call sleeps
+ * and is woken.
+ */
+Test(multiproc, sleep_slow_consumer, TU_FIXTURE, .timeout = TU_TIMEOUT(90))
 {
 	struct regime g = {
 		.name = "sleep, slow consumer", .n = tu_scaled(10000000, 20000),
-		.spin = 0, .cons_every = 1000, .pause_ns = 50000,
+		.spin = 0, .cons_every = 1000, .pause_ns = 50000, .bursts = 1,
 	};
 
 	g.min_sleeps = (long)(g.n / g.cons_every / 4);
-
 	run_regime(&g);
 }
 
-Test(multiproc, sleep_slow_producer, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
+Test(multiproc, sleep_slow_producer, TU_FIXTURE, .timeout = TU_TIMEOUT(90))
 {
 	struct regime g = {
 		.name = "sleep, slow producer", .n = tu_scaled(10000000, 20000),
-		.spin = 0, .prod_every = 1000, .pause_ns = 50000,
+		.spin = 0, .prod_every = 1000, .pause_ns = 50000, .bursts = 1,
 	};
 
 	g.min_sleeps = (long)(g.n / g.prod_every / 4);
-
 	run_regime(&g);
 }
 

@@ -8,9 +8,11 @@
 #   MANDIR   the directory of the pages; default $top_srcdir/man, or the
 #            man/ directory next to this script's tools/
 #
-# Exits 0 when all is well, 1 naming each symbol without a page and each
-# page with a warning, 77 (skipped, for the automake test driver) when run
-# without arguments and no shared library was built. Rendering is checked
+# Exits 0 when all is well; 1 naming each exported symbol without a page,
+# each section-3 page for a function the library does not export, each .so
+# link to a missing page and each page with a warning; 77 (skipped, for the
+# automake test driver) when run without arguments and no shared library
+# was built. Rendering is checked
 # with groff, or mandoc where groff is missing; with neither, only symbol
 # coverage is checked, and the script says so.
 

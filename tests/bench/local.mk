@@ -1,0 +1,16 @@
+# tests/bench/local.mk - tests of the benchmark harness (included from the
+# top-level Makefile.am; paths are relative to the top source dir).
+#
+# test_hist: the latency histogram against known inputs.
+# bench-check.sh: every transport moves messages correctly (--selftest,
+# --verify), the table/CSV/JSON writers, a tiny --quick pass, cleanup on
+# the watchdog and on SIGINT. Each prints "N passed, N failed" last.
+
+check_PROGRAMS += tests/bench/test_hist
+tests_bench_test_hist_SOURCES = tests/bench/test_hist.c bench/hist.c \
+	bench/hist.h
+tests_bench_test_hist_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench
+tests_bench_test_hist_LDADD = -lm
+
+TESTS += tests/bench/test_hist tests/bench/bench-check.sh
+EXTRA_DIST += tests/bench/bench-check.sh

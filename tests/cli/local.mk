@@ -1,0 +1,16 @@
+# tests/cli/local.mk - tests of the shmring command: shell scripts that
+# drive tools/shmring on real rings, each bounded in time, each removing
+# its rings and ending its processes. Included from the top-level
+# Makefile.am: paths are relative to the top source directory.
+#
+# The scripts are run directly (they must stay executable) with
+# $top_builddir set by the harness; tests/cli/lib.sh is what they share.
+
+SHMRING_CLI_TESTS = \
+	tests/cli/admin.sh \
+	tests/cli/pipe.sh \
+	tests/cli/stat.sh \
+	tests/cli/scan.sh
+
+TESTS += $(SHMRING_CLI_TESTS)
+EXTRA_DIST += $(SHMRING_CLI_TESTS) tests/cli/lib.sh

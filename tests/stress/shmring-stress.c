@@ -284,6 +284,12 @@ static int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
  * flight; the others are lost in flight up to the anonymous allowance,
  * and violations beyond it. Duplicates, torn messages and reordering are
  * violations whatever was killed.
+ *
+ * Unlike the library, the harness uses sequentially consistent atomics
+ * (the plain <stdatomic.h> calls) for every step above, on purpose: the
+ * parent must see them in program order whatever point a SIGKILL cut
+ * them at, and what the harness costs is not what it measures. Relaxed
+ * accesses are left for progress counters and flags that are polled.
  */
 enum { PH_IDLE = 0, PH_RECV = 1, PH_HAVE = 2 };
 
@@ -1025,7 +1031,8 @@ static void parse_args(int argc, char **argv)
 			usage(stdout);
 			exit(EXIT_PASS);
 		default:
-			usage(stderr);
+			/* getopt said what was wrong, on one line. */
+			fprintf(stderr, "shmring-stress: see --help\n");
 			exit(EXIT_ERROR);
 		}
 	}
@@ -1242,10 +1249,14 @@ static void setup(void)
 			cleanup();
 			exit(EXIT_SKIP);
 		}
-		if (ret == -EINVAL)
-			fprintf(stderr, "shmring-stress: the library refuses "
-				"capacity %" PRIu64 " with max message %u\n",
-				cfg.capacity, cfg.max_size);
+		if (ret == -EINVAL) {
+			fprintf(stderr, "shmring-stress: shmring_create: the "
+				"library refuses capacity %" PRIu64 " with "
+				"messages up to %u bytes\n", cfg.capacity,
+				cfg.max_size);
+			cleanup();
+			exit(EXIT_ERROR);
+		}
 		setup_error("shmring_create", ret);
 	}
 }

@@ -1,0 +1,140 @@
+#!/bin/sh
+# valgrind.sh - memcheck over the examples and the shmring command: no
+# leak, no invalid access, no uninitialised read (--error-exitcode=99).
+# Skipped (77) without valgrind, or in a sanitized build (ASan and TSan
+# binaries do not run under valgrind).
+#
+#   usage: valgrind.sh [BUILDDIR]   (default: $top_builddir, else .)
+
+B=${1:-${top_builddir:-.}}
+TAG=shmring-h-vg-$$
+TMP=
+passed=0
+failed=0
+skip() {
+	echo "valgrind: skipped: $*"
+	echo "0 passed, 0 failed"
+	exit 77
+}
+
+command -v valgrind >/dev/null 2>&1 || skip "valgrind not installed"
+for f in "$B"/lib/.libs/libshmring.so "$B"/lib/.libs/libshmring.a; do
+	if [ -e "$f" ] && grep -qa -e __asan_init -e __tsan_init "$f"; then
+		skip "sanitized build"
+	fi
+done
+[ -x "$B/libtool" ] || skip "no libtool script in $B"
+
+cleanup() {
+	rm -f /dev/shm/"$TAG"-* /dev/shm/pingpong-"$vgpid"-*
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+TMP=$(mktemp -d) || exit 1
+
+VG="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --trace-children=no"
+
+# run WHAT PROGRAM ARGS...: under valgrind, through libtool (the programs
+# in the build tree are wrapper scripts). Exit status 99 is a memcheck
+# error; the program's own status is the example's business.
+run() {
+	what=$1
+	shift
+	timeout 120 "$B/libtool" --mode=execute $VG "$@" \
+		<"${STDIN:-/dev/null}" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" -eq 99 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
+		failed=$((failed + 1))
+		echo "valgrind: FAIL: $what" >&2
+		sed 's/^/  /' "$TMP/err" | head -40 >&2
+	elif [ "$rc" -ne "${EXPECT:-0}" ]; then
+		failed=$((failed + 1))
+		echo "valgrind: FAIL: $what exited $rc, expected ${EXPECT:-0}" >&2
+		sed 's/^/  /' "$TMP/err" | head -10 >&2
+	else
+		passed=$((passed + 1))
+		echo "valgrind: ok: $what"
+	fi
+}
+
+awk 'BEGIN { for (i = 1; i <= 2000; i++) print "line " i }' >"$TMP/in"
+
+if [ -x "$B/examples/shm_producer" ] && [ -x "$B/examples/shm_consumer" ]; then
+	# Producer first, alone: the data waits in the ring; then the consumer.
+	STDIN=$TMP/in run "shm_producer" "$B/examples/shm_producer" "/$TAG-1"
+	run "shm_consumer" "$B/examples/shm_consumer" "/$TAG-1"
+	cmp -s "$TMP/in" "$TMP/out" || {
+		failed=$((failed + 1))
+		echo "valgrind: FAIL: consumer output differs from the input" >&2
+	}
+	# Both at once, the consumer under valgrind too.
+	timeout 120 "$B/libtool" --mode=execute $VG "$B/examples/shm_consumer" \
+		"/$TAG-2" >"$TMP/out2" 2>"$TMP/err2" &
+	cpid=$!
+	STDIN=$TMP/in run "shm_producer, concurrent" "$B/examples/shm_producer" "/$TAG-2"
+	wait "$cpid"
+	rc=$?
+	if [ "$rc" -ne 0 ] || grep -q '^==[0-9]*== ' "$TMP/err2"; then
+		failed=$((failed + 1))
+		echo "valgrind: FAIL: shm_consumer, concurrent (exit $rc)" >&2
+		head -40 "$TMP/err2" >&2
+	else
+		passed=$((passed + 1))
+		echo "valgrind: ok: shm_consumer, concurrent"
+	fi
+else
+	echo "valgrind: examples/shm_producer not built: skipped" >&2
+fi
+
+if [ -x "$B/examples/pingpong" ]; then
+	# pingpong forks (no exec): valgrind follows the child too. Its rings
+	# are named after its pid, known here only once it runs: a shell
+	# notes its own pid and execs the program under it.
+	timeout 120 sh -c 'echo $$ >"$0"; exec "$@"' "$TMP/pid" \
+		"$B/libtool" --mode=execute $VG "$B/examples/pingpong" -n 300 -s 64 \
+		>"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	vgpid=$(cat "$TMP/pid" 2>/dev/null)
+	if [ "$rc" -ne 0 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
+		failed=$((failed + 1))
+		echo "valgrind: FAIL: pingpong (exit $rc)" >&2
+		head -40 "$TMP/err" >&2
+	else
+		passed=$((passed + 1))
+		echo "valgrind: ok: pingpong"
+	fi
+fi
+
+# The command-line tool, when it is built: every subcommand its usage
+# names, on one ring. A subcommand's own exit status is not judged here
+# (its tests do that); memcheck errors are.
+T=$B/tools/shmring
+if [ -x "$T" ]; then
+
+	for args in "--help" "ls" "limits" "create /$TAG-cli" "ls" \
+		"info /$TAG-cli" "stat /$TAG-cli" "rm /$TAG-cli"; do
+		# shellcheck disable=SC2086
+		timeout 120 "$B/libtool" --mode=execute $VG "$T" $args \
+			>"$TMP/out" 2>"$TMP/err"
+		rc=$?
+		if [ "$rc" -eq 99 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
+			failed=$((failed + 1))
+			echo "valgrind: FAIL: shmring $args" >&2
+			head -40 "$TMP/err" >&2
+		else
+			passed=$((passed + 1))
+			echo "valgrind: ok: shmring $args (exit $rc)"
+		fi
+	done
+else
+	echo "valgrind: tools/shmring not built: skipped"
+fi
+
+leftover=$(ls /dev/shm 2>/dev/null | grep -e "^$TAG-")
+if [ -n "$leftover" ]; then
+	failed=$((failed + 1))
+	echo "valgrind: FAIL: left in /dev/shm: $leftover" >&2
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
