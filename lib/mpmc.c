@@ -437,10 +437,10 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 ssize_t mpmc_peek(struct shmring *r, const void **msg, int64_t timeout_ns)
 {
 	if (r->peeked) {
+		/* The length validated at the first peek, not the slot's
+		 * again: a scribbling peer may have changed it since. */
 		*msg = slot_at(r, r->peek_pos)->payload;
-		/* Relaxed: we hold the slot; the length cannot change. */
-		return atomic_load_explicit(&slot_at(r, r->peek_pos)->len,
-					    memory_order_relaxed);
+		return (ssize_t)r->peek_len;
 	}
 	struct cons_arg a = { .cap = SIZE_MAX };
 	int ret = wait_claim_cons(r, &a, timeout_ns);

@@ -52,6 +52,9 @@ static uint64_t room_needed(const struct shmring *r, uint64_t pos,
 /* Is there room for @total more bytes after ppos? Re-reads cons_pos. */
 static int has_room(struct shmring *r, uint64_t pos, uint64_t total)
 {
+	/* As for the consumer (next_record): positions are 8-aligned. */
+	if (pos & (REC_ALIGN - 1))
+		return -EBADMSG;
 	if (pos + total - r->cached_cons <= r->cap)
 		return 1;
 	/*
@@ -207,6 +210,10 @@ static int next_record(struct shmring *r, uint64_t *pos_out,
 {
 	for (;;) {
 		uint64_t pos = r->cpos;
+		/* Taken from the region at attach: a scribbled one is caught
+		 * here, before a header is read across the end of the area. */
+		if (pos & (REC_ALIGN - 1))
+			return -EBADMSG;
 		if (pos == r->cached_prod) {
 			/*
 			 * C0: acquire pairs with P1: the record bytes are
