@@ -34,6 +34,7 @@
 #define LINE 128           /* x86 fetches lines in pairs: keep writers 128 apart */
 #define SEQ_END UINT64_MAX /* the sequence number that ends a stream */
 #define SEQ_PROD_SHIFT 48  /* producer number in the top 16 bits */
+#define HEAD_SIZE 64       /* the size every transport runs at by default */
 
 /* Built with ThreadSanitizer? (gcc says so one way, clang another) */
 #if defined(__SANITIZE_THREAD__)
@@ -170,6 +171,9 @@ struct target {
 	double got, want;
 	bool le;   /* met when got <= want, else when got >= want */
 	bool have; /* both sides measured */
+	/* the same with shmring's bursts, shown beside (never judged) */
+	double burst;
+	bool have_burst;
 };
 #define NTARGETS 7
 void targets(struct target *tg);

@@ -14,6 +14,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <mqueue.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,6 +26,7 @@
 #include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -259,17 +262,39 @@ void close_fd(int *fd)
 /* ---------------------------------------------------------------- */
 /* What the workers share                                           */
 
-/* Every worker meets here before anything is timed. */
+/*
+ * Every worker meets here before anything is timed. A worker that comes
+ * early spins a little, then sleeps on the count (a futex: the block is
+ * MAP_SHARED, so the word is the same for every process), so that a late
+ * one, still starting on a busy machine, costs the others no CPU time.
+ */
 void barrier(struct run *run, struct worker *w)
 {
-	unsigned want = ++w->phase * run->nw;
+	unsigned want = ++w->phase * run->nw, now;
 
 	/* B1: acq_rel pairs with the others' B1/B2, so that all each side
 	 * set up before (opens, binds, closes) is done when timing starts */
-	atomic_fetch_add_explicit(&ctl->ready, 1, memory_order_acq_rel);
-	/* B2: acquire, pairs with the others' B1 */
-	while (atomic_load_explicit(&ctl->ready, memory_order_acquire) < want)
-		spin_pause(run);
+	now = atomic_fetch_add_explicit(&ctl->ready, 1,
+					 memory_order_acq_rel) + 1;
+	if (now == want) {
+		syscall(SYS_futex, &ctl->ready, FUTEX_WAKE, INT_MAX, NULL,
+			NULL, 0);
+		return;
+	}
+	for (unsigned n = 0;; n++) {
+		/* B2: acquire, pairs with the others' B1 */
+		now = atomic_load_explicit(&ctl->ready, memory_order_acquire);
+		if (now >= want)
+			return;
+		if (n < 1000) {
+			spin_pause(run);
+			continue;
+		}
+		/* sleeps only while the count is still what was read: the
+		 * last arrival's increment comes before its wake */
+		syscall(SYS_futex, &ctl->ready, FUTEX_WAIT, now, NULL, NULL,
+			0);
+	}
 }
 
 bool more(const struct run *run, uint64_t i)
@@ -514,6 +539,13 @@ int run_one(struct run *run, struct run_out *out)
 		seen = NULL;
 		if (t->finish)
 			t->finish(run);
+		for (int i = 0; i < 4; i++) {
+			close_fd(&run->fd[i]);
+			res_release(run->res[i]);
+		}
+		if (run->map)
+			munmap(run->map, run->map_len);
+		run->map = NULL;
 		return err;
 	}
 

@@ -51,8 +51,6 @@ struct machine mach;
 struct result (*results)[MAX_SIZES];
 
 static const size_t all_sizes[] = { 8, 64, 256, 1024, 4096, 65536 };
-#define HEAD_SIZE 64
-
 #if defined(__SANITIZE_ADDRESS__)
 #define BUILD_SANITIZERS "address"
 #elif defined(__SANITIZE_THREAD__)
