@@ -172,6 +172,10 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		    int64_t timeout_ns);
 int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		    int64_t timeout_ns);
+int spsc_send1(struct shmring *r, const void *msg, size_t len,
+	       int64_t timeout_ns);
+ssize_t spsc_recv1(struct shmring *r, void *buf, size_t cap,
+		   int64_t timeout_ns);
 int spsc_reserve(struct shmring *r, size_t len, void **buf,
 		 int64_t timeout_ns);
 int spsc_commit(struct shmring *r, size_t len);

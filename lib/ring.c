@@ -504,23 +504,28 @@ SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
 	return send_burst(r, msgs, n, timeout_ns);
 }
 
-SHMRING_API int shmring_send(struct shmring *r, const void *msg, size_t len,
-			     int64_t timeout_ns)
+static int send_one(struct shmring *r, const void *msg, size_t len,
+		    int64_t timeout_ns)
 {
 	if (!msg && len)
 		return -EINVAL;
+	if (r && r->kind == SHMRING_SPSC && (r->role & SHMRING_PRODUCER) &&
+	    !r->rsv_open)
+		return spsc_send1(r, msg, len, timeout_ns);
 	struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
 	int ret = send_burst(r, &v, 1, timeout_ns);
 	return ret < 0 ? ret : 0;
 }
 
+SHMRING_API int shmring_send(struct shmring *r, const void *msg, size_t len,
+			     int64_t timeout_ns)
+{
+	return send_one(r, msg, len, timeout_ns);
+}
+
 SHMRING_API int shmring_try_send(struct shmring *r, const void *msg, size_t len)
 {
-	if (!msg && len)
-		return -EINVAL;
-	struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
-	int ret = send_burst(r, &v, 1, 0);
-	return ret < 0 ? ret : 0;
+	return send_one(r, msg, len, 0);
 }
 
 static int recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
@@ -543,23 +548,27 @@ SHMRING_API int shmring_recv_burst(struct shmring *r, struct iovec *bufs,
 	return recv_burst(r, bufs, n, timeout_ns);
 }
 
-SHMRING_API ssize_t shmring_recv(struct shmring *r, void *buf, size_t cap,
-				 int64_t timeout_ns)
+static ssize_t recv_one(struct shmring *r, void *buf, size_t cap,
+			int64_t timeout_ns)
 {
 	if (!buf && cap)
 		return -EINVAL;
+	if (r && r->kind == SHMRING_SPSC && (r->role & SHMRING_CONSUMER))
+		return spsc_recv1(r, buf, cap, timeout_ns);
 	struct iovec v = { .iov_base = buf, .iov_len = cap };
 	int ret = recv_burst(r, &v, 1, timeout_ns);
 	return ret < 0 ? ret : (ssize_t)v.iov_len;
 }
 
+SHMRING_API ssize_t shmring_recv(struct shmring *r, void *buf, size_t cap,
+				 int64_t timeout_ns)
+{
+	return recv_one(r, buf, cap, timeout_ns);
+}
+
 SHMRING_API ssize_t shmring_try_recv(struct shmring *r, void *buf, size_t cap)
 {
-	if (!buf && cap)
-		return -EINVAL;
-	struct iovec v = { .iov_base = buf, .iov_len = cap };
-	int ret = recv_burst(r, &v, 1, 0);
-	return ret < 0 ? ret : (ssize_t)v.iov_len;
+	return recv_one(r, buf, cap, 0);
 }
 
 SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,

@@ -168,6 +168,35 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 	return (int)i;
 }
 
+/*
+ * One message, the common case, in a straight line: room known from the
+ * cached consumer position, no iovec. Anything else (full, a consumer to
+ * look for, a position to check) takes the general path.
+ */
+int spsc_send1(struct shmring *r, const void *msg, size_t len,
+	       int64_t timeout_ns)
+{
+	if (len > r->max_msg)
+		return -EMSGSIZE;
+	uint64_t pos = r->ppos, need = rec_size(len), pad;
+	uint64_t total = room_needed(r, pos, need, &pad);
+	/* The general path also takes the 256th send, to look for a dead
+	 * consumer (consumers_gone() counts it). */
+	if ((pos & (REC_ALIGN - 1)) || pos + total - r->cached_cons > r->cap ||
+	    peer_side_closed(r, SHMRING_CONSUMER) || (r->sends & 255) == 255) {
+		struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
+		int ret = spsc_send_burst(r, &v, 1, timeout_ns);
+		return ret < 0 ? ret : 0;
+	}
+	r->sends++;
+	pos = place(r, pos, pad);
+	put_hdr(r, pos, (uint32_t)len, REC_DATA);
+	if (len)
+		memcpy(r->data + (pos & r->mask) + REC_HDR_SIZE, msg, len);
+	publish(r, pos + need, 1, len);
+	return 0;
+}
+
 int spsc_reserve(struct shmring *r, size_t len, void **buf,
 		 int64_t timeout_ns)
 {
@@ -332,6 +361,31 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 	/* A PAD skipped after the last record stays for the next call. */
 	consume_to(r, end, i, bytes);
 	return (int)i;
+}
+
+/* One message into one buffer: the receive side of spsc_send1(). */
+ssize_t spsc_recv1(struct shmring *r, void *buf, size_t cap,
+		   int64_t timeout_ns)
+{
+	uint64_t pos = r->cpos, idx = pos & r->mask;
+	struct rec_hdr h;
+	if (pos != r->cached_prod && !(pos & (REC_ALIGN - 1))) {
+		/* One copy of the header, then only the copy is trusted. */
+		memcpy(&h, r->data + idx, sizeof(h));
+		uint64_t size = rec_size(h.len);
+		if (h.type == REC_DATA && h.len <= r->max_msg &&
+		    size <= r->cap - idx && size <= r->cached_prod - pos &&
+		    h.len <= cap) {
+			r->peeked = false;
+			if (h.len)
+				memcpy(buf, r->data + idx + REC_HDR_SIZE, h.len);
+			consume_to(r, pos + size, 1, h.len);
+			return (ssize_t)h.len;
+		}
+	}
+	struct iovec v = { .iov_base = buf, .iov_len = cap };
+	int ret = spsc_recv_burst(r, &v, 1, timeout_ns);
+	return ret < 0 ? ret : (ssize_t)v.iov_len;
 }
 
 ssize_t spsc_peek(struct shmring *r, const void **msg, int64_t timeout_ns)
