@@ -195,7 +195,8 @@ static inline void fz_operate(struct shmring *r, const struct fz_region *g,
 		case 5:
 			rc = shmring_send(r, msg, cap, tmo);
 			fz_result(rc);
-			FZ_CHECK(cap <= max_msg || rc == -EMSGSIZE || rc == -EBUSY);
+			FZ_CHECK(cap <= max_msg || rc == -EMSGSIZE || rc == -EBUSY ||
+				 rc == -EBADMSG);
 			break;
 		case 6: {
 			struct iovec v[3] = { { msg, cap }, { msg, cap / 2 }, { msg, 0 } };

@@ -30,9 +30,13 @@ static size_t page_round(uint64_t v)
 	return (size_t)((v + FZ_PAGE - 1) & ~(uint64_t)(FZ_PAGE - 1));
 }
 
-/* The same bytes through a real object and shmring_open(). */
-static void via_shm(const unsigned char *bytes, size_t size, int role,
-		    struct fz_in *in)
+/*
+ * The same bytes through a real object and shmring_open(): @size bytes,
+ * of which the first @given came from the input (the rest are zero: a
+ * sparse object costs nothing to make).
+ */
+static void via_shm(const unsigned char *bytes, size_t size, size_t given,
+		    int role, struct fz_in *in)
 {
 	char name[64];
 	struct shmring *r = NULL;
@@ -43,7 +47,8 @@ static void via_shm(const unsigned char *bytes, size_t size, int role,
 	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	if (write(fd, bytes, size) != (ssize_t)size) {
+	if (ftruncate(fd, (off_t)size) != 0 ||
+	    pwrite(fd, bytes, given, 0) != (ssize_t)given) {
 		close(fd);
 		shm_unlink(name);
 		return;
@@ -76,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct shmring_hdr head;
 	struct fz_region g;
 	struct shmring *r = NULL;
-	size_t map;
+	size_t map, given;
 	int rc;
 
 	/* The header as given, to size the mapping from it. */
@@ -91,7 +96,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		map = FZ_PAGE + MAX_DATA;
 	if (fz_guard(&g, map) != 0)
 		return 0;
-	fz_copy(&in, g.base, in.n < map ? in.n : map);
+	given = in.n < map ? in.n : map;
+	fz_copy(&in, g.base, given);
+	if (given < 128)
+		given = 128; /* the fields the flags below may set */
 	{
 		struct shmring_hdr *h = (struct shmring_hdr *)(void *)g.base;
 
@@ -112,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct shmring_hdr *h = (struct shmring_hdr *)(void *)g.base;
 
 		if (atomic_load(&h->state) != SHMRING_STATE_INITIALISING)
-			via_shm(g.base, g.size, role, &in);
+			via_shm(g.base, g.size, given, role, &in);
 		fz_unguard(&g);
 		return 0;
 	}

@@ -29,7 +29,10 @@ static void lay_records(unsigned char *data, uint64_t cap, uint64_t max_msg,
 		uint8_t kind = fz_u8(in);
 		struct rec_hdr h;
 
-		if (kind % 4 == 3 || cap - idx < REC_HDR_SIZE) {
+		/* Raw positions may be misaligned: no header fits there. */
+		if (cap - idx < REC_HDR_SIZE)
+			break;
+		if (kind % 4 == 3) {
 			/* A PAD to the end, right or wrong by kind. */
 			h.type = REC_PAD;
 			h.len = (uint32_t)(cap - idx - REC_HDR_SIZE) + (kind >> 6);

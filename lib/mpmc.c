@@ -248,7 +248,6 @@ static bool recover(struct shmring *r, uint64_t claim, int owner)
 
 void mpmc_init(struct shmring *r)
 {
-	r->slot_size = r->hdr->slot_size;
 	r->recover = recover;
 }
 

@@ -100,8 +100,18 @@ static bool id_alive_proc(uint64_t id)
 {
 	char state;
 	uint64_t start;
-	if (proc_stat(id_pid(id), &state, &start) < 0)
+	int ret = proc_stat(id_pid(id), &state, &start);
+	if (ret == -EINTR)
+		ret = proc_stat(id_pid(id), &state, &start);
+	/*
+	 * Only "no such process" is a death. Anything else (out of file
+	 * descriptors, a /proc mounted with hidepid) says nothing: a live
+	 * peer wrongly declared dead would end a stream that is going on.
+	 */
+	if (ret == -ENOENT || ret == -ESRCH)
 		return false;
+	if (ret < 0)
+		return true;
 	if ((start & PEER_START_MASK) != (id & PEER_START_MASK))
 		return false;
 	return state != 'Z' && state != 'X' && state != 'x';
@@ -151,8 +161,19 @@ static bool entry_alive(struct shmring *r, int i, uint64_t id)
 	if (r->pidfd[i] < 0)
 		return id_alive_proc(id);
 	struct pollfd p = { .fd = r->pidfd[i], .events = POLLIN };
-	/* A pidfd polls readable once its process has exited. */
-	return poll(&p, 1, 0) == 0;
+	/*
+	 * A pidfd polls readable once its process has exited. A signal can
+	 * interrupt even a poll that does not wait: that says nothing about
+	 * the peer, so ask again (and /proc if poll keeps failing).
+	 */
+	for (int tries = 0; tries < 8; tries++) {
+		int n = poll(&p, 1, 0);
+		if (n >= 0)
+			return n == 0 || !(p.revents & (POLLIN | POLLHUP));
+		if (errno != EINTR)
+			break;
+	}
+	return id_alive_proc(id);
 }
 
 static bool id_is_self(const struct shmring *r, uint64_t id)

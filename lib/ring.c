@@ -146,14 +146,14 @@ static struct shmring *handle_new(void)
 }
 
 /* Take the trusted geometry into the handle and attach in @role. */
-static int attach(struct shmring *r, int role)
+static int attach(struct shmring *r, int role, const struct shmring_hdr *id)
 {
-	struct shmring_hdr *h = r->reg.base;
-	r->hdr = h;
-	r->kind = h->kind;
-	r->cap = h->capacity;
-	r->mask = h->capacity - 1;
-	r->max_msg = h->max_msg;
+	r->hdr = r->reg.base;
+	r->kind = id->kind;
+	r->cap = id->capacity;
+	r->mask = id->capacity - 1;
+	r->max_msg = id->max_msg;
+	r->slot_size = id->slot_size;
 	r->data = (unsigned char *)r->reg.base + SHMRING_HDR_SIZE;
 	r->role = role;
 	switch (r->kind) {
@@ -231,7 +231,7 @@ static int create(const char *name, int unnamed, const struct shmring_opts *o,
 		return ret;
 	}
 	format(r->reg.base, &g);
-	ret = attach(r, role);
+	ret = attach(r, role, &g);
 	if (ret) {
 		peer_fini(r);
 		region_close(&r->reg);
@@ -268,12 +268,23 @@ SHMRING_API int shmring_create_memfd(const struct shmring_opts *o, int role,
 static int adopt(struct shmring *r, int role, struct shmring **out)
 {
 	struct shmring_hdr *h = r->reg.base;
+	/*
+	 * The identity is copied once and only the copy is validated and
+	 * used: a peer rewriting the header meanwhile cannot make us use a
+	 * field other than the one we checked.
+	 */
+	struct shmring_hdr *copy = malloc(sizeof(*copy)); /* 4 KiB */
+	int ret = copy ? 0 : -ENOMEM;
 	/* I2: acquire pairs with I1 in create. */
-	int ret = load_acquire(&h->state) == SHMRING_STATE_READY ?
-			  validate(h, r->reg.size) :
-			  -EPROTO;
+	if (!ret && load_acquire(&h->state) != SHMRING_STATE_READY)
+		ret = -EPROTO;
+	if (!ret) {
+		memcpy(copy, h, offsetof(struct shmring_hdr, ever_roles));
+		ret = validate(copy, r->reg.size);
+	}
 	if (!ret)
-		ret = attach(r, role);
+		ret = attach(r, role, copy);
+	free(copy);
 	if (ret) {
 		peer_fini(r);
 		region_close(&r->reg);

@@ -30,9 +30,14 @@ void spsc_init(struct shmring *r)
 	 * peer.c) acquired it.
 	 */
 	r->ppos = load_relaxed(&r->hdr->prod_pos);
-	r->cached_cons = load_relaxed(&r->hdr->cons_pos);
 	r->cpos = load_relaxed(&r->hdr->cons_pos);
-	r->cached_prod = load_relaxed(&r->hdr->prod_pos);
+	/*
+	 * The other side's position is not cached yet: the first call reads
+	 * it again and checks it against ours (has_room(), next_record())
+	 * before trusting anything that lies between the two.
+	 */
+	r->cached_cons = r->ppos - r->cap;
+	r->cached_prod = r->cpos;
 }
 
 /* ---- producer ------------------------------------------------------ */

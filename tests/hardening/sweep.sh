@@ -17,10 +17,11 @@ alive() {
 	[ -n "$1" ] && kill -0 "$1" 2>/dev/null
 }
 
-# POSIX rings: /shmring-h-PID-N and /shmring-h-wake-PID-{a,b}.
+# POSIX rings: /shmring-h-PID-N, /shmring-h-wake-PID-{a,b} (wakeup.c),
+# /shmring-h-vg-PID-* (valgrind.sh).
 for f in /dev/shm/shmring-h-*; do
 	[ -e "$f" ] || [ -L "$f" ] || continue
-	pid=$(basename "$f" | sed -n 's/^shmring-h-\(wake-\)\{0,1\}\([0-9]*\)-.*/\2/p')
+	pid=$(basename "$f" | sed -nE 's/^shmring-h-(wake-|vg-)?([0-9]+)-.*/\2/p')
 	alive "$pid" && continue
 	note "left in /dev/shm: $f"
 	rm -f "$f"
@@ -42,11 +43,14 @@ for d in /tmp/shmring-h-*; do
 	fi
 done
 
-# System V segments: keys 0x5aPPPPNN (hutil.h), P the pid's low 16 bits.
+# System V segments: keys 0x5aPPPPNN (hutil.h), left by a creator that
+# is gone (ipcs -m -p names the creating pid).
 if command -v ipcs >/dev/null 2>&1; then
-	for key in $(ipcs -m 2>/dev/null | awk '$1 ~ /^0x5a/ { print $1 }'); do
-		note "System V segment left: key $key"
-		ipcrm -M "$key" 2>/dev/null
+	for id in $(ipcs -m 2>/dev/null | awk '$1 ~ /^0x5a/ { print $2 }'); do
+		cpid=$(ipcs -m -p 2>/dev/null | awk -v id="$id" '$1 == id { print $3 }')
+		alive "$cpid" && continue
+		note "System V segment left: id $id"
+		ipcrm -m "$id" 2>/dev/null
 	done
 fi
 

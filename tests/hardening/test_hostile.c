@@ -8,21 +8,30 @@
  *
  * How each test was checked to fail without the protection it guards
  * (in a scratch copy of the tree, never in the real one):
- *  - header_refused: validate() in lib/ring.c reduced to the magic test:
- *    the capacity/size mutations are adopted and the test fails;
- *  - spsc_records / spsc_positions: the bounds in next_record() and
- *    has_room() (lib/spsc.c) removed: the guard page faults (SIGSEGV);
- *  - mpmc_slots: the "len > r->max_msg" test of claim_cons() removed:
- *    the receive copies past the slot and faults on the guard page;
- *  - geometry_is_copied / adopt_race: attach() (lib/ring.c) reading the
- *    geometry again from the region after validate(): adopt_race sees
- *    a handle whose capacity differs from the validated one;
- *  - scribbler_*: the MAX_CLAIM_TRIES bound (lib/mpmc.c) removed: a call
- *    outlives its bound while a hostile peer keeps moving the positions.
+ *  - header_refused: validate() in lib/ring.c reduced to the magic and
+ *    version test: the size mutations are adopted and the test fails;
+ *  - spsc_records: the length bounds of next_record() (lib/spsc.c)
+ *    removed: fails (lengths past the data area are returned);
+ *  - spsc_positions: the cons_pos check of has_room() removed: fails;
+ *  - mpmc_slots: the "len > r->max_msg" test of claim_cons() (lib/mpmc.c)
+ *    removed: fails;
+ *  - header_read_once, adopt_race, spsc_positions_at_attach,
+ *    spsc_padding_lap_at_attach, mpmc_peek_again, random_bytes were written against holes these tests
+ *    found: the header read again after validate() (header_read_once sees
+ *    it every time, adopt_race when the two threads run at once),
+ *    positions taken unchecked at attach (spsc_positions_at_attach,
+ *    spsc_padding_lap_at_attach), a second peek reading the slot's length
+ *    again. Each fails with its hole and passes with it fixed (both
+ *    checked);
+ *  - mpmc_claim_bounded_*: only bound the call's duration. With
+ *    MAX_CLAIM_TRIES removed they still passed on a busy 2-CPU machine:
+ *    the claim loop also stops at the first re-read that finds the
+ *    position unmoved, which a peer that is not always running allows.
  */
 #include "hutil.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "layout.h"
@@ -360,9 +369,16 @@ Test(hostile, spsc_positions_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 				cr_assert(rc == -EBADMSG, "%s: try_recv gave %ld",
 					  cases[i].what, rc);
 			} else {
+				/* A producer whose own position is sound may send
+				 * (the guard pages see where it writes) until it
+				 * has to believe cons_pos; one whose own position
+				 * is misaligned may not. */
+				int bad_own = (cases[i].prod & 7) != 0;
+
 				for (int k = 0; k < 3; k++) {
 					rc = shmring_try_send(r, buf, 24);
-					cr_assert(rc == -EBADMSG || rc == -EAGAIN,
+					cr_assert(rc == -EBADMSG || rc == -EAGAIN ||
+						  (rc == 0 && !bad_own),
 						  "%s: send %d gave %ld", cases[i].what,
 						  k, rc);
 				}
@@ -371,6 +387,41 @@ Test(hostile, spsc_positions_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 			hu_unguard(&g);
 		}
 	}
+}
+
+/*
+ * prod_pos taken at attach far ahead of cons_pos, over a padding record
+ * that spans the whole data area: a consumer that believes the first
+ * position it read skips that padding lap after lap instead of failing
+ * (2^28 laps here, a fraction of a second, then "empty"; with prod_pos
+ * near 2^63, for ever: the fuzz seed timeout-pad-loop-from-attach).
+ */
+Test(hostile, spsc_padding_lap_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(10))
+{
+	struct hu_guarded g = hu_region(&spsc_o);
+	struct shmring_hdr *h = hdr(&g);
+	struct rec_hdr pad = { .len = SPSC_CAP - REC_HDR_SIZE, .type = REC_PAD };
+	struct shmring *r;
+	char buf[SPSC_MAX];
+	int64_t t0, el;
+	long rc;
+
+	atomic_store(&h->prod_pos, UINT64_C(1) << 40);
+	atomic_store(&h->cons_pos, 0);
+	memcpy(rec_at(&g, 0), &pad, sizeof(pad));
+	rc = ring_adopt_memory(g.base, g.size, SHMRING_CONSUMER, &r);
+	if (rc == -EPROTO || rc == -EBADMSG) {
+		hu_unguard(&g);
+		return;
+	}
+	cr_assert_eq(rc, 0, "adopt: %s", shmring_strerror((int)rc));
+	t0 = hu_now();
+	rc = shmring_try_recv(r, buf, sizeof(buf));
+	el = hu_now() - t0;
+	cr_assert_eq(rc, -EBADMSG, "try_recv gave %ld", rc);
+	cr_assert_lt(el, 100000000, "try_recv took %lld ms", (long long)(el / 1000000));
+	shmring_close(r);
+	hu_unguard(&g);
 }
 
 static struct mpmc_slot *slot_at(struct hu_guarded *g, uint64_t pos)
@@ -428,6 +479,59 @@ Test(hostile, mpmc_slots, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		shmring_close(r);
 		hu_unguard(&g);
 	}
+}
+
+/*
+ * A peer that keeps moving a position forward, over slots whose sequence
+ * runs ahead, makes each claim attempt look like a race lost to another
+ * process: the claim loop must give up (-EBADMSG) after a bounded number
+ * of tries, not follow the peer for as long as it runs.
+ */
+static void claim_chase(int consumer_side)
+{
+	struct hu_guarded g = hu_region(&mpmc_o);
+	struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
+	struct shmring_hdr *h = hdr(&g);
+	char buf[MPMC_MAX] = { 0 };
+	int64_t t0, el;
+	long rc;
+	pid_t pid;
+
+	/* Every slot's sequence far ahead of any position the peer shows. */
+	for (unsigned i = 0; i < MPMC_SLOTS; i++)
+		atomic_store(&slot_at(&g, i)->seq, UINT64_C(1) << 62);
+	pid = hu_fork();
+	if (pid == 0) {
+		_Atomic uint64_t *p = consumer_side ? &h->cons_pos : &h->prod_pos;
+
+		for (;;)
+			atomic_fetch_add_explicit(p, 1, memory_order_relaxed);
+	}
+	/* Once the peer is running. */
+	while (atomic_load(consumer_side ? &h->cons_pos : &h->prod_pos) < 100000)
+		sched_yield();
+	t0 = hu_now();
+	rc = consumer_side ? shmring_try_recv(r, buf, sizeof(buf)) :
+			     shmring_try_send(r, buf, 16);
+	el = hu_now() - t0;
+	kill(pid, SIGKILL);
+	hu_wait(pid);
+	cr_assert(rc == -EBADMSG || rc == -EAGAIN, "%s", shmring_strerror((int)rc));
+	cr_log_info("%s claim against a racing position: %s after %.1f ms",
+		    consumer_side ? "consumer" : "producer",
+		    shmring_strerror((int)rc), (double)el / 1e6);
+	shmring_close(r);
+	hu_unguard(&g);
+}
+
+Test(hostile, mpmc_claim_bounded_producer, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+{
+	claim_chase(0);
+}
+
+Test(hostile, mpmc_claim_bounded_consumer, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+{
+	claim_chase(1);
 }
 
 /*
@@ -552,12 +656,100 @@ Test(hostile, adopt_race, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 	atomic_store(&f.stop, 1);
 	pthread_join(t, NULL);
 	cr_log_info("adopt_race: %u adopted while the capacity flipped", adopted);
+	cr_assert_gt(adopted, 0, "never adopted: the race was not run");
 	cr_assert_eq(wrong, 0,
 		     "%u of %u handles took a capacity other than the validated "
 		     "one (attach re-reads the header after validate())",
 		     wrong, adopted);
 	hu_unguard(&g);
 }
+
+/*
+ * The same, deterministically (x86-64): the header page is made
+ * inaccessible, and every access to it faults; the fault handler lets one
+ * instruction through (the trap flag) and counts the reads near the
+ * capacity field: the first K see the true capacity, later ones a false
+ * one. For every K, a handle that attaches must hold the capacity it
+ * validated: the header is read once, not again after validation.
+ */
+#if defined(__x86_64__)
+#include <ucontext.h>
+
+static unsigned char *trap_page;
+static volatile sig_atomic_t cap_reads, flip_after;
+
+static void trap_segv(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	unsigned char *a = si->si_addr;
+	struct shmring_hdr *h = (struct shmring_hdr *)(void *)trap_page;
+
+	if (a < trap_page || a >= trap_page + HU_PAGE) {
+		/* A fault of another kind: die of it. */
+		signal(sig, SIG_DFL);
+		return;
+	}
+	mprotect(trap_page, HU_PAGE, PROT_READ | PROT_WRITE);
+	if (a - trap_page < 32) {
+		cap_reads++;
+		h->capacity = cap_reads > flip_after ? UINT64_C(1) << 30 : SPSC_CAP;
+	}
+	uc->uc_mcontext.gregs[REG_EFL] |= 0x100; /* trap after one instruction */
+}
+
+static void trap_step(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+
+	(void)sig;
+	(void)si;
+	uc->uc_mcontext.gregs[REG_EFL] &= ~0x100;
+	mprotect(trap_page, HU_PAGE, PROT_NONE);
+}
+
+Test(hostile, header_read_once, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+{
+	struct sigaction sa, old_segv, old_trap;
+	int adopted = 0, wrong = 0, first_wrong = -1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	for (int k = 0; k < 40; k++) {
+		struct hu_guarded g = hu_region(&spsc_o);
+		struct shmring *r = NULL;
+		struct shmring_info info;
+		int rc;
+
+		trap_page = g.base;
+		cap_reads = 0;
+		flip_after = k;
+		sa.sa_sigaction = trap_segv;
+		sigaction(SIGSEGV, &sa, &old_segv);
+		sa.sa_sigaction = trap_step;
+		sigaction(SIGTRAP, &sa, &old_trap);
+		mprotect(trap_page, HU_PAGE, PROT_NONE);
+		/* A monitor: attaching one writes nothing to the region. */
+		rc = ring_adopt_memory(g.base, g.size, 0, &r);
+		mprotect(trap_page, HU_PAGE, PROT_READ | PROT_WRITE);
+		sigaction(SIGSEGV, &old_segv, NULL);
+		sigaction(SIGTRAP, &old_trap, NULL);
+		if (rc == 0) {
+			adopted++;
+			shmring_info(r, &info);
+			if (info.capacity != SPSC_CAP && wrong++ == 0)
+				first_wrong = k;
+			shmring_close(r);
+		}
+		hu_unguard(&g);
+	}
+	cr_assert_gt(adopted, 0, "never adopted");
+	cr_assert_eq(wrong, 0,
+		     "%d handles (the first when the capacity changed after %d "
+		     "reads) took a capacity other than the one validated: the "
+		     "header is read again after validate()", wrong, first_wrong);
+}
+#endif
 
 /* ---- a hostile process scribbling while we work --------------------- */
 
@@ -614,7 +806,7 @@ static void scribbler(struct hu_guarded *g, int kind, enum scribble_mode mode,
 			if (kind == SHMRING_MPMC)
 				memcpy(data + i * 128, &s, 8);
 			else
-				memcpy(data + (x % dsize & ~(size_t)7) , &s, 8);
+				memcpy(data + ((x % dsize) & ~(size_t)7), &s, 8);
 			break;
 		}
 		case 5: /* futex words and waiter counts */
@@ -940,6 +1132,8 @@ Test(hostile, stolen_wakeup_is_bounded, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		int64_t t_pub;
 		int spins = 0;
 
+		/* The last round's sleeper decremented a count we had zeroed. */
+		atomic_store(&h->data_wait.waiters, 0);
 		cr_assert_eq(pthread_create(&t, NULL, sleeper, &a), 0);
 		/* Wait until it announced itself, then steal the announcement. */
 		while (atomic_load(&h->data_wait.waiters) == 0 && spins++ < 3000000)

@@ -146,6 +146,7 @@ static int as_nobody_open(const char *name, int role)
 Test(perms, other_user_refused, PERMS_FIXTURE, .timeout = HU_TIMEOUT(20))
 {
 	const char *names[3][2];
+	struct shmring *rings[3][2];
 	int fds[2];
 	pid_t pid;
 
@@ -154,13 +155,13 @@ Test(perms, other_user_refused, PERMS_FIXTURE, .timeout = HU_TIMEOUT(20))
 	for (int b = 0; b < 3; b++) {
 		for (int k = 0; k < 2; k++) {
 			struct shmring_opts o = small;
-			struct shmring *r = NULL;
 
 			o.mode = k ? 0644 : 0600;
 			names[b][k] = name_for(b);
-			cr_assert_eq(shmring_create(names[b][k], &o, SHMRING_PRODUCER, &r), 0);
-			/* Keep the creator attached: refusals must not depend on
-			 * the ring being idle. */
+			/* The creator stays attached: refusals must not depend
+			 * on the ring being idle. */
+			cr_assert_eq(shmring_create(names[b][k], &o, SHMRING_PRODUCER,
+						    &rings[b][k]), 0);
 		}
 	}
 	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
@@ -211,6 +212,9 @@ Test(perms, other_user_refused, PERMS_FIXTURE, .timeout = HU_TIMEOUT(20))
 		}
 	}
 	close(fds[0]);
+	for (int b = 0; b < 3; b++)
+		for (int k = 0; k < 2; k++)
+			shmring_close(rings[b][k]);
 }
 
 /* Creation is exclusive on every backend, over rings and other objects. */

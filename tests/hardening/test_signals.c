@@ -1,9 +1,12 @@
 /*
  * test_signals.c - processes blocked in send and receive take a signal every 100 us (handler without SA_RESTART): no message lost or duplicated, no spurious error, timeouts still honoured.
  *
- * Checked against a scratch copy of the library in which wait_for()
- * (lib/wait.c) returned futex_wait()'s -EINTR instead of going round its
- * loop: every test here fails (spurious -EINTR, early timeouts).
+ * Checked against scratch copies of the library: with wait_for()
+ * (lib/wait.c) returning futex_wait()'s -EINTR instead of going round its
+ * loop, the stream tests fail (a spurious -EINTR); with the liveness
+ * check of lib/peer.c taking a poll() cut short by a signal (-1, EINTR)
+ * for a dead peer, they fail with a spurious end of stream (-EPIPE), and
+ * pass once poll() is retried.
  */
 #include "hutil.h"
 
@@ -121,9 +124,13 @@ static void timeouts_run(int kind)
 		cr_assert_lt(x->el, x->tmo + 200000000, "%s(%lld ms) took %lld ms",
 			     x->what, (long long)(x->tmo / 1000000),
 			     (long long)(x->el / 1000000));
+		/* A busy machine delivers fewer (pending ones merge): at
+		 * least one must have cut each long wait short. */
 		if (x->tmo >= 100000000)
-			cr_assert_gt(x->sigs, 10, "only %d signals came", x->sigs);
+			cr_assert_gt(x->sigs, 0, "no signal came in %lld ms",
+				     (long long)(x->tmo / 1000000));
 	}
+	cr_assert_gt(nsig, 100, "only %d signals came", (int)nsig);
 	cr_log_info("%d signals taken", (int)nsig);
 	shmring_close(r);
 }

@@ -106,27 +106,47 @@ if [ -x "$B/examples/pingpong" ]; then
 	fi
 fi
 
-# The command-line tool, when it is built: every subcommand its usage
-# names, on one ring. A subcommand's own exit status is not judged here
-# (its tests do that); memcheck errors are.
+# The command-line tool, when it is built: its commands on one ring of
+# each backend. A command's own exit status is shown, not judged here (the
+# CLI's tests do that); memcheck errors are.
 T=$B/tools/shmring
 if [ -x "$T" ]; then
-
-	for args in "--help" "ls" "limits" "create /$TAG-cli" "ls" \
-		"info /$TAG-cli" "stat /$TAG-cli" "rm /$TAG-cli"; do
+	printf 'one\ntwo\nthree\n' >"$TMP/lines"
+	for ring in "" "/$TAG-cli" "file:$TMP/$TAG-file"; do
+		cmds="create $ring --capacity 4096 --mode 0640|info $ring|info $ring --json|send $ring --timeout 1|stat $ring -n 1|recv $ring -n 3 --timeout 1|create $ring|rm $ring|info $ring"
+		[ -z "$ring" ] && cmds="--help|ls|ls --json|limits|limits --json"
+		IFS='|'
+		set -f
 		# shellcheck disable=SC2086
-		timeout 120 "$B/libtool" --mode=execute $VG "$T" $args \
-			>"$TMP/out" 2>"$TMP/err"
-		rc=$?
-		if [ "$rc" -eq 99 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
-			failed=$((failed + 1))
-			echo "valgrind: FAIL: shmring $args" >&2
-			head -40 "$TMP/err" >&2
-		else
-			passed=$((passed + 1))
-			echo "valgrind: ok: shmring $args (exit $rc)"
-		fi
+		set -- $cmds
+		set +f
+		unset IFS
+		for args in "$@"; do
+			# shellcheck disable=SC2086
+			timeout 120 "$B/libtool" --mode=execute $VG "$T" $args \
+				<"$TMP/lines" >"$TMP/out" 2>"$TMP/err"
+			rc=$?
+			if [ "$rc" -eq 99 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
+				failed=$((failed + 1))
+				echo "valgrind: FAIL: shmring $args" >&2
+				head -40 "$TMP/err" >&2
+			else
+				passed=$((passed + 1))
+				echo "valgrind: ok: shmring $args (exit $rc)"
+			fi
+		done
 	done
+	timeout 120 "$B/libtool" --mode=execute $VG "$T" rm --stale \
+		--prefix "/$TAG" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" -eq 99 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
+		failed=$((failed + 1))
+		echo "valgrind: FAIL: shmring rm --stale" >&2
+		head -40 "$TMP/err" >&2
+	else
+		passed=$((passed + 1))
+		echo "valgrind: ok: shmring rm --stale (exit $rc)"
+	fi
 else
 	echo "valgrind: tools/shmring not built: skipped"
 fi
