@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -739,7 +740,8 @@ SHMRING_API const char *shmring_strerror(int err)
 	case -EOPNOTSUPP: return "not supported";
 	default: {
 		/* Errors passed through from the system (ELOOP, EMFILE...). */
-		const char *s = err < 0 ? strerrordesc_np(-err) : NULL;
+		const char *s = err < 0 && err != INT_MIN ?
+					strerrordesc_np(-err) : NULL;
 		return s ? s : "unknown error";
 	}
 	}

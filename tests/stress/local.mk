@@ -17,7 +17,6 @@ EXTRA_DIST += \
 	tests/stress/common.sh \
 	tests/stress/long.sh \
 	tests/stress/README.md
-CLEANFILES += tests/stress/last-long-run.txt
 
 .PHONY: stress
 stress: tests/stress/shmring-stress$(EXEEXT)
