@@ -307,18 +307,28 @@ int region_open_fd(int fd, int writable, size_t min_size, struct region *out)
 }
 
 /* A second, independent mapping of the same memory (for another handle). */
+/*
+ * Make the mapping shareable by later handles of this process. Done when
+ * a handle is made, so that region_dup() from several threads at once
+ * only ever increments the count.
+ */
+int region_share(struct region *reg)
+{
+	if (reg->shared)
+		return 0;
+	reg->shared = malloc(sizeof(*reg->shared));
+	if (!reg->shared)
+		return -ENOMEM;
+	atomic_init(reg->shared, 1);
+	return 0;
+}
+
 int region_dup(struct region *in, int writable, struct region *out)
 {
 	if (writable && !in->writable)
 		return -EPERM;
-	if (writable == in->writable) {
+	if (writable == in->writable && in->shared) {
 		/* Same access: share the mapping, counted. */
-		if (!in->shared) {
-			in->shared = malloc(sizeof(*in->shared));
-			if (!in->shared)
-				return -ENOMEM;
-			atomic_init(in->shared, 1);
-		}
 		/* Relaxed: handles are handed between threads by the caller,
 		 * which orders that; the count needs only atomicity. */
 		atomic_fetch_add_explicit(in->shared, 1, memory_order_relaxed);

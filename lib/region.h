@@ -30,7 +30,7 @@ struct region {
 	/*
 	 * Handles of one process on one ring share the mapping (threads then
 	 * see one address for each byte, which ThreadSanitizer needs): the
-	 * count of those handles, NULL while there is one.
+	 * count of those handles (NULL until region_share()).
 	 */
 	_Atomic int *shared;
 };
@@ -42,6 +42,7 @@ int region_create_unnamed(int kind, size_t size, struct region *out);
 int region_open(const char *name, int writable, size_t min_size,
 		struct region *out);
 int region_open_fd(int fd, int writable, size_t min_size, struct region *out);
+int region_share(struct region *reg);
 int region_dup(struct region *in, int writable, struct region *out);
 void region_close(struct region *reg);
 int region_unlink(const char *name);

@@ -232,7 +232,9 @@ static int create(const char *name, int unnamed, const struct shmring_opts *o,
 		return ret;
 	}
 	format(r->reg.base, &g);
-	ret = attach(r, role, &g);
+	ret = region_share(&r->reg);
+	if (!ret)
+		ret = attach(r, role, &g);
 	if (ret) {
 		peer_fini(r);
 		region_close(&r->reg);
@@ -283,6 +285,8 @@ static int adopt(struct shmring *r, int role, struct shmring **out)
 		memcpy(copy, h, offsetof(struct shmring_hdr, ever_roles));
 		ret = validate(copy, r->reg.size);
 	}
+	if (!ret)
+		ret = region_share(&r->reg);
 	if (!ret)
 		ret = attach(r, role, copy);
 	free(copy);
