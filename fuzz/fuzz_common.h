@@ -129,6 +129,11 @@ static inline void fz_operate(struct shmring *r, const struct fz_region *g,
 			      size_t max_msg, struct fz_in *in, int max)
 {
 	static unsigned char buf[4 * 65536], msg[65536];
+	/*
+	 * peeked: a peek may be open. A receive that took a message closes
+	 * it; one that failed may leave it open (MPMC) or not (SPSC), so a
+	 * release may then succeed or say -EINVAL.
+	 */
 	int peeked = 0, reserved = 0;
 
 	shmring_set_spin(r, fz_u8(in) & 1 ? 0 : 1000);
@@ -145,14 +150,16 @@ static inline void fz_operate(struct shmring *r, const struct fz_region *g,
 			fz_result(rc);
 			FZ_CHECK(rc < 0 || (size_t)rc <= cap);
 			FZ_CHECK(rc < 0 || (size_t)rc <= max_msg);
-			peeked = 0;
+			if (rc >= 0)
+				peeked = 0;
 			break;
 		}
 		case 1:
 			rc = shmring_try_recv(r, buf, sizeof(msg));
 			fz_result(rc);
 			FZ_CHECK(rc < 0 || (size_t)rc <= max_msg);
-			peeked = 0;
+			if (rc >= 0)
+				peeked = 0;
 			break;
 		case 2: {
 			const void *p = NULL;
@@ -189,7 +196,8 @@ static inline void fz_operate(struct shmring *r, const struct fz_region *g,
 			for (long k = 0; k < rc; k++)
 				FZ_CHECK(v[k].iov_len <= caps[k] &&
 					 v[k].iov_len <= max_msg);
-			peeked = 0;
+			if (rc > 0)
+				peeked = 0;
 			break;
 		}
 		case 5:

@@ -334,8 +334,6 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 {
 	if (n == 0)
 		return 0;
-	/* A copy receive consumes a peeked message like any other. */
-	r->peeked = false;
 	uint64_t pos;
 	struct rec_hdr h;
 	int ret = wait_data(r, &pos, &h, timeout_ns);
@@ -363,6 +361,8 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		if (ret != 1)
 			break;
 	}
+	/* A copy receive consumes a peeked message like any other. */
+	r->peeked = false;
 	/* A PAD skipped after the last record stays for the next call. */
 	consume_to(r, end, i, bytes);
 	return (int)i;
