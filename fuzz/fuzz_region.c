@@ -30,6 +30,14 @@ static size_t page_round(uint64_t v)
 	return (size_t)((v + FZ_PAGE - 1) & ~(uint64_t)(FZ_PAGE - 1));
 }
 
+static char shm_name[64];
+
+/* libFuzzer exits through exit() when interrupted: leave no object. */
+static void remove_object(void)
+{
+	shm_unlink(shm_name);
+}
+
 /*
  * The same bytes through a real object and shmring_open(): @size bytes,
  * of which the first @given came from the input (the rest are zero: a
@@ -38,11 +46,15 @@ static size_t page_round(uint64_t v)
 static void via_shm(const unsigned char *bytes, size_t size, size_t given,
 		    int role, struct fz_in *in)
 {
-	char name[64];
+	const char *name = shm_name;
 	struct shmring *r = NULL;
 	int fd, rc;
 
-	snprintf(name, sizeof(name), "/shmring-fuzz-%ld", (long)getpid());
+	if (!shm_name[0]) {
+		snprintf(shm_name, sizeof(shm_name), "/shmring-fuzz-%ld",
+			 (long)getpid());
+		atexit(remove_object);
+	}
 	shm_unlink(name);
 	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)

@@ -910,7 +910,10 @@ static void victim(struct hu_guarded *g, struct shmring *r, size_t max,
 			rc = shmring_recv(r, buf, max, tmo);
 			note(st, rc, t0, "recv");
 			cr_assert_leq(rc, (long)max, "recv of %ld bytes into %zu", rc, max);
-			peeked = 0;
+			/* A receive that took a message closes a peek; one that
+			 * failed may leave it open. */
+			if (rc >= 0)
+				peeked = 0;
 			break;
 		case 3: {
 			struct iovec iv[4] = { { msg, len }, { msg, max / 2 },
@@ -930,7 +933,8 @@ static void victim(struct hu_guarded *g, struct shmring *r, size_t max,
 			note(st, rc, t0, "recv_burst");
 			for (long i = 0; i < rc; i++)
 				cr_assert_leq(iv[i].iov_len, caps[i]);
-			peeked = 0;
+			if (rc > 0)
+				peeked = 0;
 			break;
 		}
 		case 5: {
@@ -951,6 +955,7 @@ static void victim(struct hu_guarded *g, struct shmring *r, size_t max,
 			rc = shmring_release(r);
 			cr_assert(rc == 0 || rc == -EINVAL);
 			cr_assert(peeked || rc == -EINVAL, "release with nothing peeked");
+			/* Released, or refused: either way nothing is peeked now. */
 			peeked = 0;
 			break;
 		case 7: {
