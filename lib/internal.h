@@ -25,7 +25,7 @@
  * within about 100 ms.
  */
 #define LIVENESS_PERIOD_NS (20 * NSEC_PER_MSEC)
-#define SLEEP_SLICE_NS (80 * NSEC_PER_MSEC)
+#define SLEEP_SLICE_NS (100 * NSEC_PER_MSEC)
 
 /*
  * The handle: everything a process keeps about one attachment. Copies of
