@@ -64,7 +64,7 @@ static int verify(const struct msg *m, size_t n)
 }
 
 struct side {
-	struct shmring *ring; /* the handle created by the main thread */
+	struct shmring *ring; /* this thread's handle, attached by main */
 	uint32_t id;
 	uint64_t count;       /* producer: to send; consumer: received */
 	int use_burst;
@@ -77,10 +77,7 @@ struct side {
 static void *producer(void *arg)
 {
 	struct side *s = arg;
-	struct shmring *r;
-	s->err = shmring_attach(s->ring, SHMRING_PRODUCER, &r);
-	if (s->err)
-		return NULL;
+	struct shmring *r = s->ring;
 	shmring_set_spin(r, s->spin_ns);
 	for (uint64_t seq = 0; seq < s->count && !s->err;) {
 		struct msg m[4];
@@ -107,10 +104,7 @@ static void *producer(void *arg)
 static void *consumer(void *arg)
 {
 	struct side *s = arg;
-	struct shmring *r;
-	s->err = shmring_attach(s->ring, SHMRING_CONSUMER, &r);
-	if (s->err)
-		return NULL;
+	struct shmring *r = s->ring;
 	shmring_set_spin(r, s->spin_ns);
 	for (;;) {
 		struct msg m;
@@ -160,16 +154,30 @@ static int run(enum shmring_kind kind, unsigned np, unsigned nc,
 	struct side ps[8], cs[8];
 	uint64_t last[8][8];
 	pthread_t pt[8], ct[8];
+	/*
+	 * Every handle is attached before any thread runs: a producer that
+	 * finished before another one attached would otherwise be, rightly,
+	 * an end of stream for the consumers.
+	 */
+	struct shmring *ph[8], *ch[8];
+	for (unsigned i = 0; i < np; i++) {
+		ret = shmring_attach(ring, SHMRING_PRODUCER, &ph[i]);
+		CHECK(ret == 0, "attach producer: %s", shmring_strerror(ret));
+	}
+	for (unsigned i = 0; i < nc; i++) {
+		ret = shmring_attach(ring, SHMRING_CONSUMER, &ch[i]);
+		CHECK(ret == 0, "attach consumer: %s", shmring_strerror(ret));
+	}
 	for (unsigned i = 0; i < nc; i++) {
 		for (unsigned k = 0; k < 8; k++)
 			last[i][k] = UINT64_MAX;
-		cs[i] = (struct side){ .ring = ring, .use_burst = use_burst,
+		cs[i] = (struct side){ .ring = ch[i], .use_burst = use_burst,
 				       .spin_ns = spin_ns, .last = last[i],
 				       .seen = &seen };
 		pthread_create(&ct[i], NULL, consumer, &cs[i]);
 	}
 	for (unsigned i = 0; i < np; i++) {
-		ps[i] = (struct side){ .ring = ring, .id = i,
+		ps[i] = (struct side){ .ring = ph[i], .id = i,
 				       .count = per_producer,
 				       .use_burst = use_burst, .spin_ns = spin_ns };
 		pthread_create(&pt[i], NULL, producer, &ps[i]);
