@@ -396,12 +396,9 @@ static int map_ready(const char *name, int writable, struct region *reg)
 			struct shmring_hdr *h = reg->base;
 			/* I2: acquire pairs with I1 in create. */
 			uint32_t state = load_acquire(&h->state);
-			if (state == SHMRING_STATE_READY) {
-				ret = validate(h, reg->size);
-				if (ret)
-					region_close(reg);
-				return ret;
-			}
+			/* READY: adopt() validates a copy of the header. */
+			if (state == SHMRING_STATE_READY)
+				return 0;
 			region_close(reg);
 			if (state != SHMRING_STATE_INITIALISING)
 				return -EPROTO;
