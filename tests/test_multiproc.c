@@ -2,6 +2,7 @@
 #define TU_OWN_MAIN
 #include "testutil.h"
 
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
 
@@ -72,10 +73,30 @@ static int msg_check(const unsigned char *p, size_t len, uint64_t seq)
 	return h == tu_fnv1a(p, len - 4) ? 0 : 3;
 }
 
-static void pause_for(long ns)
+/*
+ * The slow side's pause: first wait until the other side has gone to sleep
+ * (its futex sleeps, summed in the header's counters, went up), then pause
+ * a little more. A bare timed pause proved nothing on a loaded machine: the
+ * other side, descheduled, might not fill or drain the ring in time, and
+ * then never sleeps. The wait ends early if the other side has gone (it
+ * sent everything and closed) and after 2 s in any case, which the count
+ * of sleeps checked at the end would then show.
+ */
+static void pause_until_peer_sleeps(struct shmring *r, int peer_role, long ns)
 {
 	struct timespec ts = { 0, ns };
+	struct shmring_stats s0, s;
+	int64_t end = tu_now_ns() + 2000000000;
 
+	if (shmring_stats(r, &s0) == 0) {
+		do {
+			sched_yield();
+			if (shmring_stats(r, &s))
+				break;
+			if ((peer_role == SHMRING_PRODUCER ? s.producers : s.consumers) == 0)
+				break;
+		} while (s.sleeps == s0.sleeps && tu_now_ns() < end);
+	}
 	nanosleep(&ts, NULL);
 }
 
@@ -94,7 +115,7 @@ static int produce(const char *name, const struct regime *g)
 		int rc;
 
 		if (g->prod_every && seq % g->prod_every == 0)
-			pause_for(g->pause_ns);
+			pause_until_peer_sleeps(p, SHMRING_CONSUMER, g->pause_ns);
 		if (v % 4 == 1) {
 			/* Zero-copy: reserve the most, commit the real length. */
 			size_t len = msg_len(&rng);
@@ -183,7 +204,7 @@ static void run_regime(const struct regime *g)
 		int64_t op0;
 
 		if (g->cons_every && seq % g->cons_every == 0)
-			pause_for(g->pause_ns);
+			pause_until_peer_sleeps(c, SHMRING_PRODUCER, g->pause_ns);
 		op0 = tu_now_ns();
 		if (v % 4 == 1) {
 			const void *m = NULL;
