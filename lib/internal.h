@@ -19,13 +19,16 @@
 #define NSEC_PER_MSEC INT64_C(1000000)
 
 /*
- * How often a blocked or polling side checks that its peer is still alive
- * (a /proc read per attached peer), and how long one futex sleep lasts at
- * most, so that a peer killed with SIGKILL, which wakes nobody, is noticed
- * within about 100 ms.
+ * How often a polling side checks that its peer is still alive (a poll of
+ * a pidfd, or a /proc read, per attached peer). A sleeping side is woken
+ * by the kernel when a watched peer exits (uring.c) and sleeps at most
+ * WATCH_SLICE_NS, a safety net; where that cannot be had it sleeps in
+ * SLEEP_SLICE_NS slices, so that a peer killed with SIGKILL, which wakes
+ * nobody, is still noticed within about 100 ms.
  */
 #define LIVENESS_PERIOD_NS (20 * NSEC_PER_MSEC)
 #define SLEEP_SLICE_NS (100 * NSEC_PER_MSEC)
+#define WATCH_SLICE_NS (1000 * NSEC_PER_MSEC)
 
 /*
  * The handle: everything a process keeps about one attachment. Copies of
@@ -81,6 +84,9 @@ struct shmring {
 	uint64_t pidfd_id[PEER_SLOTS];
 	/* MPMC: recover the claim of a dead peer; false if not (yet) possible. */
 	bool (*recover)(struct shmring *r, uint64_t claim, int owner);
+	/* Sleeping on the futex and the peers' pidfds at once (uring.c). */
+	struct uring *ur;
+	bool ur_none; /* io_uring cannot do it here: sleep in slices */
 	/* Cache of "every holder of the role closed", valid for peers_gen. */
 	uint32_t closed_gen[2];
 	bool closed[2];
@@ -101,7 +107,14 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 void wait_wake_slow(struct shmring *r, struct wait_line *w, int n);
 bool wait_register(void);
 
+/* uring.c */
+int uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
+		const int *entries, int n, int64_t rel_ns);
+void uring_unwatch(struct shmring *r, int i);
+void uring_fini(struct shmring *r);
+
 /* peer.c */
+int peer_watch(struct shmring *r, int role, int *entries);
 void peer_init(struct shmring *r);
 int peer_self_id(uint64_t *id);
 int peer_attach(struct shmring *r, int role);

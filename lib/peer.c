@@ -130,6 +130,7 @@ static int pidfd_open_(pid_t pid)
 
 static void pidfd_drop(struct shmring *r, int i)
 {
+	uring_unwatch(r, i);
 	if (r->pidfd[i] >= 0)
 		close(r->pidfd[i]);
 	r->pidfd[i] = -1;
@@ -207,6 +208,7 @@ void peer_init(struct shmring *r)
 
 void peer_fini(struct shmring *r)
 {
+	uring_fini(r);
 	for (unsigned i = 0; i < PEER_SLOTS; i++)
 		pidfd_drop(r, (int)i);
 }
@@ -454,6 +456,36 @@ bool peer_side_gone(struct shmring *r, int role)
 			live = true;
 	}
 	return !live;
+}
+
+/*
+ * The entries a side about to sleep must watch: every holder of @role
+ * but ourselves (consumers waiting for data watch the producers, and the
+ * other way round), each with its pidfd open, so that the kernel wakes the
+ * sleeper when one of them exits (uring.c). Returns how many, or -1 if one
+ * cannot be watched (no pidfd here, or found dead and not yet reaped): the
+ * caller then sleeps in slices and looks again.
+ */
+int peer_watch(struct shmring *r, int role, int *entries)
+{
+	int n = 0;
+	for (unsigned i = 0; i < PEER_SLOTS; i++) {
+		/* A6: as in peer_reap(). */
+		uint64_t id = load_acquire(&r->hdr->peer_id[i]);
+		if (!id || !(id_role(id) & (unsigned)role) || id_is_self(r, id))
+			continue;
+		/* A pidfd opened for this very id is proof enough. */
+		if (r->pidfd_id[i] != id || r->pidfd[i] < 0) {
+			if (!entry_alive(r, (int)i, id)) {
+				r->next_live_check = 0;
+				return -1;
+			}
+			if (r->pidfd[i] < 0)
+				return -1;
+		}
+		entries[n++] = (int)i;
+	}
+	return n;
 }
 
 /*

@@ -161,15 +161,27 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 			break;
 		}
 		/*
-		 * W5: sleep at most a slice: a peer killed with SIGKILL wakes
-		 * nobody, and cond() checks liveness when it runs again.
-		 * EINTR and spurious wake-ups just go round the loop with the
-		 * time that remains.
+		 * W5: sleep. A peer killed with SIGKILL wakes nobody: the
+		 * kernel wakes us when a watched one exits, and cond() looks
+		 * at it when it runs again. Where the peers cannot be watched,
+		 * sleep a slice at most and look then. EINTR and spurious
+		 * wake-ups just go round the loop with the time that remains.
 		 */
 		int64_t slice = deadline - now;
+		count(&r->line[for_data]->sleeps, 1);
+		if (max_slice == SLEEP_SLICE_NS) {
+			int watch[PEER_SLOTS];
+			int n = peer_watch(r, for_data ? SHMRING_PRODUCER :
+							 SHMRING_CONSUMER,
+					   watch);
+			if (n >= 0 &&
+			    uring_sleep(r, &w->seq, v, watch, n,
+					slice < WATCH_SLICE_NS ? slice :
+								 WATCH_SLICE_NS) >= 0)
+				continue;
+		}
 		if (slice > max_slice)
 			slice = max_slice;
-		count(&r->line[for_data]->sleeps, 1);
 		futex_wait(&w->seq, v, slice);
 	}
 	/* W6: release: nothing to order, the bit is advisory now. */

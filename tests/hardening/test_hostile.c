@@ -1104,8 +1104,9 @@ Test(hostile, random_bytes, HU_FIXTURE, .timeout = HU_TIMEOUT(60))
 
 /*
  * A peer that zeroes the waiter count of a sleeping consumer steals its
- * wake-up: the sleeper still wakes, within one sleep slice (50 ms), not
- * never. A peer bumping the futex word makes sleepers re-check early.
+ * wake-up: the sleeper still wakes, within one sleep slice (1 s while it
+ * watches its peers through io_uring, 100 ms where it cannot), not never.
+ * A peer bumping the futex word makes sleepers re-check early.
  */
 struct sleeper_arg {
 	struct shmring *r;
@@ -1133,7 +1134,7 @@ Test(hostile, stolen_wakeup_is_bounded, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 	pthread_t t;
 
 	shmring_set_spin(a.r, 0);
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < 4; i++) {
 		int64_t t_pub;
 		int spins = 0;
 
@@ -1153,7 +1154,7 @@ Test(hostile, stolen_wakeup_is_bounded, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 			worst = a.t_done - t_pub;
 	}
 	cr_log_info("stolen wake-up: delivered after at most %.1f ms", (double)worst / 1e6);
-	cr_assert_lt(worst, (int64_t)(200e6 * HU_SLOW),
+	cr_assert_lt(worst, (int64_t)(1500e6 * HU_SLOW),
 		     "a stolen wake-up delayed delivery %lld ms", (long long)(worst / 1000000));
 	shmring_close(prod);
 	shmring_close(a.r);
