@@ -367,10 +367,27 @@ int uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
 	s->addr3 = FUTEX_BITSET_MATCH_ANY;
 	s->user_data = fud;
 
-	/* Returns on a completion, the timeout (-ETIME) or a signal (-EINTR). */
-	enter(u, sq_publish(u), 1, rel_ns);
+	/*
+	 * Returns on a completion (maybe one that concerns nothing now: a
+	 * cancel, an arming since replaced), the timeout (-ETIME), or a
+	 * signal (-EINTR, or the count submitted if it submitted any). Only
+	 * our futex wait, a watched exit or the end of the time ends the
+	 * sleep: a signal does not (the caller would only start it again),
+	 * so wait on for the time left with the futex wait still armed.
+	 */
+	int64_t end = now_ns() + rel_ns;
+	int ret = enter(u, sq_publish(u), 1, rel_ns);
 	bool done = false;
 	bool fired = reap(u, fud, &done);
+	while (!done && !fired && ret != -ETIME &&
+	       (ret >= 0 || ret == -EINTR || ret == -EAGAIN || ret == -EBUSY)) {
+		int64_t left = end - now_ns();
+		if (left <= 0)
+			break;
+		unsigned unread = load_relaxed(u->sq_tail) - load_acquire(u->sq_head);
+		ret = enter(u, unread, 1, left);
+		fired = reap(u, fud, &done);
+	}
 	/*
 	 * Woken (0), the word had moved (-EAGAIN), cancelled: all fine.
 	 * Anything else means this kernel cannot do the wait after all.
