@@ -145,6 +145,7 @@ struct shmring_stats {
  *   -EEXIST  an object of that name exists (creation is exclusive);
  *   -EACCES  permission denied by the system;
  *   -ENOSPC  not enough shared memory to back the whole region;
+ *   -EFBIG   "/name" or "file:" region larger than RLIMIT_FSIZE allows;
  *   -ENOMEM  out of memory or address space;
  *   -EMFILE, -ENFILE  out of file descriptors;
  *   for "file:" and "sysv:" names, other errors of open(2) and shmget(2)

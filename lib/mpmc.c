@@ -37,6 +37,15 @@ void (*shmring_test_hook)(int where);
  */
 #define MAX_CLAIM_TRIES (UINT32_C(1) << 24)
 
+/*
+ * Test hook points on a claim loop's retry path (internal.h has the
+ * others): where a peer that moves the position at the worst moment
+ * lands, so that a test can be that peer deterministically. Never on
+ * the path of a claim that succeeds at the first try.
+ */
+#define HOOK_PRODUCER_RETRY 3
+#define HOOK_CONSUMER_RETRY 4
+
 static struct mpmc_slot *slot_at(const struct shmring *r, uint64_t pos)
 {
 	/* Slots are 64-byte aligned in a page-aligned data area. */
@@ -102,6 +111,8 @@ static int claim_prod(struct shmring *r, uint64_t *out)
 		}
 		/* Another producer took pos; a position that did not move is
 		 * a sequence nobody could have written. */
+		if (shmring_test_hook)
+			shmring_test_hook(HOOK_PRODUCER_RETRY);
 		uint64_t now = load_relaxed(&h->prod_pos);
 		if (now == pos) {
 			store_relaxed(claim, CLAIM_NONE);
@@ -188,6 +199,8 @@ static int claim_cons(struct shmring *r, size_t cap, uint64_t *pos_out,
 			store_relaxed(claim, CLAIM_NONE);
 			return 0;
 		}
+		if (shmring_test_hook)
+			shmring_test_hook(HOOK_CONSUMER_RETRY);
 		uint64_t now = load_relaxed(&h->cons_pos);
 		if (now == pos) {
 			store_relaxed(claim, CLAIM_NONE);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -138,9 +139,27 @@ static int size_and_reserve(int fd, size_t size)
 	return -ret;
 }
 
+/*
+ * Growing a file past RLIMIT_FSIZE raises SIGXFSZ, whose default action
+ * kills the process; tmpfs (POSIX names) honours the limit as a disk file
+ * does. Checked before anything is created: a ring too big for the limit
+ * is an error, not a death or a half-made object. Should the limit drop
+ * between this check and the growth, the growth fails with EFBIG where
+ * SIGXFSZ is ignored or blocked, and the object is removed.
+ */
+static int over_fsize_limit(size_t size)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	return (uint64_t)size > (uint64_t)rl.rlim_cur;
+}
+
 static int create_fd(const struct parsed *p, size_t size, unsigned mode,
 		     struct region *out)
 {
+	if (over_fsize_limit(size))
+		return -EFBIG;
 	int fd;
 	if (p->kind == REGION_POSIX)
 		fd = shm_open(p->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,

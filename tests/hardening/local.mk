@@ -18,7 +18,9 @@ HARDENING_TESTS = \
 	tests/hardening/test_signals \
 	tests/hardening/test_fullmem \
 	tests/hardening/test_perms \
-	tests/hardening/test_pidreuse
+	tests/hardening/test_pidreuse \
+	tests/hardening/test_claim_tries \
+	tests/hardening/test_fsize
 
 check_PROGRAMS += $(HARDENING_TESTS)
 TESTS += $(HARDENING_TESTS)
@@ -57,6 +59,20 @@ tests_hardening_test_pidreuse_CPPFLAGS = $(HARDENING_CPPFLAGS)
 tests_hardening_test_pidreuse_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_hardening_test_pidreuse_LDFLAGS = $(AM_LDFLAGS) -static
 tests_hardening_test_pidreuse_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_hardening_test_claim_tries_SOURCES = \
+	tests/hardening/test_claim_tries.c tests/hardening/hutil.h
+tests_hardening_test_claim_tries_CPPFLAGS = $(HARDENING_CPPFLAGS)
+tests_hardening_test_claim_tries_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_hardening_test_claim_tries_LDFLAGS = $(AM_LDFLAGS) -static
+tests_hardening_test_claim_tries_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_hardening_test_fsize_SOURCES = tests/hardening/test_fsize.c \
+	tests/hardening/hutil.h
+tests_hardening_test_fsize_CPPFLAGS = $(HARDENING_CPPFLAGS)
+tests_hardening_test_fsize_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_hardening_test_fsize_LDFLAGS = $(AM_LDFLAGS) -static
+tests_hardening_test_fsize_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
 endif
 
