@@ -19,7 +19,8 @@
 #define MIN_CAPACITY 256u
 #define MAX_CAPACITY (UINT64_C(1) << 40)
 #define MAX_SLOTS (UINT64_C(1) << 32)
-/* The largest huge page Linux offers (arm64 with 64 KiB pages: 16 GiB). */
+/* Huge page sizes Linux offers: 64 KiB (arm64, ppc64) to 16 GiB. */
+#define MIN_HUGE_PAGE (UINT64_C(1) << 16)
 #define MAX_HUGE_PAGE (UINT64_C(1) << 34)
 #define OPEN_WAIT_NS (1000 * NSEC_PER_MSEC)
 
@@ -91,17 +92,19 @@ static int geometry(const struct shmring_opts *o, struct shmring_hdr *g)
 
 /*
  * The region is the header page and the data area (@need bytes), rounded
- * up to the page that backs it: a 4 KiB page, or a huge page when the
- * ring was created on huge pages. The header does not say which, so
- * @size is accepted exactly when it is such a rounding: rounded up to
- * the largest power of two dividing @size, @need gives @size back.
+ * up to the page that backs it: a 4 KiB page (@need itself), or a huge
+ * page when the ring was created on huge pages. The header does not say
+ * which, so @size is accepted exactly when it is such a rounding: @need
+ * rounded up to the largest power of two dividing @size, a huge page
+ * size, gives @size back.
  */
 static bool region_size_ok(uint64_t size, uint64_t need)
 {
 	if (size == need)
 		return true;
 	uint64_t unit = size & -size;
-	return size > need && unit <= MAX_HUGE_PAGE && size - need < unit;
+	return size > need && unit >= MIN_HUGE_PAGE && unit <= MAX_HUGE_PAGE &&
+	       size - need < unit;
 }
 
 /*

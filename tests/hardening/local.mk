@@ -18,7 +18,8 @@ HARDENING_TESTS = \
 	tests/hardening/test_signals \
 	tests/hardening/test_fullmem \
 	tests/hardening/test_perms \
-	tests/hardening/test_pidreuse
+	tests/hardening/test_pidreuse \
+	tests/hardening/test_hugepages
 
 check_PROGRAMS += $(HARDENING_TESTS)
 TESTS += $(HARDENING_TESTS)
@@ -57,6 +58,13 @@ tests_hardening_test_pidreuse_CPPFLAGS = $(HARDENING_CPPFLAGS)
 tests_hardening_test_pidreuse_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_hardening_test_pidreuse_LDFLAGS = $(AM_LDFLAGS) -static
 tests_hardening_test_pidreuse_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_hardening_test_hugepages_SOURCES = tests/hardening/test_hugepages.c \
+	tests/hardening/hutil.h
+tests_hardening_test_hugepages_CPPFLAGS = $(HARDENING_CPPFLAGS)
+tests_hardening_test_hugepages_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_hardening_test_hugepages_LDFLAGS = $(AM_LDFLAGS) -static
+tests_hardening_test_hugepages_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
 endif
 
