@@ -759,7 +759,7 @@ SHMRING_API const char *shmring_strerror(int err)
 	case -EPROTO: return "not a shmring region, or an inconsistent header";
 	case -EBUSY: return "role already held by a live process, or busy";
 	case -EPERM: return "not permitted: the handle does not hold that role, "
-			    "or huge pages past RLIMIT_MEMLOCK";
+			    "or System V huge pages are not allowed";
 	case -EBADMSG: return "corrupt ring state or record";
 	case -EUSERS: return "too many processes attached";
 	case -ENOSPC: return "not enough shared memory for the ring";

@@ -500,23 +500,51 @@ static void expect_refused(enum backend b, const char *name, int want,
 				     "(%ld free, was %ld)", pool_avail(), avail);
 }
 
+/*
+ * May this process have System V huge pages: CAP_IPC_LOCK, or a member
+ * of vm.hugetlb_shm_group's group? (Else -EPERM comes before the pool.)
+ */
+static int sysv_huge_allowed(void)
+{
+	long group = read_long("/proc/sys/vm/hugetlb_shm_group");
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long caps = 0;
+	gid_t groups[64];
+	char line[128];
+	int n;
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "CapEff: %llx", &caps) == 1)
+				break;
+		fclose(f);
+	}
+	if (caps & (1ull << 14)) /* CAP_IPC_LOCK */
+		return 1;
+	if (group < 0)
+		return 0;
+	if (getegid() == (gid_t)group)
+		return 1;
+	n = getgroups(64, groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == (gid_t)group)
+			return 1;
+	return 0;
+}
+
 /* The no-pages path of one backend, in a child. */
 static void none_child(enum backend b, const char *name)
 {
-	switch (b) {
-	case B_FILE:
+	int want = huge_size() ? -ENOMEM : -EOPNOTSUPP;
+
+	if (b == B_FILE)
 		mount_hugetlbfs();
-		/* fall through */
-	case B_ANON:
-	case B_MEMFD:
-	case B_SYSV:
-		expect_refused(b, name, huge_size() ? -ENOMEM : -EOPNOTSUPP, 10);
-		break;
-	default:
-		/* tmpfs and ordinary files have no huge pages to give. */
-		expect_refused(b, name, -EOPNOTSUPP, 10);
-		break;
-	}
+	if (b == B_SYSV && want == -ENOMEM && !sysv_huge_allowed())
+		want = -EPERM;
+	/* tmpfs and ordinary files have no huge pages to give. */
+	if (b == B_PLAINFILE || b == B_POSIX)
+		want = -EOPNOTSUPP;
+	expect_refused(b, name, want, 10);
 }
 
 /* Every backend with the pool as it is: the pages asked for are not
