@@ -1,5 +1,5 @@
 /*
- * test_hugepages.c - rings on huge pages: with no huge page to be had, creation fails with -ENOMEM on every backend that takes them (-EOPNOTSUPP where none can be had) and leaves nothing behind; on a few reserved pages a huge ring carries messages between two processes, and one larger than the pool fails at creation, never with SIGBUS later; a System V huge ring past RLIMIT_MEMLOCK fails with -EPERM; openers accept exactly the sizes huge pages round to.
+ * test_hugepages.c - rings on huge pages: with no huge page to be had, creation fails with -ENOMEM on every backend that takes them (-EOPNOTSUPP where none can be had) and leaves nothing behind; on a few reserved pages a huge ring carries messages between two processes, and one larger than the pool fails at creation, never with SIGBUS later; a System V huge ring for a process without the privilege for it (RLIMIT_MEMLOCK short) fails with -EPERM; openers accept exactly the sizes huge pages round to.
  *
  * The pool of huge pages is the machine's: every test here holds an
  * exclusive flock on POOL_LOCK while it looks at or changes it, adds only
@@ -14,21 +14,21 @@
  * it cannot be).
  *
  * Checked against scratch copies of lib/region.c and lib/ring.c:
- *  - without huge_err() (ENOSPC of fallocate passed through), the memfd
- *    and hugetlbfs-file cases of none_available and reserved_pool fail
- *    with -ENOSPC where -ENOMEM is documented;
- *  - with MAP_NORESERVE added to the anonymous mmap, the ring larger than
- *    the pool is created and the child filling it dies of SIGBUS, which
- *    reserved_pool reports;
- *  - without SHM_HUGETLB in create_sysv(), the System V cases of
- *    none_available and memlock_sysv create an ordinary segment and fail;
- *  - without the close(fd) on the memfd error path, none_available finds
- *    a descriptor left open;
- *  - with ring.c's old exact region-size check, the opening child of
- *    reserved_pool gets -EPROTO and opener_sizes fails; with any size
- *    at least the need accepted, opener_sizes fails on the 3 MiB region;
- *  - with the early -EOPNOTSUPP for "/name" and the one of fit_fs()
- *    both removed, none_available creates a POSIX ring and fails.
+ *  - without huge_err() (fallocate's ENOSPC passed through), none_available
+ *    and reserved_pool fail at the memfd case: -ENOSPC, not -ENOMEM;
+ *  - with MAP_NORESERVE added to the anonymous mmap, the creations the
+ *    pool cannot back succeed and the child touching the ring dies of
+ *    SIGBUS, which none_available and reserved_pool report;
+ *  - without SHM_HUGETLB in create_sysv(), none_available, reserved_pool
+ *    (no page taken at creation) and memlock_sysv (no -EPERM) fail;
+ *  - without the close(fd) on the memfd error path, none_available and
+ *    reserved_pool find a descriptor left open;
+ *  - with ring.c's old exact region-size check, opener_sizes fails on the
+ *    2 and 4 MiB regions and reserved_pool's opener gets -EPROTO; with
+ *    any size at least the need accepted, opener_sizes fails on the
+ *    others;
+ *  - without the -EOPNOTSUPP of fit_fs() and of region_create() for
+ *    "/name", none_available creates a ring where no huge page can be.
  */
 #include "hutil.h"
 
