@@ -161,9 +161,9 @@ struct shmring_stats {
  *   -ENOMEM  out of memory or address space; with SHMRING_HUGE_PAGES (or
  *            a "file:" path on hugetlbfs), not enough free huge pages:
  *            none reserved, or the pool exhausted;
- *   -EPERM   "sysv:" with SHMRING_HUGE_PAGES: the caller may not lock
- *            that much memory (RLIMIT_MEMLOCK, without CAP_IPC_LOCK and
- *            outside the group vm.hugetlb_shm_group);
+ *   -EPERM   "sysv:" with SHMRING_HUGE_PAGES: the caller may not have
+ *            System V huge pages (neither CAP_IPC_LOCK nor the group
+ *            vm.hugetlb_shm_group; older kernels: past RLIMIT_MEMLOCK);
  *   -EOPNOTSUPP  SHMRING_HUGE_PAGES on a "/name" ring (tmpfs), on a
  *            "file:" path outside hugetlbfs, or on a kernel without
  *            huge pages;

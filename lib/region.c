@@ -261,8 +261,8 @@ static int create_sysv(key_t key, size_t size, unsigned mode, int huge,
 		/*
 		 * shmget reserves every huge page of the segment, so an empty
 		 * or short pool fails here (ENOMEM). A caller without
-		 * CAP_IPC_LOCK and outside vm.hugetlb_shm_group is charged
-		 * against RLIMIT_MEMLOCK, and refused with EPERM past it.
+		 * CAP_IPC_LOCK and outside vm.hugetlb_shm_group is refused
+		 * with EPERM (older kernels: only past RLIMIT_MEMLOCK).
 		 */
 		flags |= SHM_HUGETLB;
 	}

@@ -126,9 +126,9 @@ int cmd_create(int argc, char **argv)
 			      "the pool exhausted: see 'shmring limits' and "
 			      "/proc/sys/vm/nr_hugepages)";
 		else if (err == -EPERM)
-			why = "huge pages for a System V segment exceed "
-			      "RLIMIT_MEMLOCK (needs CAP_IPC_LOCK, the group "
-			      "vm.hugetlb_shm_group or a higher limit)";
+			why = "System V huge pages need CAP_IPC_LOCK or the "
+			      "group of /proc/sys/vm/hugetlb_shm_group (older "
+			      "kernels: a high enough RLIMIT_MEMLOCK)";
 		else if (err == -EOPNOTSUPP)
 			why = "huge pages are not available for this name "
 			      "(/NAME is on tmpfs: use sysv:KEY or a file: "

@@ -699,7 +699,7 @@ Test(hugepages, reserved_pool, HP_FIXTURE, .timeout = HU_TIMEOUT(60))
 
 /*
  * SHM_HUGETLB is for a process with CAP_IPC_LOCK or in the group
- * vm.hugetlb_shm_group. Kernels before 6.3 let any other process have it
+ * vm.hugetlb_shm_group. Older kernels let any other process have it
  * within RLIMIT_MEMLOCK and refuse it past the limit; later ones refuse
  * it always (the limit only names the obsolete use in the kernel log).
  * Either way: as nobody, with RLIMIT_MEMLOCK at one page of the two
