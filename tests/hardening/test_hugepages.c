@@ -792,7 +792,7 @@ Test(hugepages, opener_sizes, .init = hu_init, .fini = hu_fini,
 	cr_assert_eq(src.size, MiB + 4096);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct hu_guarded g = hu_guard(cases[i].size);
-		struct shmring_hdr *h = (struct shmring_hdr *)g.base;
+		struct shmring_hdr *h = (struct shmring_hdr *)(void *)g.base;
 		struct shmring *r = NULL;
 		int rc;
 
