@@ -79,9 +79,22 @@ struct shmring_opts {
 	size_t max_msg;
 	/** Permission bits of the region, applied exactly; 0 = 0600. */
 	unsigned mode;
-	/** Reserved for future use; must be 0. */
+	/** SHMRING_HUGE_PAGES or 0; other bits are reserved and must be 0. */
 	unsigned flags;
 };
+
+/**
+ * Flag for shmring_opts.flags: back the region with huge pages (hugetlb,
+ * the default huge page size of /proc/meminfo "Hugepagesize"), which
+ * rounds its size up to a whole number of huge pages. The pages come
+ * from the pool the administrator reserved (vm.nr_hugepages) and are
+ * taken at creation: a pool empty (the default) or too small fails the
+ * creation with -ENOMEM, never a SIGBUS later. Anonymous, memfd (still
+ * sealed) and System V rings take it; a "file:" path on a hugetlbfs
+ * mount is on huge pages with or without it; "/name" rings live on tmpfs
+ * and refuse it with -EOPNOTSUPP. See shmring(7), "Huge pages".
+ */
+#define SHMRING_HUGE_PAGES 0x1u
 
 /** Read-only facts about an attached ring, filled by shmring_info(). */
 struct shmring_info {
@@ -146,7 +159,15 @@ struct shmring_stats {
  *   -EACCES  permission denied by the system;
  *   -ENOSPC  not enough shared memory to back the whole region;
  *   -EFBIG   "/name" or "file:" region larger than RLIMIT_FSIZE allows;
- *   -ENOMEM  out of memory or address space;
+ *   -ENOMEM  out of memory or address space; with SHMRING_HUGE_PAGES (or
+ *            a "file:" path on hugetlbfs), not enough free huge pages:
+ *            none reserved, or the pool exhausted;
+ *   -EPERM   "sysv:" with SHMRING_HUGE_PAGES: the caller may not have
+ *            System V huge pages (neither CAP_IPC_LOCK nor the group
+ *            vm.hugetlb_shm_group; older kernels: past RLIMIT_MEMLOCK);
+ *   -EOPNOTSUPP  SHMRING_HUGE_PAGES on a "/name" ring (tmpfs), on a
+ *            "file:" path outside hugetlbfs, or on a kernel without
+ *            huge pages;
  *   -EMFILE, -ENFILE  out of file descriptors;
  *   for "file:" and "sysv:" names, other errors of open(2) and shmget(2)
  *   pass through (e.g. -ELOOP, -ENOTDIR).
@@ -160,7 +181,9 @@ SHMRING_API int shmring_create(const char *name, const struct shmring_opts *o,
  * in each process call shmring_attach() with the role that process takes.
  * The handle returned holds no role; close it in each process when done.
  *
- * @return 0, or -EINVAL bad options, -ENOMEM.
+ * @return 0, or -EINVAL bad options, -ENOMEM (with SHMRING_HUGE_PAGES:
+ *   not enough free huge pages), -EOPNOTSUPP (SHMRING_HUGE_PAGES on a
+ *   kernel without huge pages).
  */
 SHMRING_API int shmring_create_anon(const struct shmring_opts *o,
 				    struct shmring **out);
@@ -171,7 +194,8 @@ SHMRING_API int shmring_create_anon(const struct shmring_opts *o,
  * mapping. Give shmring_fd() to another process (over a UNIX socket with
  * shmring_send_fd()); it attaches with shmring_open_fd().
  *
- * @return 0, or the errors of shmring_create() but -EEXIST and -EACCES.
+ * @return 0, or the errors of shmring_create() but -EEXIST, -EACCES and
+ *   -EPERM.
  */
 SHMRING_API int shmring_create_memfd(const struct shmring_opts *o, int role,
 				     struct shmring **out);

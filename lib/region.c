@@ -7,6 +7,13 @@
  * file), "sysv:KEY" or "sysv:PATH:PROJ" (System V, key from ftok). The
  * unnamed kinds, anonymous and memfd, come through their own calls.
  *
+ * Huge pages (hugetlb): asked for, the anonymous, memfd and System V kinds
+ * take MAP_HUGETLB, MFD_HUGETLB and SHM_HUGETLB; a file: path on a
+ * hugetlbfs mount is huge whether asked or not; a POSIX name cannot be
+ * (/dev/shm is tmpfs). The size is rounded up to the huge page, and the
+ * pages are reserved at creation, so that an empty or exhausted pool is
+ * an error there and never a SIGBUS later.
+ *
  * Rings are unknown here; ring.c decides what the bytes mean.
  */
 #include "config.h"
@@ -24,6 +31,7 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "region.h"
@@ -31,6 +39,9 @@
 #define FILE_PREFIX "file:"
 #define SYSV_PREFIX "sysv:"
 #define MEMFD_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6
+#endif
 
 struct parsed {
 	int kind;
@@ -108,7 +119,49 @@ static void region_clear(struct region *out, int kind)
 	out->shmid = -1;
 	out->kind = kind;
 	out->writable = 0;
+	out->huge = 0;
 	out->shared = NULL;
+}
+
+/*
+ * The default huge page size, the one MAP_HUGETLB, MFD_HUGETLB and
+ * SHM_HUGETLB use when no size is encoded in the flags; 0 when the kernel
+ * has no huge pages (no "Hugepagesize" line in /proc/meminfo).
+ */
+static size_t huge_page_size(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[128];
+	unsigned long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Hugepagesize: %lu kB", &kb) == 1)
+			break;
+	fclose(f);
+	/* A size that is no power of two would round nothing right. */
+	if (kb < 4 || (kb & (kb - 1)) || kb > SIZE_MAX / 1024)
+		return 0;
+	return (size_t)kb * 1024;
+}
+
+/* @size rounded up to @huge (a power of two); 0 if that overflows. */
+static size_t huge_round(size_t size, size_t huge)
+{
+	if (size > (size_t)INT64_MAX - huge)
+		return 0;
+	return (size + huge - 1) & ~(huge - 1);
+}
+
+/*
+ * A huge page that cannot be had is one error to the caller whatever
+ * call noticed it: mmap and shmget say ENOMEM, fallocate on hugetlbfs
+ * ENOSPC. The pool is empty (none reserved) or exhausted: -ENOMEM.
+ */
+static int huge_err(int err)
+{
+	return err == -ENOSPC ? -ENOMEM : err;
 }
 
 static int map_fd(int fd, size_t size, int writable, struct region *out)
@@ -155,8 +208,31 @@ static int over_fsize_limit(size_t size)
 	return (uint64_t)size > (uint64_t)rl.rlim_cur;
 }
 
+/*
+ * A file on hugetlbfs is made of huge pages, asked for or not, and its
+ * size must be a multiple of the file system's block, the huge page
+ * (ftruncate refuses anything else). Huge pages asked for on any other
+ * file system cannot be had: -EOPNOTSUPP.
+ */
+static int fit_fs(int fd, int huge, size_t *size, struct region *out)
+{
+	struct statfs fs;
+	if (fstatfs(fd, &fs) < 0)
+		return -errno;
+	if ((uint32_t)fs.f_type != (uint32_t)HUGETLBFS_MAGIC)
+		return huge ? -EOPNOTSUPP : 0;
+	size_t page = (size_t)fs.f_bsize;
+	if (page < 4096 || (page & (page - 1)))
+		return -EOPNOTSUPP;
+	*size = huge_round(*size, page);
+	if (!*size)
+		return -EINVAL;
+	out->huge = page;
+	return 0;
+}
+
 static int create_fd(const struct parsed *p, size_t size, unsigned mode,
-		     struct region *out)
+		     int huge, struct region *out)
 {
 	if (over_fsize_limit(size))
 		return -EFBIG;
@@ -172,9 +248,13 @@ static int create_fd(const struct parsed *p, size_t size, unsigned mode,
 	/* The umask may have narrowed the mode: apply it exactly. */
 	int ret = fchmod(fd, (mode_t)mode) < 0 ? -errno : 0;
 	if (!ret)
+		ret = fit_fs(fd, huge, &size, out);
+	if (!ret)
 		ret = size_and_reserve(fd, size);
 	if (!ret)
 		ret = map_fd(fd, size, 1, out);
+	if (ret && out->huge)
+		ret = huge_err(ret);
 	if (ret) {
 		close(fd);
 		if (p->kind == REGION_POSIX)
@@ -185,11 +265,27 @@ static int create_fd(const struct parsed *p, size_t size, unsigned mode,
 	return ret;
 }
 
-static int create_sysv(key_t key, size_t size, unsigned mode,
+static int create_sysv(key_t key, size_t size, unsigned mode, int huge,
 		       struct region *out)
 {
 	/* System V ignores the umask: the mode is applied as given. */
-	int id = shmget(key, size, IPC_CREAT | IPC_EXCL | (int)mode);
+	int flags = IPC_CREAT | IPC_EXCL | (int)mode;
+	if (huge) {
+		out->huge = huge_page_size();
+		if (!out->huge)
+			return -EOPNOTSUPP;
+		size = huge_round(size, out->huge);
+		if (!size)
+			return -EINVAL;
+		/*
+		 * shmget reserves every huge page of the segment, so an empty
+		 * or short pool fails here (ENOMEM). A caller without
+		 * CAP_IPC_LOCK and outside vm.hugetlb_shm_group is refused
+		 * with EPERM (older kernels: only past RLIMIT_MEMLOCK).
+		 */
+		flags |= SHM_HUGETLB;
+	}
+	int id = shmget(key, size, flags);
 	if (id < 0)
 		return errno == EINVAL ? -EINVAL : -errno;
 	void *p = shmat(id, NULL, 0);
@@ -205,7 +301,7 @@ static int create_sysv(key_t key, size_t size, unsigned mode,
 	return 0;
 }
 
-int region_create(const char *name, size_t size, unsigned mode,
+int region_create(const char *name, size_t size, unsigned mode, int huge,
 		  struct region *out)
 {
 	struct parsed p;
@@ -215,19 +311,33 @@ int region_create(const char *name, size_t size, unsigned mode,
 	if (size == 0 || size > (size_t)INT64_MAX)
 		return -EINVAL;
 	region_clear(out, p.kind);
+	/* shm_open objects live on tmpfs, which has no huge pages to give. */
+	if (huge && p.kind == REGION_POSIX)
+		return -EOPNOTSUPP;
 	if (p.kind == REGION_SYSV)
-		return create_sysv(p.key, size, mode, out);
-	return create_fd(&p, size, mode, out);
+		return create_sysv(p.key, size, mode, huge, out);
+	return create_fd(&p, size, mode, huge, out);
 }
 
-int region_create_unnamed(int kind, size_t size, struct region *out)
+int region_create_unnamed(int kind, size_t size, int huge, struct region *out)
 {
 	if (size == 0 || size > (size_t)INT64_MAX)
 		return -EINVAL;
 	region_clear(out, kind);
+	if (huge) {
+		out->huge = huge_page_size();
+		if (!out->huge)
+			return -EOPNOTSUPP;
+		size = huge_round(size, out->huge);
+		if (!size)
+			return -EINVAL;
+	}
 	if (kind == REGION_ANON) {
+		/* MAP_SHARED hugetlb pages are reserved by mmap itself. */
 		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+			       MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE |
+				       (huge ? MAP_HUGETLB : 0),
+			       -1, 0);
 		if (p == MAP_FAILED)
 			return -errno;
 		out->base = p;
@@ -237,15 +347,22 @@ int region_create_unnamed(int kind, size_t size, struct region *out)
 	}
 	if (kind != REGION_MEMFD)
 		return -EINVAL;
-	int fd = memfd_create("shmring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	/* A memfd is a tmpfs file: growing it past the limit is SIGXFSZ. */
+	if (!huge && over_fsize_limit(size))
+		return -EFBIG;
+	int fd = memfd_create("shmring", MFD_CLOEXEC | MFD_ALLOW_SEALING |
+					       (huge ? MFD_HUGETLB : 0));
 	if (fd < 0)
 		return -errno;
+	/* On a hugetlb memfd, fallocate takes the pages from the pool now. */
 	int ret = size_and_reserve(fd, size);
 	/* Sealed: no holder of the fd can shrink it under another's map. */
 	if (!ret && fcntl(fd, F_ADD_SEALS, MEMFD_SEALS) < 0)
 		ret = -errno;
 	if (!ret)
 		ret = map_fd(fd, size, 1, out);
+	if (ret && huge)
+		ret = huge_err(ret);
 	if (ret)
 		close(fd);
 	return ret;
@@ -346,7 +463,13 @@ int region_dup(struct region *in, int writable, struct region *out)
 {
 	if (writable && !in->writable)
 		return -EPERM;
-	if (writable == in->writable && in->shared) {
+	/*
+	 * A hugetlb mapping cannot be mapped again by mremap (EINVAL), and
+	 * the anonymous kind's second mapping would be writable anyway.
+	 */
+	int same = writable == in->writable ||
+		    (in->kind == REGION_ANON && in->huge);
+	if (same && in->shared) {
 		/* Same access: share the mapping, counted. */
 		/* Relaxed: handles are handed between threads by the caller,
 		 * which orders that; the count needs only atomicity. */

@@ -27,6 +27,7 @@ struct region {
 	int shmid;   /* SYSV: the segment; else -1 */
 	int kind;    /* enum region_kind */
 	int writable;
+	size_t huge; /* bytes per huge page backing it; 0: ordinary pages */
 	/*
 	 * Handles of one process on one ring share the mapping (threads then
 	 * see one address for each byte, which ThreadSanitizer needs): the
@@ -36,9 +37,11 @@ struct region {
 };
 
 int region_check_name(const char *name);
-int region_create(const char *name, size_t size, unsigned mode,
+/* @huge: back the region with huge pages; sizes are rounded up to one. */
+int region_create(const char *name, size_t size, unsigned mode, int huge,
 		  struct region *out);
-int region_create_unnamed(int kind, size_t size, struct region *out);
+int region_create_unnamed(int kind, size_t size, int huge,
+			  struct region *out);
 int region_open(const char *name, int writable, size_t min_size,
 		struct region *out);
 int region_open_fd(int fd, int writable, size_t min_size, struct region *out);

@@ -19,6 +19,9 @@
 #define MIN_CAPACITY 256u
 #define MAX_CAPACITY (UINT64_C(1) << 40)
 #define MAX_SLOTS (UINT64_C(1) << 32)
+/* Huge page sizes Linux offers: 64 KiB (arm64, ppc64) to 16 GiB. */
+#define MIN_HUGE_PAGE (UINT64_C(1) << 16)
+#define MAX_HUGE_PAGE (UINT64_C(1) << 34)
 #define OPEN_WAIT_NS (1000 * NSEC_PER_MSEC)
 
 _Static_assert(APP_AREA_SIZE == SHMRING_APP_AREA_SIZE, "app area size");
@@ -43,7 +46,7 @@ static uint64_t spsc_max_msg_for(uint64_t cap)
 static int geometry(const struct shmring_opts *o, struct shmring_hdr *g)
 {
 	memset(g, 0, sizeof(*g));
-	if (o->flags || (o->mode & ~07777u))
+	if ((o->flags & ~SHMRING_HUGE_PAGES) || (o->mode & ~07777u))
 		return -EINVAL;
 	switch (o->kind) {
 	case SHMRING_SPSC:
@@ -88,6 +91,23 @@ static int geometry(const struct shmring_opts *o, struct shmring_hdr *g)
 }
 
 /*
+ * The region is the header page and the data area (@need bytes), rounded
+ * up to the page that backs it: a 4 KiB page (@need itself), or a huge
+ * page when the ring was created on huge pages. The header does not say
+ * which, so @size is accepted exactly when it is such a rounding: @need
+ * rounded up to the largest power of two dividing @size, a huge page
+ * size, gives @size back.
+ */
+static bool region_size_ok(uint64_t size, uint64_t need)
+{
+	if (size == need)
+		return true;
+	uint64_t unit = size & -size;
+	return size > need && unit >= MIN_HUGE_PAGE && unit <= MAX_HUGE_PAGE &&
+	       size - need < unit;
+}
+
+/*
  * Is this header one we can trust for indexing? Every size field is
  * checked against the others and against the object's real size.
  */
@@ -119,7 +139,8 @@ static int validate(const struct shmring_hdr *h, size_t mapped)
 	default:
 		return -EPROTO;
 	}
-	if (h->region_size != SHMRING_HDR_SIZE + page_round(h->data_size))
+	if (!region_size_ok(h->region_size,
+			    SHMRING_HDR_SIZE + page_round(h->data_size)))
 		return -EPROTO;
 	return 0;
 }
@@ -225,12 +246,16 @@ static int create(const char *name, int unnamed, const struct shmring_opts *o,
 	struct shmring *r = handle_new();
 	if (!r)
 		return -ENOMEM;
-	ret = name ? region_create(name, g.region_size, g.mode, &r->reg) :
-		     region_create_unnamed(unnamed, g.region_size, &r->reg);
+	int huge = o && (o->flags & SHMRING_HUGE_PAGES);
+	ret = name ? region_create(name, g.region_size, g.mode, huge, &r->reg) :
+		     region_create_unnamed(unnamed, g.region_size, huge,
+					   &r->reg);
 	if (ret) {
 		free(r);
 		return ret;
 	}
+	/* Huge pages round the region up: the header records what is mapped. */
+	g.region_size = r->reg.size;
 	format(r->reg.base, &g);
 	ret = region_share(&r->reg);
 	if (!ret)
@@ -733,11 +758,12 @@ SHMRING_API const char *shmring_strerror(int err)
 	case -EINVAL: return "invalid argument";
 	case -EPROTO: return "not a shmring region, or an inconsistent header";
 	case -EBUSY: return "role already held by a live process, or busy";
-	case -EPERM: return "the handle does not hold that role";
+	case -EPERM: return "not permitted: the handle does not hold that role, "
+			    "or System V huge pages are not allowed";
 	case -EBADMSG: return "corrupt ring state or record";
 	case -EUSERS: return "too many processes attached";
 	case -ENOSPC: return "not enough shared memory for the ring";
-	case -ENOMEM: return "out of memory";
+	case -ENOMEM: return "out of memory, or not enough free huge pages";
 	case -EOPNOTSUPP: return "not supported";
 	default: {
 		/* Errors passed through from the system (ELOOP, EMFILE...). */

@@ -90,7 +90,7 @@ Test(errors, bad_options, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 		{ "kind 2", { .kind = (enum shmring_kind)2, .capacity = CAP } },
 		{ "kind 99", { .kind = (enum shmring_kind)99 } },
 		{ "kind -1", { .kind = (enum shmring_kind)-1 } },
-		{ "flags 1", { .flags = 1 } },
+		{ "flags 2 (reserved)", { .flags = 2 } },
 		{ "flags 0x80000000", { .flags = 0x80000000u } },
 	};
 	static const int bad_roles[] = { 4, 8, -1, 7, INT_MIN };

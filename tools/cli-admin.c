@@ -15,7 +15,7 @@
 
 static const char create_help[] =
 	"Usage: shmring create NAME [--kind spsc|mpmc] [--capacity N]\n"
-	"                           [--max-msg N] [--mode OCTAL]\n"
+	"                           [--max-msg N] [--mode OCTAL] [--huge]\n"
 	"\n"
 	"Create ring NAME (/NAME, file:PATH, sysv:KEY or sysv:PATH:PROJ) and\n"
 	"leave it for others to attach to. Sizes take a k, m or g suffix\n"
@@ -28,6 +28,10 @@ static const char create_help[] =
 	"                    (default 1m bytes, or 1024 slots)\n"
 	"  --max-msg N       largest message (default 64k, or 240 for mpmc)\n"
 	"  --mode OCTAL      permission bits (default 0600)\n"
+	"  --huge            back the ring with huge pages, taken now from the\n"
+	"                    pool reserved in /proc/sys/vm/nr_hugepages (see\n"
+	"                    'shmring limits'); for sysv: names and file: paths\n"
+	"                    on hugetlbfs, not for /NAME (tmpfs)\n"
 	"  --help            this text\n";
 
 static const char rm_help[] =
@@ -51,12 +55,13 @@ static bool is_pow2(uint64_t v)
 
 int cmd_create(int argc, char **argv)
 {
-	enum { O_KIND = 256, O_CAP, O_MAX, O_MODE };
+	enum { O_KIND = 256, O_CAP, O_MAX, O_MODE, O_HUGE };
 	static const struct option opts[] = {
 		{ "kind", required_argument, NULL, O_KIND },
 		{ "capacity", required_argument, NULL, O_CAP },
 		{ "max-msg", required_argument, NULL, O_MAX },
 		{ "mode", required_argument, NULL, O_MODE },
+		{ "huge", no_argument, NULL, O_HUGE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -95,6 +100,7 @@ int cmd_create(int argc, char **argv)
 				return cli_usage("bad mode '%s' (octal, e.g. 0660)",
 						 optarg);
 			break;
+		case O_HUGE: o.flags |= SHMRING_HUGE_PAGES; break;
 		case 'h': return cli_help(create_help);
 		default: return CLI_USAGE;
 		}
@@ -111,6 +117,26 @@ int cmd_create(int argc, char **argv)
 			      "sysv:KEY; max-msg at most half the capacity "
 			      "for spsc)");
 		return CLI_FAIL;
+	}
+	if (o.flags & SHMRING_HUGE_PAGES) {
+		/* The library's one-line errors, said for the case at hand. */
+		const char *why = NULL;
+		if (err == -ENOMEM)
+			why = "not enough free huge pages (none reserved, or "
+			      "the pool exhausted: see 'shmring limits' and "
+			      "/proc/sys/vm/nr_hugepages)";
+		else if (err == -EPERM)
+			why = "System V huge pages need CAP_IPC_LOCK or the "
+			      "group of /proc/sys/vm/hugetlb_shm_group (older "
+			      "kernels: a high enough RLIMIT_MEMLOCK)";
+		else if (err == -EOPNOTSUPP)
+			why = "huge pages are not available for this name "
+			      "(/NAME is on tmpfs: use sysv:KEY or a file: "
+			      "path on hugetlbfs) or on this kernel";
+		if (why) {
+			cli_err(name, "%s", why);
+			return CLI_FAIL;
+		}
 	}
 	if (err) {
 		cli_err_ring(name, err);

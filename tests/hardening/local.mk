@@ -20,7 +20,8 @@ HARDENING_TESTS = \
 	tests/hardening/test_perms \
 	tests/hardening/test_pidreuse \
 	tests/hardening/test_claim_tries \
-	tests/hardening/test_fsize
+	tests/hardening/test_fsize \
+	tests/hardening/test_hugepages
 
 check_PROGRAMS += $(HARDENING_TESTS)
 TESTS += $(HARDENING_TESTS)
@@ -73,6 +74,13 @@ tests_hardening_test_fsize_CPPFLAGS = $(HARDENING_CPPFLAGS)
 tests_hardening_test_fsize_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_hardening_test_fsize_LDFLAGS = $(AM_LDFLAGS) -static
 tests_hardening_test_fsize_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_hardening_test_hugepages_SOURCES = tests/hardening/test_hugepages.c \
+	tests/hardening/hutil.h
+tests_hardening_test_hugepages_CPPFLAGS = $(HARDENING_CPPFLAGS)
+tests_hardening_test_hugepages_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_hardening_test_hugepages_LDFLAGS = $(AM_LDFLAGS) -static
+tests_hardening_test_hugepages_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
 endif
 

@@ -82,8 +82,9 @@ static size_t region_size(void)
 
 /*
  * In a child with RLIMIT_FSIZE at @limit and SIGXFSZ at its default
- * action (or ignored, @ignore), create @name: returns what
- * shmring_create() returned there. The child must exit normally.
+ * action (or ignored, @ignore), create @name (a memfd ring if NULL):
+ * returns what shmring_create() returned there. The child must exit
+ * normally.
  */
 static int create_limited(const char *name, rlim_t limit, int ignore)
 {
@@ -106,7 +107,8 @@ static int create_limited(const char *name, rlim_t limit, int ignore)
 			_exit(2);
 		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
 			_exit(3);
-		rc = shmring_create(name, &small, SHMRING_PRODUCER, &r);
+		rc = name ? shmring_create(name, &small, SHMRING_PRODUCER, &r) :
+			    shmring_create_memfd(&small, SHMRING_PRODUCER, &r);
 		if (rc == 0)
 			shmring_close(r);
 		if (write(fds[1], &rc, sizeof(rc)) != (ssize_t)sizeof(rc))
@@ -114,7 +116,7 @@ static int create_limited(const char *name, rlim_t limit, int ignore)
 		_exit(0);
 	}
 	close(fds[1]);
-	hu_wait_ok(pid, name);
+	hu_wait_ok(pid, name ? name : "memfd ring");
 	cr_assert_eq(read(fds[0], &rc, sizeof(rc)), (ssize_t)sizeof(rc),
 		     "no return code from the child");
 	close(fds[0]);
@@ -157,6 +159,22 @@ Test(fsize, over_limit_sigxfsz_ignored, FSIZE_FIXTURE,
 {
 	over_limit(B_FILE, 1);
 	over_limit(B_POSIX, 1);
+}
+
+/*
+ * A memfd is a tmpfs file too. Checked by removing the check from the
+ * memfd branch of region_create_unnamed(): the child dies of SIGXFSZ.
+ */
+Test(fsize, over_limit_memfd, FSIZE_FIXTURE, .timeout = HU_TIMEOUT(30))
+{
+	size_t size = region_size();
+	int rc = create_limited(NULL, size - 1, 0);
+
+	cr_assert_eq(rc, -EFBIG, "memfd ring of %zu bytes, limit %zu: %s", size,
+		     size - 1, shmring_strerror(rc));
+	rc = create_limited(NULL, size, 0);
+	cr_assert_eq(rc, 0, "memfd ring of %zu bytes at the limit: %s", size,
+		     shmring_strerror(rc));
 }
 
 /* The kernel refuses only a size past the limit: exactly it is allowed. */
