@@ -186,7 +186,14 @@ static int size_and_reserve(int fd, size_t size)
 {
 	if (ftruncate(fd, (off_t)size) < 0)
 		return -errno;
-	int ret = posix_fallocate(fd, 0, (off_t)size);
+	/*
+	 * A caught signal interrupts a long fallocate (hugetlbfs says EINTR,
+	 * not a restart); the pages it took stay taken: go on from there.
+	 */
+	int ret, tries = 0;
+	do
+		ret = posix_fallocate(fd, 0, (off_t)size);
+	while (ret == EINTR && ++tries < 100);
 	if (ret == EOPNOTSUPP || ret == EINVAL)
 		return 0; /* no fallocate here: the size is still honest */
 	return -ret;
