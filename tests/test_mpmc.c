@@ -1,4 +1,4 @@
-/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, -EMSGSIZE, timeouts, bursts, zero-copy, abandoned slots, end of stream, shmring_info, options and roles. */
+/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, -EMSGSIZE, timeouts, bursts, zero-copy, abandoned slots, end of stream, shmring_info, options and roles; and children that open the ring by its name, as each backend lets them. */
 #include "mpmc_util.h"
 
 /* Handles of one process on one ring: role bits say which they hold. */
@@ -857,5 +857,48 @@ Test(mpmc, max_peers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.producers, 0);
 	cr_assert_eq(in.consumers, 0);
 	cr_assert_eq(shmring_close(mon2), 0);
+	cr_assert_eq(shmring_close(mon), 0);
+}
+
+/* ---- other processes ------------------------------------------------- */
+
+/*
+ * Two producers and a consumer in child processes open the ring by its
+ * name: on the anon and memfd backends through what they inherited (the
+ * handle, the descriptor), on the others through the name itself. Every
+ * message arrives once, then the end of stream.
+ */
+Test(mpmc, children_by_name, MU_FIXTURE, .timeout = TU_TIMEOUT(30))
+{
+	const char *name = tu_name();
+	struct shmring *mon = mu_create(name, 8, 64, 0);
+	uint64_t per = tu_scaled(5000, 200);
+	struct mu_board *b = mu_board_new(2, per);
+	uint64_t sent[2] = { per, per }, lost[2] = { UINT64_MAX, UINT64_MAX };
+	struct mu_gate g;
+	pid_t kid[3];
+
+	mu_gate_init(&g);
+	for (int i = 0; i < 3; i++) {
+		kid[i] = tu_fork();
+		if (kid[i] == 0) {
+			int role = i < 2 ? SHMRING_PRODUCER : SHMRING_CONSUMER;
+			struct shmring *r = mu_child_open(name, role,
+							  SHMRING_DEFAULT_SPIN_NS);
+			int rc;
+
+			mu_gate_pass(&g);
+			rc = i < 2 ? mu_produce(r, (uint32_t)i, 0, per, 64, MU_COPY) :
+				     mu_consume(r, b, MU_COPY);
+			shmring_close(r);
+			_exit(rc);
+		}
+		g.n++;
+	}
+	mu_gate_open(&g);
+	for (int i = 0; i < 3; i++)
+		tu_wait_ok(kid[i], i < 2 ? "producer" : "consumer");
+	mu_board_verify(b, sent, lost);
+	mu_gate_close(&g);
 	cr_assert_eq(shmring_close(mon), 0);
 }

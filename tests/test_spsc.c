@@ -1,4 +1,4 @@
-/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/timed/burst/zero-copy calls, shmring_info. */
+/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/timed/burst/zero-copy calls, shmring_info; and a child that opens the ring by its name, as each backend lets it. */
 #include "testutil.h"
 
 #include <sys/uio.h>
@@ -887,4 +887,45 @@ Test(spsc, unlink_while_attached, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	o = tu_create(name, CAP, 0, 0);
 	cr_assert_eq(shmring_close(o), 0);
 	cr_assert_eq(shmring_close(r), 0);
+}
+
+/*
+ * A child process opens the ring by its name and sends: on the anon and
+ * memfd backends through what it inherited (the handle, the descriptor),
+ * on the others through the name itself. Its close is the end of stream.
+ */
+Test(spsc, child_by_name, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
+{
+	const int64_t wait = (int64_t)(10e9 * TU_SLOW);
+	static unsigned char buf[512];
+	const char *name = tu_name();
+	struct shmring *c = tu_create(name, CAP, 0, SHMRING_CONSUMER);
+	uint64_t n = tu_scaled(20000, 500);
+	pid_t pid = tu_fork();
+
+	if (pid == 0) {
+		struct shmring *p = NULL;
+
+		if (tu_ring_open(name, SHMRING_PRODUCER, &p) != 0)
+			_exit(1);
+		for (uint64_t i = 0; i < n; i++) {
+			size_t len = (size_t)(i % 300);
+
+			tu_fill(buf, len, i);
+			if (shmring_send(p, buf, len, wait) != 0)
+				_exit(2);
+		}
+		_exit(shmring_close(p) ? 3 : 0);
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		ssize_t got = shmring_recv(c, buf, sizeof(buf), wait);
+
+		cr_assert_eq(got, (ssize_t)(i % 300), "message %llu: %zd",
+			     (unsigned long long)i, got);
+		cr_assert_eq(tu_check(buf, (size_t)got, i), 0,
+			     "message %llu differs", (unsigned long long)i);
+	}
+	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), wait), -EPIPE);
+	tu_wait_ok(pid, "producer");
+	cr_assert_eq(shmring_close(c), 0);
 }
