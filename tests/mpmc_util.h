@@ -26,10 +26,11 @@ static inline struct shmring *mu_create(const char *name, size_t slots,
 	struct shmring_opts o = { .kind = SHMRING_MPMC, .capacity = slots,
 				  .max_msg = max_msg };
 	struct shmring *r = NULL;
-	int rc = shmring_create(name, &o, role, &r);
+	int rc = tu_ring_create(name, &o, role, &r);
 
-	cr_assert_eq(rc, 0, "create MPMC %s (%zu slots, max %zu): %s", name,
-		     slots, max_msg, shmring_strerror(rc));
+	cr_assert_eq(rc, 0, "create MPMC %s (%zu slots, max %zu) on %s: %s",
+		     name, slots, max_msg, tu_backend_name(),
+		     shmring_strerror(rc));
 	cr_assert_not_null(r);
 	return r;
 }
@@ -456,7 +457,7 @@ static inline struct shmring *mu_child_open(const char *name, int role,
 {
 	struct shmring *r = NULL;
 
-	if (shmring_open(name, role, &r) != 0)
+	if (tu_ring_open(name, role, &r) != 0)
 		_exit(95);
 	if (spin_ns != SHMRING_DEFAULT_SPIN_NS && shmring_set_spin(r, spin_ns))
 		_exit(94);

@@ -1,4 +1,4 @@
-/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/timed/burst/zero-copy calls, shmring_info. */
+/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/timed/burst/zero-copy calls, shmring_info; and a child that opens the ring by its name, as each backend lets it. */
 #include "testutil.h"
 
 #include <sys/uio.h>
@@ -87,8 +87,8 @@ Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	struct timespec t0, t1;
 	struct shmring *r, *mon;
 	struct shmring_info in;
-	struct stat st;
-	char path[128];
+	off_t size = 0;
+	int rc;
 
 	clock_gettime(CLOCK_REALTIME, &t0);
 	r = both(name, CAP, 1000);
@@ -99,11 +99,16 @@ Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.capacity, CAP);
 	cr_assert_eq(in.max_msg, 1000);
 	cr_assert_geq(in.region_size, CAP + 4096);
-	snprintf(path, sizeof(path), "/dev/shm%s", name);
-	cr_assert_eq(stat(path, &st), 0, "stat %s: %s", path, strerror(errno));
-	cr_assert_eq((off_t)in.region_size, st.st_size,
-		     "region_size %zu but the object has %lld bytes",
-		     in.region_size, (long long)st.st_size);
+	rc = tu_ring_size(name, &size);
+	if (rc == -ENOTSUP) {
+		tu_backend_skip("region_size against the object's size",
+				"anonymous memory has no object to measure");
+	} else {
+		cr_assert_eq(rc, 0, "size of %s: %s", name, strerror(-rc));
+		cr_assert_eq((off_t)in.region_size, size,
+			     "region_size %zu but the object has %lld bytes",
+			     in.region_size, (long long)size);
+	}
 	cr_assert_eq(in.creator_pid, getpid());
 	cr_assert_geq(in.created_ns,
 		      (uint64_t)t0.tv_sec * 1000000000u + (uint64_t)t0.tv_nsec);
@@ -135,8 +140,8 @@ Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.producers, 0);
 	cr_assert_eq(in.consumers, 0);
 	cr_assert_eq(shmring_close(mon), 0);
-	cr_assert_eq(shmring_unlink(name), 0);
-	cr_assert(!tu_shm_exists(name));
+	cr_assert_eq(tu_ring_unlink(name), 0);
+	cr_assert(!tu_ring_exists(name));
 }
 
 Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
@@ -144,11 +149,10 @@ Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	const char *name = tu_name();
 	struct shmring *r = NULL;
 	struct shmring_info in;
-	struct stat st;
-	char path[128];
+	unsigned mode = 0;
 	int rc;
 
-	rc = shmring_create(name, NULL, SHMRING_PRODUCER, &r);
+	rc = tu_ring_create(name, NULL, SHMRING_PRODUCER, &r);
 	cr_assert_eq(rc, 0, "create with NULL opts: %s", shmring_strerror(rc));
 	in = info_of(r);
 	cr_assert_eq(in.kind, SHMRING_SPSC);
@@ -156,10 +160,16 @@ Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.max_msg, SHMRING_DEFAULT_MAX_MSG);
 	cr_assert_eq(in.producers, 1);
 	cr_assert_eq(in.consumers, 0);
-	snprintf(path, sizeof(path), "/dev/shm%s", name);
-	cr_assert_eq(stat(path, &st), 0);
-	cr_assert_eq(st.st_mode & 07777, SHMRING_DEFAULT_MODE,
-		     "default mode is %o", st.st_mode & 07777);
+	cr_assert_eq(in.mode, SHMRING_DEFAULT_MODE);
+	rc = tu_ring_mode(name, &mode);
+	if (rc == -ENOTSUP) {
+		tu_backend_skip("the object's default mode",
+				"an unnamed ring has no permission bits");
+	} else {
+		cr_assert_eq(rc, 0, "mode of %s: %s", name, strerror(-rc));
+		cr_assert_eq(mode, SHMRING_DEFAULT_MODE, "default mode is %o",
+			     mode);
+	}
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -167,24 +177,27 @@ Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 Test(spsc, mode_exact, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 {
 	static const unsigned modes[] = { 0640, 0604, 0666, 0600, 0644 };
-	mode_t old = umask(077);
+	mode_t old;
 
+	if (tu.backend == TU_ANON || tu.backend == TU_MEMFD)
+		tu_backend_skip_test("an unnamed ring has no permission bits "
+				     "for the umask to narrow");
+	old = umask(077);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		const char *name = tu_name();
 		struct shmring_opts o = { .mode = modes[i], .capacity = CAP };
 		struct shmring *r = NULL;
-		struct stat st;
-		char path[128];
-		int rc = shmring_create(name, &o, 0, &r);
+		unsigned mode = 0;
+		int rc = tu_ring_create(name, &o, 0, &r);
 
 		cr_assert_eq(rc, 0, "create mode %o: %s", modes[i],
 			     shmring_strerror(rc));
-		snprintf(path, sizeof(path), "/dev/shm%s", name);
-		cr_assert_eq(stat(path, &st), 0);
-		cr_assert_eq(st.st_mode & 07777, modes[i],
-			     "asked for %o, got %o", modes[i], st.st_mode & 07777);
+		rc = tu_ring_mode(name, &mode);
+		cr_assert_eq(rc, 0, "mode of %s: %s", name, strerror(-rc));
+		cr_assert_eq(mode, modes[i], "asked for %o, got %o", modes[i],
+			     mode);
 		cr_assert_eq(shmring_close(r), 0);
-		cr_assert_eq(shmring_unlink(name), 0);
+		cr_assert_eq(tu_ring_unlink(name), 0);
 	}
 	umask(old);
 }
@@ -864,14 +877,55 @@ Test(spsc, unlink_while_attached, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	const char *name = tu_name();
 	struct shmring *r = both(name, CAP, 0), *o = NULL;
 
-	cr_assert_eq(shmring_unlink(name), 0);
-	cr_assert(!tu_shm_exists(name));
-	cr_assert_eq(shmring_open(name, 0, &o), -ENOENT);
-	cr_assert_eq(shmring_unlink(name), -ENOENT);
+	cr_assert_eq(tu_ring_unlink(name), 0);
+	cr_assert(!tu_ring_exists(name));
+	cr_assert_eq(tu_ring_open(name, 0, &o), -ENOENT);
+	cr_assert_eq(tu_ring_unlink(name), -ENOENT);
 	put(r, 77, 7);
 	get(r, 77, 7);
 	/* The name is free again for a new ring. */
 	o = tu_create(name, CAP, 0, 0);
 	cr_assert_eq(shmring_close(o), 0);
 	cr_assert_eq(shmring_close(r), 0);
+}
+
+/*
+ * A child process opens the ring by its name and sends: on the anon and
+ * memfd backends through what it inherited (the handle, the descriptor),
+ * on the others through the name itself. Its close is the end of stream.
+ */
+Test(spsc, child_by_name, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
+{
+	const int64_t wait = (int64_t)(10e9 * TU_SLOW);
+	static unsigned char buf[512];
+	const char *name = tu_name();
+	struct shmring *c = tu_create(name, CAP, 0, SHMRING_CONSUMER);
+	uint64_t n = tu_scaled(20000, 500);
+	pid_t pid = tu_fork();
+
+	if (pid == 0) {
+		struct shmring *p = NULL;
+
+		if (tu_ring_open(name, SHMRING_PRODUCER, &p) != 0)
+			_exit(1);
+		for (uint64_t i = 0; i < n; i++) {
+			size_t len = (size_t)(i % 300);
+
+			tu_fill(buf, len, i);
+			if (shmring_send(p, buf, len, wait) != 0)
+				_exit(2);
+		}
+		_exit(shmring_close(p) ? 3 : 0);
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		ssize_t got = shmring_recv(c, buf, sizeof(buf), wait);
+
+		cr_assert_eq(got, (ssize_t)(i % 300), "message %llu: %zd",
+			     (unsigned long long)i, got);
+		cr_assert_eq(tu_check(buf, (size_t)got, i), 0,
+			     "message %llu differs", (unsigned long long)i);
+	}
+	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), wait), -EPIPE);
+	tu_wait_ok(pid, "producer");
+	cr_assert_eq(shmring_close(c), 0);
 }

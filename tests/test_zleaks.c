@@ -1,4 +1,4 @@
-/* test_zleaks.c - runs after every other test program: no /shmring-t-* object of a finished test may remain in /dev/shm. */
+/* test_zleaks.c - runs after every other test program: no /shmring-t-* object, and no SysV segment of a test ring, of a finished test may remain. */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -34,4 +34,40 @@ Test(zleaks, none_left, .timeout = 30)
 	}
 	closedir(d);
 	cr_assert_eq(leaked, 0, "%u test ring(s) left in /dev/shm", leaked);
+}
+
+/*
+ * The same for the SysV segments of tests run on the sysv backend: the
+ * key carries the pid of the test that made it (TU_SYSV_KEY). Listed
+ * from /proc, not found by key: a leak can have any index. (Checked with
+ * a segment made under the key of a pid that no process has: reported,
+ * removed, and the test failed.)
+ */
+Test(zleaks, no_sysv_left, .timeout = 30)
+{
+	unsigned leaked = 0;
+	char line[512];
+	FILE *f = fopen("/proc/sysvipc/shm", "re");
+
+	cr_assert_not_null(f, "/proc/sysvipc/shm: %s", strerror(errno));
+	/* The first line names the columns: key, then shmid. */
+	cr_assert_not_null(fgets(line, sizeof(line), f), "empty /proc/sysvipc/shm");
+	while (fgets(line, sizeof(line), f)) {
+		long long key;
+		int id;
+		pid_t pid;
+
+		if (sscanf(line, "%lld %d", &key, &id) != 2 ||
+		    ((uint32_t)key & TU_SYSV_KEY_MASK) != TU_SYSV_KEY_BASE)
+			continue;
+		pid = TU_SYSV_KEY_PID(key);
+		if (kill(pid, 0) == 0 || errno == EPERM)
+			continue;
+		fprintf(stderr, "leaked: SysV segment key 0x%08x, id %d\n",
+			(unsigned)key, id);
+		shmctl(id, IPC_RMID, NULL);
+		leaked++;
+	}
+	fclose(f);
+	cr_assert_eq(leaked, 0, "%u test SysV segment(s) left", leaked);
 }

@@ -22,8 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -73,20 +75,105 @@
 #define TU_MAX_KIDS 16
 #define TU_NAME_PREFIX "/shmring-t-"
 
+/*
+ * Where a test's rings live: SHMRING_TEST_BACKEND in the environment,
+ * "posix" when unset. The test names its rings with tu_name() whatever
+ * the backend, and creates, opens and removes them through
+ * tu_ring_create(), tu_ring_open() and tu_ring_unlink() (tu_create(),
+ * tu_open(), mu_create() go through those), which give that name a
+ * meaning on the backend:
+ *   posix  the name itself ("/shmring-t-PID-N", shm_open);
+ *   file   "file:" + $SHMRING_TEST_DIR (else $TMPDIR, else /tmp) + the
+ *          name: a file, which tests/backend/run.sh removes with its
+ *          directory however the program ended;
+ *   sysv   "sysv:KEY", KEY made of the pid and the name's index (see
+ *          TU_SYSV_KEY), so that tests running at once never share one;
+ *   anon   shmring_create_anon(): the handle it gives is kept under the
+ *          name, and opening the name is shmring_attach() on it;
+ *   memfd  shmring_create_memfd(): a duplicate of its descriptor is kept
+ *          under the name, and opening the name is shmring_open_fd().
+ * For the unnamed two, unlinking the name closes what is kept: the ring
+ * lives on in the handles attached to it and the name is free again, as
+ * after shm_unlink(). What is kept is inherited by fork(), so a child
+ * opens a ring by its name on every backend.
+ */
+enum tu_backend { TU_POSIX, TU_FILE, TU_SYSV, TU_ANON, TU_MEMFD };
+
+static const char *const tu_backend_names[] = { "posix", "file", "sysv",
+						 "anon", "memfd" };
+
+/*
+ * SysV keys of the tests: a fixed high part, then the pid (below 2^22,
+ * the kernel's PID_MAX_LIMIT) and the name's index (below 32).
+ */
+#define TU_SYSV_KEY_BASE 0x58000000u
+#define TU_SYSV_KEY_MASK 0xf8000000u
+#define TU_SYSV_KEY(pid, i) \
+	((key_t)(TU_SYSV_KEY_BASE | ((uint32_t)(pid) << 5) | (uint32_t)(i)))
+#define TU_SYSV_KEY_PID(key) ((pid_t)(((uint32_t)(key) >> 5) & 0x3fffffu))
+
 struct tu_state {
 	char names[TU_MAX_NAMES][300];
+	/* What each name is on the backend, as shmring_create() takes it. */
+	char where[TU_MAX_NAMES][512];
 	int nnames;
 	pid_t kids[TU_MAX_KIDS];
 	int nkids;
 	unsigned counter;
+	int backend; /* enum tu_backend */
+	/* anon: the handle each name stands for; memfd: its descriptor. */
+	struct shmring *kept_ring[TU_MAX_NAMES];
+	int kept_fd[TU_MAX_NAMES];
+	int kept[TU_MAX_NAMES]; /* whether kept_* of that index is live */
 };
 
 static struct tu_state tu;
 
+/* The backend the environment asks for, or -1 if it names none. */
+static inline int tu_backend_from_env(void)
+{
+	const char *s = getenv("SHMRING_TEST_BACKEND");
+
+	if (!s || !*s)
+		return TU_POSIX;
+	for (int i = 0; i < (int)(sizeof(tu_backend_names) /
+				  sizeof(tu_backend_names[0])); i++)
+		if (!strcmp(s, tu_backend_names[i]))
+			return i;
+	return -1;
+}
+
+static inline const char *tu_backend_name(void)
+{
+	return tu_backend_names[tu.backend];
+}
+
+/*
+ * Say in the test's log that a check does not apply to this backend and
+ * why, so that a run on it never passes a check silently by leaving it
+ * out. On stderr: a cr_log_warn() would fail the whole program.
+ */
+#define tu_backend_skip(what, why)                                        \
+	fprintf(stderr, "[SKIP] %s::%s on %s: %s not checked: %s\n",      \
+		criterion_current_test->category,                          \
+		criterion_current_test->name, tu_backend_name(), (what), (why))
+
+/* The same for a whole test (Criterion prints a skip only if verbose). */
+#define tu_backend_skip_test(why)                                          \
+	do {                                                               \
+		fprintf(stderr, "[SKIP] %s::%s on %s: %s\n",               \
+			criterion_current_test->category,                  \
+			criterion_current_test->name, tu_backend_name(),   \
+			(why));                                            \
+		cr_skip_test("on %s: %s", tu_backend_name(), (why));       \
+	} while (0)
+
 /*
  * Multiplier for message counts: SHMRING_TEST_SCALE in the environment
  * (e.g. 0.1 for a tenth) wins; otherwise a sanitized build does 1/50 of
- * the work and a plain build the full amount.
+ * the work and a plain build the full amount, and a run on a backend
+ * other than POSIX a quarter of that: the ring code those counts drive
+ * is the same whatever the memory, and the POSIX run did it in full.
  */
 static inline double tu_scale(void)
 {
@@ -98,7 +185,7 @@ static inline double tu_scale(void)
 		if (v > 0)
 			return v;
 	}
-	return TU_SANITIZED ? 0.02 : 1.0;
+	return (TU_SANITIZED ? 0.02 : 1.0) * (tu.backend == TU_POSIX ? 1 : 0.25);
 }
 
 static inline uint64_t tu_scaled(uint64_t n, uint64_t min)
@@ -124,15 +211,47 @@ static inline int64_t tu_cpu_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Where name @i lives on the backend (see struct tu_state). */
+static inline void tu_place(int i)
+{
+	const char *dir = getenv("SHMRING_TEST_DIR");
+	char *w = tu.where[i], name[sizeof(tu.names[0])];
+	int n = 0;
+
+	/* A copy: source and destination in one object upset -Wrestrict. */
+	memcpy(name, tu.names[i], sizeof(name));
+
+	if (!dir || !*dir)
+		dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	switch (tu.backend) {
+	case TU_FILE:
+		n = snprintf(w, sizeof(tu.where[0]), "file:%s%s", dir, name);
+		break;
+	case TU_SYSV:
+		n = snprintf(w, sizeof(tu.where[0]), "sysv:%ld",
+			     (long)TU_SYSV_KEY(getpid(), i));
+		break;
+	default:
+		/* posix; and for the unnamed kinds, only what messages say */
+		n = snprintf(w, sizeof(tu.where[0]), "%s", name);
+		break;
+	}
+	cr_assert(n > 0 && (size_t)n < sizeof(tu.where[0]),
+		  "ring name too long for backend %s", tu_backend_name());
+}
+
 /* A fresh ring name for this test; the fini unlinks it whatever happens. */
 static inline const char *tu_name(void)
 {
 	char *n;
 
 	cr_assert_lt(tu.nnames, TU_MAX_NAMES, "too many names in one test");
-	n = tu.names[tu.nnames++];
+	n = tu.names[tu.nnames];
 	snprintf(n, sizeof(tu.names[0]), TU_NAME_PREFIX "%ld-%u",
 		 (long)getpid(), tu.counter++);
+	tu_place(tu.nnames++);
 	return n;
 }
 
@@ -145,6 +264,7 @@ static inline const char *tu_name_len(size_t len)
 	cr_assert(len >= 32 && len < sizeof(tu.names[0]));
 	memset(n + have, 'x', len - have);
 	n[len] = '\0';
+	tu_place(tu.nnames - 1);
 	return n;
 }
 
@@ -154,6 +274,199 @@ static inline int tu_shm_exists(const char *name)
 
 	snprintf(path, sizeof(path), "/dev/shm%s", name);
 	return access(path, F_OK) == 0;
+}
+
+/* The index of a name tu_name() gave, or -1. */
+static inline int tu_name_index(const char *name)
+{
+	for (int i = 0; name && i < tu.nnames; i++)
+		if (!strcmp(name, tu.names[i]))
+			return i;
+	return -1;
+}
+
+/*
+ * shmring_create() of a name from tu_name() on the test's backend. Like
+ * the calls below it asserts nothing, so a forked child may use it too.
+ * A name tu_name() did not give goes to shmring_create() as it is.
+ */
+static inline int tu_ring_create(const char *name,
+				 const struct shmring_opts *o, int role,
+				 struct shmring **out)
+{
+	int i = tu_name_index(name);
+	struct shmring *base = NULL;
+	int rc, fd;
+
+	if (i < 0)
+		return shmring_create(name, o, role, out);
+	switch (tu.backend) {
+	case TU_ANON:
+		if (tu.kept[i])
+			return -EEXIST;
+		rc = shmring_create_anon(o, &base);
+		if (rc)
+			return rc;
+		rc = shmring_attach(base, role, out);
+		if (rc) {
+			shmring_close(base);
+			return rc;
+		}
+		tu.kept_ring[i] = base;
+		tu.kept[i] = 1;
+		return 0;
+	case TU_MEMFD:
+		if (tu.kept[i])
+			return -EEXIST;
+		rc = shmring_create_memfd(o, role, out);
+		if (rc)
+			return rc;
+		/* The handle owns its descriptor: the name keeps a copy. */
+		fd = fcntl(shmring_fd(*out), F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			rc = -errno;
+			shmring_close(*out);
+			*out = NULL;
+			return rc;
+		}
+		tu.kept_fd[i] = fd;
+		tu.kept[i] = 1;
+		return 0;
+	default:
+		return shmring_create(tu.where[i], o, role, out);
+	}
+}
+
+/* shmring_open() of a name from tu_name() on the test's backend. */
+static inline int tu_ring_open(const char *name, int role,
+			       struct shmring **out)
+{
+	int i = tu_name_index(name);
+
+	if (i < 0)
+		return shmring_open(name, role, out);
+	switch (tu.backend) {
+	case TU_ANON:
+		return tu.kept[i] ? shmring_attach(tu.kept_ring[i], role, out) :
+				    -ENOENT;
+	case TU_MEMFD:
+		return tu.kept[i] ? shmring_open_fd(tu.kept_fd[i], role, out) :
+				    -ENOENT;
+	default:
+		return shmring_open(tu.where[i], role, out);
+	}
+}
+
+/* shmring_unlink() of a name from tu_name() on the test's backend. */
+static inline int tu_ring_unlink(const char *name)
+{
+	int i = tu_name_index(name);
+
+	if (i < 0)
+		return shmring_unlink(name);
+	switch (tu.backend) {
+	case TU_ANON:
+	case TU_MEMFD:
+		if (!tu.kept[i])
+			return -ENOENT;
+		if (tu.backend == TU_ANON)
+			shmring_close(tu.kept_ring[i]);
+		else
+			close(tu.kept_fd[i]);
+		tu.kept[i] = 0;
+		return 0;
+	default:
+		return shmring_unlink(tu.where[i]);
+	}
+}
+
+/*
+ * Whether the object behind a name exists, found without the library:
+ * the /dev/shm entry, the file, the SysV key; for the unnamed kinds,
+ * whether the name still stands for a ring.
+ */
+static inline int tu_ring_exists(const char *name)
+{
+	int i = tu_name_index(name);
+
+	if (i < 0 || tu.backend == TU_POSIX)
+		return tu_shm_exists(name);
+	switch (tu.backend) {
+	case TU_FILE:
+		return access(tu.where[i] + strlen("file:"), F_OK) == 0;
+	case TU_SYSV:
+		return shmget(TU_SYSV_KEY(getpid(), i), 0, 0) >= 0 ||
+		       errno != ENOENT;
+	default:
+		return tu.kept[i];
+	}
+}
+
+/*
+ * Size and permission bits of the object behind a name, asked of the
+ * system (stat, IPC_STAT), not of the library. 0, or -errno, or -ENOTSUP
+ * where the backend has nothing to ask: anonymous memory has no object,
+ * and a memfd's permission bits are not the ring's mode (it is reached
+ * through its descriptor alone), so tu_ring_mode() has none for it.
+ */
+static inline int tu_ring_stat(const char *name, off_t *size, unsigned *mode)
+{
+	int i = tu_name_index(name);
+	struct shmid_ds ds;
+	struct stat st;
+	int id;
+
+	if (i < 0)
+		return -EINVAL;
+	switch (tu.backend) {
+	case TU_POSIX:
+	case TU_FILE:
+	case TU_MEMFD: {
+		char path[600];
+
+		if (tu.backend == TU_MEMFD) {
+			if (!tu.kept[i])
+				return -ENOENT;
+			if (fstat(tu.kept_fd[i], &st) < 0)
+				return -errno;
+			*size = st.st_size;
+			return mode ? -ENOTSUP : 0;
+		}
+		if (tu.backend == TU_POSIX)
+			snprintf(path, sizeof(path), "/dev/shm%s", name);
+		else
+			snprintf(path, sizeof(path), "%s",
+				 tu.where[i] + strlen("file:"));
+		if (stat(path, &st) < 0)
+			return -errno;
+		*size = st.st_size;
+		if (mode)
+			*mode = st.st_mode & 07777;
+		return 0;
+	}
+	case TU_SYSV:
+		id = shmget(TU_SYSV_KEY(getpid(), i), 0, 0);
+		if (id < 0 || shmctl(id, IPC_STAT, &ds) < 0)
+			return -errno;
+		*size = (off_t)ds.shm_segsz;
+		if (mode)
+			*mode = ds.shm_perm.mode & 0777;
+		return 0;
+	default:
+		return -ENOTSUP;
+	}
+}
+
+static inline int tu_ring_size(const char *name, off_t *size)
+{
+	return tu_ring_stat(name, size, NULL);
+}
+
+static inline int tu_ring_mode(const char *name, unsigned *mode)
+{
+	off_t size;
+
+	return tu_ring_stat(name, &size, mode);
 }
 
 /*
@@ -227,6 +540,43 @@ static inline void tu_kill(pid_t pid)
 static inline void tu_init(void)
 {
 	memset(&tu, 0, sizeof(tu));
+	tu.backend = tu_backend_from_env();
+	if (tu.backend < 0) {
+		tu.backend = TU_POSIX;
+		cr_assert_fail("SHMRING_TEST_BACKEND=%s: not posix, file, sysv, "
+			       "anon or memfd", getenv("SHMRING_TEST_BACKEND"));
+	}
+}
+
+/* Remove what name @i stands for, without the code under test. */
+static inline void tu_ring_remove(int i)
+{
+	int id;
+
+	switch (tu.backend) {
+	case TU_FILE:
+		unlink(tu.where[i] + strlen("file:"));
+		break;
+	case TU_SYSV:
+		id = shmget(TU_SYSV_KEY(getpid(), i), 0, 0);
+		if (id >= 0)
+			shmctl(id, IPC_RMID, NULL);
+		break;
+	case TU_ANON:
+		/* Nothing but a library handle can let go of it. */
+		if (tu.kept[i])
+			shmring_close(tu.kept_ring[i]);
+		tu.kept[i] = 0;
+		break;
+	case TU_MEMFD:
+		if (tu.kept[i])
+			close(tu.kept_fd[i]);
+		tu.kept[i] = 0;
+		break;
+	default:
+		shm_unlink(tu.names[i]);
+		break;
+	}
 }
 
 static inline void tu_fini(void)
@@ -239,13 +589,13 @@ static inline void tu_fini(void)
 			;
 	}
 	tu.nkids = 0;
-	/* shm_unlink, not shmring_unlink: cleanup must not rely on the code
-	 * under test. */
+	/* The system's calls, not shmring_unlink: cleanup must not rely on
+	 * the code under test. */
 	for (int i = 0; i < tu.nnames; i++)
-		shm_unlink(tu.names[i]);
+		tu_ring_remove(i);
 	for (int i = 0; i < tu.nnames; i++)
-		cr_expect(!tu_shm_exists(tu.names[i]), "%s left in /dev/shm",
-			  tu.names[i]);
+		cr_expect(!tu_ring_exists(tu.names[i]), "%s (%s) left behind",
+			  tu.names[i], tu.where[i]);
 	tu.nnames = 0;
 }
 
@@ -351,10 +701,10 @@ static inline struct shmring *tu_create(const char *name, size_t cap,
 	struct shmring_opts o = { .kind = SHMRING_SPSC, .capacity = cap,
 				  .max_msg = max_msg };
 	struct shmring *r = NULL;
-	int rc = shmring_create(name, &o, role, &r);
+	int rc = tu_ring_create(name, &o, role, &r);
 
-	cr_assert_eq(rc, 0, "shmring_create(%s, cap %zu, max %zu): %s", name,
-		     cap, max_msg, shmring_strerror(rc));
+	cr_assert_eq(rc, 0, "shmring_create(%s, cap %zu, max %zu) on %s: %s",
+		     name, cap, max_msg, tu_backend_name(), shmring_strerror(rc));
 	cr_assert_not_null(r);
 	return r;
 }
@@ -362,10 +712,10 @@ static inline struct shmring *tu_create(const char *name, size_t cap,
 static inline struct shmring *tu_open(const char *name, int role)
 {
 	struct shmring *r = NULL;
-	int rc = shmring_open(name, role, &r);
+	int rc = tu_ring_open(name, role, &r);
 
-	cr_assert_eq(rc, 0, "shmring_open(%s, role %d): %s", name, role,
-		     shmring_strerror(rc));
+	cr_assert_eq(rc, 0, "shmring_open(%s, role %d) on %s: %s", name, role,
+		     tu_backend_name(), shmring_strerror(rc));
 	cr_assert_not_null(r);
 	return r;
 }
