@@ -70,7 +70,8 @@ EXTRA_DIST += \
 	bench/boost_mq.h \
 	bench/configure-snippet.m4 \
 	bench/plot.gp \
-	bench/plot.sh
+	bench/plot.sh \
+	docs/bench-64B.png
 
 if HAVE_ZMQ
 BENCH_CPPFLAGS += -DBENCH_WITH_ZMQ $(ZMQ_CFLAGS)

@@ -125,21 +125,21 @@ if (nsumt > 0 && nsumr > 0) {
 	set title "Streaming throughput, messages per second (log scale, higher is better)"
 	set format y "%.0s%c"
 	set xrange [-0.7:nsumt - 0.3]
-	set yrange [1e4:*]
+	stats dat . "/sum-tput.dat" using 2 nooutput
+	set yrange [1e4:STATS_max * 2.5]
 	plot dat . "/sum-tput.dat" using 0:2:(colour($3)):xtic(1) \
 		with boxes lc rgb variable notitle, \
 	     "" using 0:2:(si($2)) with labels offset 0,0.7 font ",8" notitle, \
 	     NaN with boxes lc rgb "#e66100" title "shmring", \
 	     NaN with boxes lc rgb "#8c8c8c" title "others"
 
-	set title "Round trip: median (bars) and p99 (circles); log scale, lower is better"
+	set title "Round trip, median (log scale, lower is better)"
 	set format y "%.0s%cs"
 	set xrange [-0.7:nsumr - 0.3]
-	set yrange [*:*]
+	stats dat . "/sum-rtt.dat" using 2 nooutput
+	set yrange [1e-8:STATS_max * 1e-9 * 2.5]
 	plot dat . "/sum-rtt.dat" using 0:($2 * 1e-9):(colour($3)):xtic(1) \
 		with boxes lc rgb variable notitle, \
-	     "" using 0:($4 * 1e-9) with points pt 6 ps 1 lc "black" \
-		title "p99", \
 	     "" using 0:($2 * 1e-9):(ns($2)) with labels offset 0,0.7 \
 		font ",8" notitle
 	unset multiplot

@@ -88,19 +88,22 @@ NR > 1 && $19 == "ok" && $3 == s && index(pick, " " $2 " ") {
 [ -e "$dat/sum-rtt.unsorted" ] &&
 	sort -k2,2g "$dat/sum-rtt.unsorted" >"$dat/sum-rtt.dat"
 
-# Its caption: the machine, from the JSON `make bench` writes beside the
-# CSV, and the day of the run.
+# Its caption: the machine and the day of the run, from the JSON `make
+# bench` writes beside the CSV (else the day the CSV was written).
 json=${csv%.csv}.json
 machine="this machine"
 if [ -r "$json" ]; then
 	cpu=$(sed -n 's/.*"cpu": "\([^"]*\)".*/\1/p' "$json" | head -n 1)
 	ncpu=$(sed -n 's/.*"cpus_online": \([0-9]*\).*/\1/p' "$json" | head -n 1)
 	kernel=$(sed -n 's/.*"kernel": "\([^"]*\)".*/\1/p' "$json" | head -n 1)
-	[ -n "$cpu" ] && machine="$cpu, $ncpu CPUs, $kernel"
+	arch=$(sed -n 's/.*"arch": "\([^"]*\)".*/\1/p' "$json" | head -n 1)
+	[ -n "$cpu" ] && machine="$cpu, $ncpu CPUs, $kernel ($arch)"
 fi
-day=$(date -u -r "$csv" +%Y-%m-%d)
-caption=$(printf '%s (%s); median of the trials of make bench, %s' \
-	"$machine" "$(uname -m)" "$day" | tr -d "'\"")
+day=
+[ -r "$json" ] && day=$(sed -n 's/^ *"date": "\([0-9-]*\)T.*/\1/p' "$json" | head -n 1)
+[ -n "$day" ] || day=$(date -u -r "$csv" +%Y-%m-%d)
+caption=$(printf '%s; median of the trials of make bench, %s' \
+	"$machine" "$day" | tr -d "'\"")
 
 nsumt=$(wc -l <"$dat/sum-tput.dat")
 nsumr=$(wc -l <"$dat/sum-rtt.dat")

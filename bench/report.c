@@ -290,9 +290,10 @@ static void print_targets(FILE *f)
 }
 
 /*
- * What the counters cost: with / without, round by round. For msgs/s a
- * ratio below 1 is a cost, for round trips one above 1; "cost" says it
- * either way, as the share of the figure without counters.
+ * What the counters cost: the ratio with / without of the median rounds.
+ * For msgs/s a ratio below 1 is a cost, for round trips one above 1;
+ * "cost" says it either way: what counting adds to the time a message
+ * (a round trip) takes without counters.
  */
 static double cost_pct(const struct cost *c)
 {
@@ -306,10 +307,10 @@ static void print_cost(FILE *f)
 	fprintf(f, "\n== counters: cost, %d-byte messages ==\n", HEAD_SIZE);
 	fprintf(f, "with: %s, the library linked in statically, as it ships;\n"
 		"without: %s, the same built with SHMRING_NO_COUNTERS;\n"
-		"%u rounds, each runs both (order alternating), a warm-up and one "
-		"trial each;\nratio: with / without of the median rounds; "
-		"spread: min..max of each round's ratio;\ncost: what counting adds to the time "
-		"per message or round trip (+ is slower)\n",
+		"%u rounds, each runs both (order alternating), a warm-up and "
+		"one trial each;\nratio: with / without of the median rounds; "
+		"spread: min..max of each round's ratio;\ncost: what counting "
+		"adds to the time per message or round trip (+ is slower)\n",
 		cfg.cost_on, cfg.cost_off, cost_rounds);
 	fprintf(f, "%-34s %11s %11s %7s  %-17s %7s\n", "figure", "with",
 		"without", "ratio", "spread", "cost");
@@ -502,7 +503,14 @@ static void print_json(FILE *f)
 	struct target tg[NTARGETS];
 	const char *sep = "";
 
-	fprintf(f, "{\n  \"machine\": {\"cpu\": ");
+	time_t now = time(NULL);
+	struct tm tm;
+	char date[32] = "unknown";
+
+	/* when the run ended, for captions (plot.sh) */
+	if (gmtime_r(&now, &tm))
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "{\n  \"date\": \"%s\",\n  \"machine\": {\"cpu\": ", date);
 	json_string(f, mach.cpu_model);
 	fprintf(f, ", \"cpus_online\": %ld, \"cpus_usable\": %d, \"kernel\": ",
 		mach.online, mach.usable);
