@@ -4,12 +4,12 @@
  * on its own cache line) cost the fast path.
  *
  * Two builds of this program, alike but for the library linked into
- * them (statically into both, so that neither pays for calls through the
- * PLT that the other does not): bench/shmring-bench-static with the
+ * them (statically into both, so that neither pays for calls through
+ * the PLT that the other does not): bench/shmring-bench-static with the
  * library as it ships, bench/shmring-bench-nocount with the same lib/
- * sources built with SHMRING_NO_COUNTERS (bench/local.mk). Both copies define
- * the same symbols, so each runs as a program of its own, started from
- * here. Each round runs each of them once, the order alternating from
+ * sources built with SHMRING_NO_COUNTERS (bench/local.mk). Both copies
+ * define the same symbols, so each runs as a program of its own,
+ * started from here. Each round runs each of them once, the order alternating from
  * round to round so that neither always follows the other onto a warm
  * or a loaded machine: one trial (the configured length, after the
  * usual warm-up) of SPSC and MPMC streaming and spin round trips at 64
@@ -18,7 +18,6 @@
  *
  * Copyright the shmring authors. SPDX-License-Identifier: MIT
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,18 +53,18 @@ static void check_counts(const char *prog, const char *want)
 		    "not count (built with -DSHMRING_NO_COUNTERS)", out);
 }
 
-/* The @n-th comma-separated field of @line, empty ones included. */
+/* The @n-th comma-separated field of @line, empty ones included; "" past
+ * the end of the line. */
 static const char *field(const char *line, unsigned n, char *buf, size_t len)
 {
 	size_t k;
 
-	for (; n && line; n--) {
-		line = strchr(line, ',');
-		if (line)
-			line++;
+	for (; n; n--) {
+		line = strpbrk(line, ",\n");
+		if (!line || *line == '\n')
+			return "";
+		line++;
 	}
-	if (!line)
-		return "";
 	k = strcspn(line, ",\n");
 	if (k >= len)
 		k = len - 1;
