@@ -66,9 +66,13 @@ struct config {
 	enum out_format out;
 	const char *csv_out, *json_out; /* extra copies of the results */
 	const char *only;    /* --transports: comma-separated fnmatch patterns */
+	/* --counters-on, --counters-off: this program built on the library
+	 * with its counters and without (cost.c) */
+	const char *cost_on, *cost_off;
 	bool quick, check, verify, list, progress, no_progress;
 };
 extern struct config cfg;
+extern bool show_progress; /* a progress line on stderr */
 
 /* The machine, as printed in the header. */
 struct machine {
@@ -179,6 +183,22 @@ struct target {
 void targets(struct target *tg);
 bool target_met(const struct target *t);
 
+/* cost.c: the section "counters: cost" */
+#define COST_FIGURES 4
+struct cost {
+	const char *key;       /* in SUMMARY and JSON: "spsc-stream" */
+	const char *what;      /* in the table */
+	const char *transport; /* the test whose figure it is */
+	enum kind kind;        /* TPUT: msgs/s; RTT: p50 ns */
+	unsigned n;            /* rounds measured */
+	double on[MAX_TRIALS], off[MAX_TRIALS]; /* each round's figure */
+	double on_med, off_med;      /* median rounds */
+	double ratio, ratio_min, ratio_max; /* on / off, round by round */
+};
+extern struct cost costs[COST_FIGURES];
+extern unsigned cost_rounds; /* 0: not measured */
+void measure_cost(void);
+
 /* Per-worker state, private to its process. */
 struct worker {
 	unsigned idx;       /* 0 .. nw-1, index in ctl->w[] */
@@ -280,6 +300,14 @@ _Noreturn void bad_seq(struct run *run, struct worker *w, uint64_t seq,
 ssize_t read_full(int fd, void *buf, size_t n);
 int write_full(int fd, const void *buf, size_t n);
 void close_fd(int *fd);
+/*
+ * Run another build of this program with @argv (argv[0] its path), its
+ * stdout into @buf (NUL-terminated, cut at @len - 1); @limit_s bounds it
+ * as the watchdog bounds a run. Returns its exit status, -1 if it did
+ * not exit. It gets SIGTERM if this process dies, or is interrupted.
+ */
+int run_program(const char *const argv[], char *buf, size_t len,
+		unsigned limit_s);
 
 struct run_out {
 	int status;       /* 0 ok, else the run failed (verify mode) */

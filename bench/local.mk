@@ -8,67 +8,111 @@
 #   make bench-full   every transport at every size (several minutes)
 #   make bench-quick  a few seconds' worth, so that CI keeps it working
 #   make plots        PNG charts from bench/results/bench.csv (gnuplot),
-#                     running `make bench` first when there is no CSV
+#                     running `make bench` first when there is no CSV;
+#                     never part of `make all` or `make check`
 # Extra options go through BENCH_FLAGS, e.g. `make bench BENCH_FLAGS=--check`.
 #
 # The comparisons with Boost.Interprocess and ZeroMQ are built when
 # configure finds them (bench/configure-snippet.m4); otherwise their rows
 # say "not built".
 
-noinst_PROGRAMS += bench/shmring-bench
-bench_shmring_bench_SOURCES = \
+# The harness is built once, into bench/libbench.a, and linked three
+# times: bench/shmring-bench with the shared library as it is installed;
+# and, for the section "counters: cost" of `make bench`, two programs
+# with the library linked in statically, alike but for its counters:
+# bench/shmring-bench-static keeps them, bench/shmring-bench-nocount is
+# built from the same lib/*.c with -DSHMRING_NO_COUNTERS (lib/internal.h).
+# Each copy of the library defines the same symbols, so they cannot share
+# a program: shmring-bench runs the other two and compares their figures.
+BENCH_CPPFLAGS = $(AM_CPPFLAGS) $(URCU_CFLAGS)
+BENCH_LIBS = $(URCU_LIBS) -lpthread -lm
+
+noinst_LIBRARIES = bench/libbench.a bench/libshmring-static.a \
+	bench/libshmring-nocount.a
+bench_libbench_a_SOURCES = \
 	bench/bench.h \
 	bench/hist.c \
 	bench/hist.h \
 	bench/run.c \
 	bench/chan.c \
+	bench/cost.c \
 	bench/report.c \
-	bench/shmring-bench.c \
 	bench/xp.h \
 	bench/xp_kernel.c \
 	bench/xp_peers.c \
 	bench/xp_shmring.c
-bench_shmring_bench_CPPFLAGS = $(AM_CPPFLAGS) $(URCU_CFLAGS)
-bench_shmring_bench_LDADD = lib/libshmring.la $(URCU_LIBS) -lpthread -lm
+bench_libbench_a_CPPFLAGS = $(BENCH_CPPFLAGS)
+
+bench_libshmring_static_a_SOURCES = $(lib_libshmring_la_SOURCES)
+bench_libshmring_static_a_CPPFLAGS = $(lib_libshmring_la_CPPFLAGS)
+bench_libshmring_static_a_CFLAGS = $(lib_libshmring_la_CFLAGS)
+bench_libshmring_nocount_a_SOURCES = $(lib_libshmring_la_SOURCES)
+bench_libshmring_nocount_a_CPPFLAGS = $(lib_libshmring_la_CPPFLAGS) \
+	-DSHMRING_NO_COUNTERS
+bench_libshmring_nocount_a_CFLAGS = $(lib_libshmring_la_CFLAGS)
+
+noinst_PROGRAMS += bench/shmring-bench bench/shmring-bench-static \
+	bench/shmring-bench-nocount
+bench_shmring_bench_SOURCES = bench/shmring-bench.c
+bench_shmring_bench_CPPFLAGS = $(BENCH_CPPFLAGS)
+bench_shmring_bench_LDADD = bench/libbench.a lib/libshmring.la $(BENCH_LIBS)
+bench_shmring_bench_static_SOURCES = bench/shmring-bench.c
+bench_shmring_bench_static_CPPFLAGS = $(BENCH_CPPFLAGS)
+bench_shmring_bench_static_LDADD = bench/libbench.a \
+	bench/libshmring-static.a $(BENCH_LIBS)
+bench_shmring_bench_nocount_SOURCES = bench/shmring-bench.c
+bench_shmring_bench_nocount_CPPFLAGS = $(BENCH_CPPFLAGS)
+bench_shmring_bench_nocount_LDADD = bench/libbench.a \
+	bench/libshmring-nocount.a $(BENCH_LIBS)
 EXTRA_DIST += \
 	bench/README.md \
 	bench/boost_mq.cc \
 	bench/boost_mq.h \
 	bench/configure-snippet.m4 \
 	bench/plot.gp \
-	bench/plot.sh
+	bench/plot.sh \
+	docs/bench-64B.png
 
 if HAVE_ZMQ
-bench_shmring_bench_CPPFLAGS += -DBENCH_WITH_ZMQ $(ZMQ_CFLAGS)
-bench_shmring_bench_LDADD += $(ZMQ_LIBS)
+BENCH_CPPFLAGS += -DBENCH_WITH_ZMQ $(ZMQ_CFLAGS)
+BENCH_LIBS += $(ZMQ_LIBS)
 endif
 
 # Boost.Interprocess is C++: its wrapper is a library of its own, linked
 # with the C++ runtime, so that the program's link stays a C link and
 # works when there is no C++ compiler.
 if HAVE_BOOST_IPC
-noinst_LIBRARIES = bench/libboostmq.a
+noinst_LIBRARIES += bench/libboostmq.a
 bench_libboostmq_a_SOURCES = bench/boost_mq.cc bench/boost_mq.h
 bench_libboostmq_a_CXXFLAGS = $(SAN_CFLAGS) -Wall -Wextra -Wno-unused-parameter
-bench_shmring_bench_CPPFLAGS += -DBENCH_WITH_BOOST
-bench_shmring_bench_LDADD += bench/libboostmq.a -lstdc++ -lrt
+BENCH_CPPFLAGS += -DBENCH_WITH_BOOST
+BENCH_LIBS += bench/libboostmq.a -lstdc++ -lrt
 endif
 
 BENCH_RESULTS = bench/results
 
-bench: bench/shmring-bench$(EXEEXT)
+# The counters' cost: the two static programs, run by shmring-bench.
+BENCH_COST = bench/shmring-bench-static$(EXEEXT) \
+	bench/shmring-bench-nocount$(EXEEXT)
+BENCH_COST_FLAGS = --counters-on $(builddir)/bench/shmring-bench-static$(EXEEXT) \
+	--counters-off $(builddir)/bench/shmring-bench-nocount$(EXEEXT)
+
+bench: bench/shmring-bench$(EXEEXT) $(BENCH_COST)
 	@$(MKDIR_P) $(BENCH_RESULTS)
 	$(builddir)/bench/shmring-bench --csv-out $(BENCH_RESULTS)/bench.csv \
-		--json-out $(BENCH_RESULTS)/bench.json $(BENCH_FLAGS)
+		--json-out $(BENCH_RESULTS)/bench.json $(BENCH_COST_FLAGS) \
+		$(BENCH_FLAGS)
 
-bench-full: bench/shmring-bench$(EXEEXT)
+bench-full: bench/shmring-bench$(EXEEXT) $(BENCH_COST)
 	@$(MKDIR_P) $(BENCH_RESULTS)
 	$(builddir)/bench/shmring-bench --full \
 		--csv-out $(BENCH_RESULTS)/bench.csv \
-		--json-out $(BENCH_RESULTS)/bench.json $(BENCH_FLAGS)
+		--json-out $(BENCH_RESULTS)/bench.json $(BENCH_COST_FLAGS) \
+		$(BENCH_FLAGS)
 
-bench-quick: bench/shmring-bench$(EXEEXT)
-	$(builddir)/bench/shmring-bench --quick $(BENCH_FLAGS)
+bench-quick: bench/shmring-bench$(EXEEXT) $(BENCH_COST)
+	$(builddir)/bench/shmring-bench --quick $(BENCH_COST_FLAGS) \
+		$(BENCH_FLAGS)
 
 plots:
 	@test -f $(BENCH_RESULTS)/bench.csv || $(MAKE) $(AM_MAKEFLAGS) bench

@@ -4,6 +4,8 @@
 #   tputs  transports with throughput at two sizes or more
 #   rtts   transports with round trips at two sizes or more
 #   size   the message size of the per-transport charts
+#   caption  the machine and the day, under the summary's title
+#   nsumt, nsumr  rows of the summary's two panels (0: no summary)
 
 set terminal pngcairo size 1200,750 noenhanced font "sans,10"
 set grid
@@ -93,4 +95,52 @@ if (STATS_records > 0) {
 	set yrange [1e3:*]
 	set xrange [-0.7:STATS_records - 0.3]
 	plot dat . "/tput-one.dat" using 0:2:xtic(1) with boxes lc "steelblue"
+}
+
+# --- summary at one size, for the README: two panels ----------------
+# Throughput above, round trip below, each best first; shmring's rows
+# in orange. Drawn afresh: nothing of the charts above carries over.
+if (nsumt > 0 && nsumr > 0) {
+	reset
+	set terminal pngcairo size 960,820 noenhanced font "sans,10"
+	set output out . "/summary-" . size . "B.png"
+	si(v) = v >= 1e6 ? sprintf("%.1fM", v / 1e6) : \
+		v >= 1e3 ? sprintf("%.0fk", v / 1e3) : sprintf("%.0f", v)
+	ns(v) = v >= 1e6 ? sprintf("%.1f ms", v / 1e6) : \
+		v >= 1e3 ? sprintf("%.1f us", v / 1e3) : sprintf("%.0f ns", v)
+	colour(hi) = hi > 0.5 ? 0xe66100 : 0x8c8c8c
+	set multiplot layout 2,1 title "shmring against the kernel's IPC " . \
+		"and other libraries: " . size . "-byte messages, two " . \
+		"processes on CPUs of their own\n" . caption font ",11"
+	set logscale y 10
+	set grid ytics
+	set xtics rotate by -35 left nomirror
+	set ytics nomirror
+	set style fill solid 0.85 border -1
+	set boxwidth 0.7
+	set key top right samplen 1.5
+	set lmargin 10
+	set rmargin 3
+
+	set title "Streaming throughput, messages per second (log scale, higher is better)"
+	set format y "%.0s%c"
+	set xrange [-0.7:nsumt - 0.3]
+	stats dat . "/sum-tput.dat" using 2 nooutput
+	set yrange [1e4:STATS_max * 2.5]
+	plot dat . "/sum-tput.dat" using 0:2:(colour($3)):xtic(1) \
+		with boxes lc rgb variable notitle, \
+	     "" using 0:2:(si($2)) with labels offset 0,0.7 font ",8" notitle, \
+	     NaN with boxes lc rgb "#e66100" title "shmring", \
+	     NaN with boxes lc rgb "#8c8c8c" title "others"
+
+	set title "Round trip, median (log scale, lower is better)"
+	set format y "%.0s%cs"
+	set xrange [-0.7:nsumr - 0.3]
+	stats dat . "/sum-rtt.dat" using 2 nooutput
+	set yrange [1e-8:STATS_max * 1e-9 * 2.5]
+	plot dat . "/sum-rtt.dat" using 0:($2 * 1e-9):(colour($3)):xtic(1) \
+		with boxes lc rgb variable notitle, \
+	     "" using 0:($2 * 1e-9):(ns($2)) with labels offset 0,0.7 \
+		font ",8" notitle
+	unset multiplot
 }

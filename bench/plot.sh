@@ -2,8 +2,10 @@
 # plot.sh - draw the benchmark's PNG charts from its CSV with gnuplot
 # (Debian: gnuplot-nox): throughput and bandwidth against message size,
 # round-trip percentiles per transport, throughput of every transport at
-# one size, median round trip against size. The CSV is what
-# `shmring-bench --csv` or `--csv-out FILE` writes (`make bench` does).
+# one size, median round trip against size, and a two-panel summary at
+# one size for the README (docs/bench-64B.png is one, committed). The CSV
+# is what `shmring-bench --csv` or `--csv-out FILE` writes (`make bench`
+# does; the summary's caption names the machine from the JSON beside it).
 #
 # Usage: plot.sh CSV OUTDIR [SIZE]     (SIZE: the per-transport charts'
 #                                       message size, default 64)
@@ -64,9 +66,51 @@ awk -F, -v s="$size" 'NR > 1 && $19 == "ok" && $3 == s && $1 == "rtt" {
 awk -F, -v s="$size" 'NR > 1 && $19 == "ok" && $3 == s &&
 	$1 == "throughput" { print $2, $5 }' "$csv" >"$dat/tput-one.dat"
 
+# The summary for the README: the transports an application would pick
+# between (no floors, no in-process queue, none unpinned on a small
+# machine), best first; shmring's rows marked (third column 1).
+pick=" shmring shmring-burst shmring-zc shmring-try shmring-block mpmc-1p1c
+	pipe fifo unix-stream unix-dgram tcp posix-mq sysv-mq eventfd-shm
+	boost-mq zmq-ipc "
+awk -F, -v s="$size" -v pick="$pick" -v dat="$dat" '
+BEGIN { gsub(/[\t\n]/, " ", pick) }
+NR > 1 && $19 == "ok" && $3 == s && index(pick, " " $2 " ") {
+	hi = $2 ~ /^(shmring|mpmc)/ ? 1 : 0
+	if ($1 == "throughput")
+		print $2, $5, hi > (dat "/sum-tput.unsorted")
+	else
+		print $2, $10, hi, $11 > (dat "/sum-rtt.unsorted")
+}' "$csv"
+: >"$dat/sum-tput.dat"
+: >"$dat/sum-rtt.dat"
+[ -e "$dat/sum-tput.unsorted" ] &&
+	sort -k2,2gr "$dat/sum-tput.unsorted" >"$dat/sum-tput.dat"
+[ -e "$dat/sum-rtt.unsorted" ] &&
+	sort -k2,2g "$dat/sum-rtt.unsorted" >"$dat/sum-rtt.dat"
+
+# Its caption: the machine and the day of the run, from the JSON `make
+# bench` writes beside the CSV (else the day the CSV was written).
+json=${csv%.csv}.json
+machine="this machine"
+if [ -r "$json" ]; then
+	cpu=$(sed -n 's/.*"cpu": "\([^"]*\)".*/\1/p' "$json" | head -n 1)
+	ncpu=$(sed -n 's/.*"cpus_online": \([0-9]*\).*/\1/p' "$json" | head -n 1)
+	kernel=$(sed -n 's/.*"kernel": "\([^"]*\)".*/\1/p' "$json" | head -n 1)
+	arch=$(sed -n 's/.*"arch": "\([^"]*\)".*/\1/p' "$json" | head -n 1)
+	[ -n "$cpu" ] && machine="$cpu, $ncpu CPUs, $kernel ($arch)"
+fi
+day=
+[ -r "$json" ] && day=$(sed -n 's/^ *"date": "\([0-9-]*\)T.*/\1/p' "$json" | head -n 1)
+[ -n "$day" ] || day=$(date -u -r "$csv" +%Y-%m-%d)
+caption=$(printf '%s; median of the trials of make bench, %s' \
+	"$machine" "$day" | tr -d "'\"")
+
+nsumt=$(wc -l <"$dat/sum-tput.dat")
+nsumr=$(wc -l <"$dat/sum-rtt.dat")
+
 gnuplot -e "dat='$dat'; out='$out'; tputs='$tputs'; rtts='$rtts'; size='$size'" \
-	"$here/plot.gp"
+	-e "caption='$caption'; nsumt=$nsumt; nsumr=$nsumr" "$here/plot.gp"
 for p in throughput-vs-size bandwidth-vs-size latency-vs-size \
-	"latency-${size}B" "throughput-${size}B"; do
+	"latency-${size}B" "throughput-${size}B" "summary-${size}B"; do
 	[ -s "$out/$p.png" ] && echo "plot.sh: wrote $out/$p.png"
 done

@@ -289,6 +289,43 @@ static void print_targets(FILE *f)
 	}
 }
 
+/*
+ * What the counters cost: the ratio with / without of the median rounds.
+ * For msgs/s a ratio below 1 is a cost, for round trips one above 1;
+ * "cost" says it either way: what counting adds to the time a message
+ * (a round trip) takes without counters.
+ */
+static double cost_pct(const struct cost *c)
+{
+	return (c->kind == TPUT ? 1 / c->ratio - 1 : c->ratio - 1) * 100;
+}
+
+static void print_cost(FILE *f)
+{
+	if (!cost_rounds)
+		return;
+	fprintf(f, "\n== counters: cost, %d-byte messages ==\n", HEAD_SIZE);
+	fprintf(f, "with: %s, the library linked in statically, as it ships;\n"
+		"without: %s, the same built with SHMRING_NO_COUNTERS;\n"
+		"%u rounds, each runs both (order alternating), a warm-up and "
+		"one trial each;\nratio: with / without of the median rounds; "
+		"spread: min..max of each round's ratio;\ncost: what counting "
+		"adds to the time per message or round trip (+ is slower)\n",
+		cfg.cost_on, cfg.cost_off, cost_rounds);
+	fprintf(f, "%-34s %11s %11s %7s  %-17s %7s\n", "figure", "with",
+		"without", "ratio", "spread", "cost");
+	for (int i = 0; i < COST_FIGURES; i++) {
+		const struct cost *c = &costs[i];
+		char spread[40];
+
+		snprintf(spread, sizeof(spread), "%.4g..%.4g", c->ratio_min,
+			 c->ratio_max);
+		fprintf(f, "%-34s %11.0f %11.0f %6.3fx  %-17s %+6.1f%%\n",
+			c->what, c->on_med, c->off_med, c->ratio, spread,
+			cost_pct(c));
+	}
+}
+
 /* One SUMMARY line per transport, at 64 bytes where it ran there. */
 static void print_summary(FILE *f)
 {
@@ -357,6 +394,13 @@ static void print_summary(FILE *f)
 				" cpu_s_per_M_rtt=na");
 		fprintf(f, " status=%s\n", status_word(st));
 	}
+	for (int i = 0; cost_rounds && i < COST_FIGURES; i++)
+		fprintf(f, "SUMMARY counters=%s size=%d with=%.0f without=%.0f "
+			"ratio=%.4f ratio_min=%.4f ratio_max=%.4f "
+			"cost_pct=%.2f rounds=%u\n", costs[i].key, HEAD_SIZE,
+			costs[i].on_med, costs[i].off_med, costs[i].ratio,
+			costs[i].ratio_min, costs[i].ratio_max,
+			cost_pct(&costs[i]), cost_rounds);
 }
 
 static void print_table(FILE *f)
@@ -367,6 +411,7 @@ static void print_table(FILE *f)
 		print_rtt_table(f, si);
 	}
 	print_targets(f);
+	print_cost(f);
 	print_summary(f);
 }
 
@@ -458,7 +503,14 @@ static void print_json(FILE *f)
 	struct target tg[NTARGETS];
 	const char *sep = "";
 
-	fprintf(f, "{\n  \"machine\": {\"cpu\": ");
+	time_t now = time(NULL);
+	struct tm tm;
+	char date[32] = "unknown";
+
+	/* when the run ended, for captions (plot.sh) */
+	if (gmtime_r(&now, &tm))
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "{\n  \"date\": \"%s\",\n  \"machine\": {\"cpu\": ", date);
 	json_string(f, mach.cpu_model);
 	fprintf(f, ", \"cpus_online\": %ld, \"cpus_usable\": %d, \"kernel\": ",
 		mach.online, mach.usable);
@@ -562,7 +614,29 @@ static void print_json(FILE *f)
 		fprintf(f, "}");
 		sep = ",";
 	}
-	fprintf(f, "\n  ]\n}\n");
+	fprintf(f, "\n  ]");
+	if (cost_rounds) {
+		fprintf(f, ",\n  \"counters_cost\": {\"with\": ");
+		json_string(f, cfg.cost_on);
+		fprintf(f, ", \"without\": ");
+		json_string(f, cfg.cost_off);
+		fprintf(f, ", \"size\": %d, \"rounds\": %u, \"figures\": [",
+			HEAD_SIZE, cost_rounds);
+		for (int i = 0; i < COST_FIGURES; i++) {
+			const struct cost *c = &costs[i];
+
+			fprintf(f, "%s\n    {\"figure\": \"%s\", \"what\": ",
+				i ? "," : "", c->key);
+			json_string(f, c->what);
+			fprintf(f, ", \"with\": %.0f, \"without\": %.0f, "
+				"\"ratio\": %.4f, \"ratio_min\": %.4f, "
+				"\"ratio_max\": %.4f, \"cost_pct\": %.2f}",
+				c->on_med, c->off_med, c->ratio, c->ratio_min,
+				c->ratio_max, cost_pct(c));
+		}
+		fprintf(f, "\n  ]}");
+	}
+	fprintf(f, "\n}\n");
 }
 
 static void write_file(const char *path, void (*fn)(FILE *))

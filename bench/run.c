@@ -13,6 +13,7 @@
  * Copyright the shmring authors. SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -55,6 +56,7 @@ static struct {
 	char name[112];
 } res[MAX_RES];
 static volatile sig_atomic_t child_pid[MAX_WORKERS];
+static volatile sig_atomic_t prog_pid; /* run_program's child, 0 if none */
 
 /* ---------------------------------------------------------------- */
 /* Failure and cleanup                                              */
@@ -110,6 +112,16 @@ void cleanup_async(void)
 {
 	if (in_child)
 		return;
+	if (prog_pid > 0) {
+		pid_t pid = (pid_t)prog_pid;
+
+		/* SIGTERM, not SIGKILL: it is a build of this program, and
+		 * removes its own workers and names on the way out */
+		kill(pid, SIGTERM);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		prog_pid = 0;
+	}
 	for (int i = 0; i < MAX_WORKERS; i++)
 		if (child_pid[i] > 0)
 			kill((pid_t)child_pid[i], SIGKILL);
@@ -665,4 +677,79 @@ int run_one(struct run *run, struct run_out *out)
 		die("the run failed");
 	out->status = failed ? -1 : 0;
 	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Another build of this program                                    */
+
+int run_program(const char *const argv[], char *buf, size_t len,
+		unsigned limit_s)
+{
+	sigset_t block, old;
+	siginfo_t info;
+	size_t got = 0;
+	int fd[2], st, err;
+	pid_t pid;
+
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	/* no signal between the fork and recording the pid */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGALRM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		/* SIGTERM on our death: it cleans up after itself */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 ||
+		    getppid() != parent_pid || dup2(fd[1], STDOUT_FILENO) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)argv);
+		dprintf(STDERR_FILENO, PROG ": %s: %s\n", argv[0],
+			strerror(errno));
+		_exit(127);
+	}
+	err = errno;
+	if (pid > 0)
+		prog_pid = pid;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(fd[1]);
+	if (pid < 0) {
+		close(fd[0]);
+		die("fork: %s", strerror(err));
+	}
+
+	alarm(limit_s);
+	for (;;) {
+		char drain[512];
+		bool room = got + 1 < len;
+		ssize_t k = room ? read(fd[0], buf + got, len - 1 - got) :
+				   read(fd[0], drain, sizeof(drain));
+
+		if (k > 0 && room)
+			got += (size_t)k;
+		else if (k == 0)
+			break;
+		else if (k < 0 && errno != EINTR)
+			die("reading from %s: %s", argv[0], strerror(errno));
+	}
+	close(fd[0]);
+	buf[got] = '\0';
+	/* wait without reaping, so that the pid the signal handler would
+	 * kill stays this child's until it is cleared below */
+	while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0)
+		if (errno != EINTR)
+			die("waitid: %s", strerror(errno));
+	alarm(0);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (waitpid(pid, &st, 0) != pid)
+		st = -1;
+	prog_pid = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

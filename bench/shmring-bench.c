@@ -20,7 +20,8 @@
  *
  * This file: configuration, the table of tests, the plan of a run and
  * the measuring rounds. run.c forks and reaps, chan.c and xp_*.c hold
- * the transports' loops, report.c prints.
+ * the transports' loops, cost.c measures what the counters cost,
+ * report.c prints.
  *
  * Copyright the shmring authors. SPDX-License-Identifier: MIT
  */
@@ -266,7 +267,7 @@ static bool planned(size_t ti, unsigned si)
 }
 
 static unsigned runs_total, runs_done;
-static bool show_progress;
+bool show_progress;
 
 static void progress(unsigned si, const char *what, unsigned trial,
 		     const char *name)
@@ -598,7 +599,14 @@ static void usage(FILE *f)
 "  --progress        a progress line on stderr even without a terminal\n"
 "  --no-progress     none, even on a terminal\n"
 "  --check           exit 1 if a project target is missed\n"
-"  --build-info      print what this program was built with\n"
+"What the library's counters cost (`make bench` gives both):\n"
+"  --counters-on PROG   this program with the library linked in statically\n"
+"                       (bench/shmring-bench-static)\n"
+"  --counters-off PROG  the same without counters (bench/shmring-bench-nocount)\n"
+"                       each round runs both at 64 bytes; --trials rounds\n"
+"Other:\n"
+"  --build-info      print what this program was built with, and whether\n"
+"                    its library counts (counters=yes|no)\n"
 "  --help            this text\n"
 "\n"
 "MB/s counts 10^6 bytes of payload. Round trips are timed one by one with\n"
@@ -664,6 +672,28 @@ static void parse_sizes(const char *s)
 	cfg.sizes_set = true;
 }
 
+/*
+ * Does the library linked into this program count? The copy built with
+ * SHMRING_NO_COUNTERS does not: "counters: cost" asks each program it
+ * runs, so that it never compares two alike.
+ */
+static const char *library_counts(void)
+{
+	struct shmring *r;
+	struct shmring_stats st;
+	const char *ans = "unknown";
+	char m = 0;
+
+	if (shmring_create_memfd(NULL, SHMRING_PRODUCER | SHMRING_CONSUMER,
+				 &r) < 0)
+		return ans;
+	if (shmring_try_send(r, &m, sizeof(m)) == 0 &&
+	    shmring_stats(r, &st) == 0)
+		ans = st.msgs_sent ? "yes" : "no";
+	shmring_close(r);
+	return ans;
+}
+
 static void list_tests(void)
 {
 	for (size_t i = 0; i < ntests; i++)
@@ -678,7 +708,8 @@ static void parse_args(int argc, char **argv)
 	enum { O_MSG = 256, O_RT, O_SIZE, O_SIZES, O_TRIALS, O_TIME,
 	       O_RTT_TIME, O_TIMEOUT, O_CSV, O_JSON, O_CSV_OUT, O_JSON_OUT,
 	       O_CHECK, O_QUICK, O_FULL, O_ONLY, O_LIST, O_VERIFY, O_SELFTEST,
-	       O_PROGRESS, O_NO_PROGRESS, O_BUILD_INFO, O_HELP };
+	       O_PROGRESS, O_NO_PROGRESS, O_BUILD_INFO, O_COST_ON, O_COST_OFF,
+	       O_HELP };
 	static const struct option opts[] = {
 		{ "quick", no_argument, NULL, O_QUICK },
 		{ "full", no_argument, NULL, O_FULL },
@@ -702,6 +733,8 @@ static void parse_args(int argc, char **argv)
 		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
 		{ "build-info", no_argument, NULL, O_BUILD_INFO },
+		{ "counters-on", required_argument, NULL, O_COST_ON },
+		{ "counters-off", required_argument, NULL, O_COST_OFF },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -786,20 +819,26 @@ static void parse_args(int argc, char **argv)
 		case O_NO_PROGRESS:
 			cfg.no_progress = true;
 			break;
+		case O_COST_ON:
+			cfg.cost_on = optarg;
+			break;
+		case O_COST_OFF:
+			cfg.cost_off = optarg;
+			break;
 		case O_BUILD_INFO:
 			printf(PROG " sanitizers=" BUILD_SANITIZERS
-			       " boost=%s zmq=%s urcu=yes\n",
+			       " boost=%s zmq=%s urcu=yes counters=%s\n",
 #ifdef BENCH_WITH_BOOST
 			       "yes",
 #else
 			       "no",
 #endif
 #ifdef BENCH_WITH_ZMQ
-			       "yes"
+			       "yes",
 #else
-			       "no"
+			       "no",
 #endif
-			);
+			       library_counts());
 			exit(0);
 		case 'h':
 		case O_HELP:
@@ -812,6 +851,8 @@ static void parse_args(int argc, char **argv)
 	}
 	if (optind < argc)
 		die("unexpected argument '%s' (see --help)", argv[optind]);
+	if (!cfg.cost_on != !cfg.cost_off)
+		die("--counters-on and --counters-off go together");
 	if (cfg.quick) {
 		/* explicit options still win over --quick */
 		if (!trials_set)
@@ -881,6 +922,8 @@ int main(int argc, char **argv)
 		measure_tput(si);
 		measure_rtt(si);
 	}
+	if (cfg.cost_on && !cfg.verify)
+		measure_cost();
 	if (show_progress)
 		fprintf(stderr, "\r\033[K");
 	read_loadavg(mach.load_end, sizeof(mach.load_end));

@@ -92,12 +92,25 @@ struct shmring {
 	bool closed[2];
 };
 
-/* Add to a counter of our own line: we are its only writer. */
+/*
+ * Add to a counter of our own line: we are its only writer.
+ * SHMRING_NO_COUNTERS leaves every count out: only the benchmark's second
+ * copy of the library is built so (bench/local.mk), to measure what the
+ * counters cost against the copy that keeps them.
+ */
+#ifdef SHMRING_NO_COUNTERS
+static inline void count(_Atomic uint64_t *c, uint64_t n)
+{
+	(void)c;
+	(void)n;
+}
+#else
 static inline void count(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
 			      memory_order_relaxed);
 }
+#endif
 
 /* wait.c */
 int64_t now_ns(void);

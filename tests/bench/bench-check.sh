@@ -219,5 +219,35 @@ for t in $stoppable; do
 		fail "SIGINT during $t: exit $rc, $(cat "$tmp/int.err"), left: $(diff "$tmp/before" "$tmp/after")"
 done
 
+# 6. "counters: cost": the two static builds beside the program say
+#    whether their library counts, a tiny pass prints the section with
+#    its four figures, and two programs that do not differ so are refused
+#    (checked: with check_counts() in bench/cost.c made a no-op, the
+#    swapped pair runs and prints figures, and this test fails).
+static=$(dirname "$BENCH")/shmring-bench-static
+nocount=$(dirname "$BENCH")/shmring-bench-nocount
+if [ -x "$static" ] && [ -x "$nocount" ]; then
+	"$static" --build-info | grep -q ' counters=yes$' &&
+		"$nocount" --build-info | grep -q ' counters=no$' &&
+		pass "--build-info: counters=yes, and no without them" ||
+		fail "--build-info: $("$static" --build-info), $("$nocount" --build-info)"
+	run cost "$limit" --quick --transports shmring --trials 2 \
+		--counters-on "$static" --counters-off "$nocount" --no-progress
+	rc=$?
+	[ $rc = 0 ] && grep -q '^== counters: cost, 64-byte messages ==' \
+		"$tmp/cost.out" &&
+		[ "$(grep -c '^SUMMARY counters=.* ratio=[0-9]' "$tmp/cost.out")" = 4 ] &&
+		pass "counters: cost, four figures" ||
+		fail "counters: cost (exit $rc): $(cat "$tmp/cost.err")"
+	run swapped "$limit" --quick --transports shmring --trials 1 \
+		--counters-on "$nocount" --counters-off "$static" --no-progress
+	rc=$?
+	[ $rc = 1 ] && grep -q 'should count' "$tmp/swapped.err" &&
+		pass "counters: cost refuses a library that does not count" ||
+		fail "counters: cost with the programs swapped: exit $rc"
+else
+	fail "no $static or $nocount"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
