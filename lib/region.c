@@ -471,8 +471,10 @@ int region_dup(struct region *in, int writable, struct region *out)
 	if (writable && !in->writable)
 		return -EPERM;
 	/*
-	 * A hugetlb mapping cannot be mapped again by mremap (EINVAL), and
-	 * the anonymous kind's second mapping would be writable anyway.
+	 * A hugetlb mapping cannot be mapped again by mremap (EINVAL): a
+	 * monitor on a huge anonymous ring shares the writable mapping (the
+	 * API still refuses it every write; only the application area, a
+	 * plain pointer, is not guarded by the MMU there).
 	 */
 	int same = writable == in->writable ||
 		    (in->kind == REGION_ANON && in->huge);
@@ -492,9 +494,15 @@ int region_dup(struct region *in, int writable, struct region *out)
 		void *p = mremap(in->base, 0, in->size, MREMAP_MAYMOVE);
 		if (p == MAP_FAILED)
 			return -errno;
+		/* The new mapping is as writable as the old: make it not. */
+		if (!writable && mprotect(p, in->size, PROT_READ) < 0) {
+			int err = errno;
+			munmap(p, in->size);
+			return -err;
+		}
 		out->base = p;
 		out->size = in->size;
-		out->writable = in->writable;
+		out->writable = writable;
 		return 0;
 	}
 	case REGION_SYSV: {
