@@ -219,7 +219,7 @@ static uint32_t put_rec(struct shmring *r, uint64_t pad_pos, uint64_t pos,
 	return clear;
 }
 
-static void publish(struct shmring *r, uint64_t pos, uint32_t clear,
+static inline void publish(struct shmring *r, uint64_t pos, uint32_t clear,
 		    uint64_t msgs, uint64_t bytes)
 {
 	struct shmring_hdr *h = r->hdr;
