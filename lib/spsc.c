@@ -239,6 +239,13 @@ static inline void publish(struct shmring *r, uint64_t pos, uint32_t clear,
 	 * has nothing to find.
 	 */
 	store_relaxed(&h->prod_clear, clear ? pos : ~pos);
+	/*
+	 * The wait protocol's P1 (wait.c) is the header store: it comes
+	 * before P2 in wait_wake(), and a sleeper's re-check (W4, cond_data)
+	 * loads that header first, so either it sees the record or we see
+	 * the waiter. prod_pos, also stored before P2, serves the same way
+	 * for a re-check that cannot trust the header alone.
+	 */
 	wait_wake(r, &h->data_wait, 1);
 }
 
