@@ -12,6 +12,8 @@
  *   0x02  records laid out by the target from (length, type-choice)
  *         pairs, between cons_pos and prod_pos (else: raw data bytes);
  *   0x04  peer table and claim words from the input (256 + 256 bytes);
+ *   0x08  prod_clear = prod_pos: the producer walks the records past
+ *         prod_pos at attach (else prod_clear stays 0);
  * then the data (raw bytes, or 16 pairs of 3 bytes), then operations.
  */
 #include "config.h"
@@ -34,13 +36,17 @@ static void lay_records(unsigned char *data, uint64_t cap, uint64_t max_msg,
 			break;
 		if (kind % 4 == 3) {
 			/* A PAD to the end, right or wrong by kind. */
-			h.type = REC_PAD;
+			h.type = rec_type(pos, REC_KIND_PAD | REC_NEXT_CLEAR);
 			h.len = (uint32_t)(cap - idx - REC_HDR_SIZE) + (kind >> 6);
 			memcpy(data + idx, &h, sizeof(h));
 			pos += cap - idx;
 			continue;
 		}
-		h.type = kind % 4 == 2 ? (uint32_t)len * 65537u : REC_DATA;
+		/* A junk type, or DATA tagged with its position, with or
+		 * without the cleared word after it. */
+		h.type = kind % 4 == 2 ? (uint32_t)len * 65537u :
+			 rec_type(pos, REC_KIND_DATA |
+					       (kind & 0x40 ? 0 : REC_NEXT_CLEAR));
 		h.len = kind & 0x80 ? len : (uint32_t)(len % (max_msg + 1));
 		memcpy(data + idx, &h, sizeof(h));
 		pos += rec_size(h.len > cap ? cap : h.len);
@@ -79,6 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	atomic_store(&h->prod_pos, prod);
 	atomic_store(&h->cons_pos, cons);
+	if (flags & 0x08)
+		atomic_store(&h->prod_clear, prod);
 	if (flags & 0x04) {
 		fz_copy(&in, (void *)h->peer_id, sizeof(h->peer_id));
 		for (unsigned i = 0; i < PEER_SLOTS; i++)

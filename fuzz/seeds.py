@@ -8,11 +8,21 @@ import struct
 import sys
 
 MAGIC = 0x31474E49524D4853
-VERSION = 1
+VERSION = 2
 READY = 0x52454459
 HDR = 4096
-REC_DATA = 0x44415441
-REC_PAD = 0x50414444
+REC_KIND_DATA = 1
+REC_KIND_PAD = 2
+REC_NEXT_CLEAR = 4
+REC_TAG_KEY = 0x53524300
+
+
+def rec_type(pos, kind):
+    """The type word of a record at position pos (lib/layout.h)."""
+    return ((pos & 0xFFFFFFFF) ^ REC_TAG_KEY ^ kind) & 0xFFFFFFFF
+
+
+DATA_AT = lambda pos: rec_type(pos, REC_KIND_DATA | REC_NEXT_CLEAR)
 
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
 
@@ -71,7 +81,7 @@ h = ident(1, 4, mm, ss)
 data = b"".join(struct.pack("<QI", i, 0) + b"\0" * (ss - 12) for i in range(4))
 write("fuzz_region", "mpmc-formatted", bytes([0x20]) + h + b"\0" * (HDR - len(h)) + data + b"\0" * (4096 - len(data)))
 h = ident(0, 256, 64)
-rec = struct.pack("<II", 5, REC_DATA) + b"hello\0\0\0"
+rec = struct.pack("<II", 5, DATA_AT(0)) + b"hello\0\0\0"
 hdr = bytearray(h + b"\0" * (HDR - len(h)))
 struct.pack_into("<Q", hdr, 256, 16)  # prod_pos
 write("fuzz_region", "spsc-one-record", bytes([0x20]) + bytes(hdr) + rec + b"\0" * (4096 - len(rec)))
@@ -89,7 +99,7 @@ recs = b"".join(struct.pack("<HB", ln, k) for ln, k in
 write("fuzz_spsc", "records", spsc(0, 120, 0x02, 200, 0, recs, traffic))
 write("fuzz_spsc", "records-wrapped", spsc(1, 200, 0x02, 400, 300, recs, traffic))
 write("fuzz_spsc", "empty", spsc(2, 500, 0x00, 0, 0, struct.pack("<H", 0), traffic))
-raw = struct.pack("<II", 4, REC_DATA) + b"abcd" + struct.pack("<II", 0, REC_DATA)
+raw = struct.pack("<II", 4, DATA_AT(0)) + b"abcd" + struct.pack("<II", 0, DATA_AT(16))
 write("fuzz_spsc", "raw", spsc(0, 64, 0x01, 24, 0, struct.pack("<H", len(raw)) + raw, traffic))
 write("fuzz_spsc", "misaligned", spsc(0, 64, 0x01, 252, 0, struct.pack("<H", 0), traffic))
 write("fuzz_spsc", "peers", spsc(0, 64, 0x02 | 0x04, 64, 0, b"\x11" * 256 + b"\xff" * 256 + b"\x03" + recs, traffic))

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define SHMRING_MAGIC 0x31474e49524d4853ull /* "SHMRING1" little-endian */
-#define SHMRING_LAYOUT_VERSION 1u
+#define SHMRING_LAYOUT_VERSION 2u
 #define SHMRING_HDR_SIZE 4096u
 #define SHMRING_LINE 128u
 
@@ -132,9 +132,15 @@ struct shmring_hdr {
 	_Atomic uint32_t peers_gen;  /* bumped on every attach/detach/reap */
 	uint8_t gen_pad[SHMRING_LINE - 8];
 
-	/* 256: producer's line. */
+	/*
+	 * 256: producer's line. SPSC: prod_pos trails the record headers,
+	 * which publish (see struct rec_hdr); prod_clear is prod_pos when
+	 * the header word there was cleared, for the next producer to find
+	 * what a dead one published past prod_pos.
+	 */
 	_Atomic uint64_t prod_pos;
-	uint8_t prod_pad[SHMRING_LINE - 8];
+	_Atomic uint64_t prod_clear;
+	uint8_t prod_pad[SHMRING_LINE - 16];
 
 	/* 384: consumer's line. */
 	_Atomic uint64_t cons_pos;
@@ -176,6 +182,7 @@ _Static_assert(offsetof(struct shmring_hdr, created_ns) == 88, "layout");
 _Static_assert(offsetof(struct shmring_hdr, ever_roles) == 128, "layout");
 _Static_assert(offsetof(struct shmring_hdr, peers_gen) == 132, "layout");
 _Static_assert(offsetof(struct shmring_hdr, prod_pos) == 256, "layout");
+_Static_assert(offsetof(struct shmring_hdr, prod_clear) == 264, "layout");
 _Static_assert(offsetof(struct shmring_hdr, cons_pos) == 384, "layout");
 _Static_assert(offsetof(struct shmring_hdr, data_wait) == 512, "layout");
 _Static_assert(offsetof(struct shmring_hdr, space_wait) == 640, "layout");
@@ -190,15 +197,45 @@ _Static_assert(sizeof(struct shmring_hdr) == SHMRING_HDR_SIZE, "layout");
  * SPSC record: an 8-byte header, then the payload, padded to 8 bytes.
  * A record never wraps; a PAD record fills the tail of the data area when
  * the next record would not fit before the end.
+ *
+ * The header is one 64-bit word (the two fields below, in this order in
+ * memory), which the producer stores with one release store after the
+ * payload: that store publishes the record, and the consumer finds
+ * records by loading the header at its own position (acquire), not by
+ * reading prod_pos, which the producer stores after the headers.
+ *
+ * The type word is rec_type(pos, kind): the low 32 bits of the record's
+ * own position, xor a key, xor the kind in the low 3 bits (positions are
+ * 8-aligned). A header names its position, so that a word left at that
+ * offset by an earlier lap, or a header written for another position,
+ * does not read as this position's record.
+ *
+ * Payload bytes left from an earlier lap could still look like a header,
+ * whatever the tag. So, before publishing a record, the producer clears
+ * (stores 0 to) the header word right after it, when those 8 bytes are
+ * free, and says so with REC_NEXT_CLEAR: the consumer takes a matching
+ * header on its own only where the record before it carried that bit (a
+ * PAD always does: the record after it is stored first); anywhere else
+ * (after attach, after a record without the bit, i.e. when the ring was
+ * full up to the byte) it first needs prod_pos to cover the header.
  */
 struct rec_hdr {
 	uint32_t len;  /* payload bytes (PAD: bytes after this header) */
-	uint32_t type; /* REC_DATA or REC_PAD */
+	uint32_t type; /* rec_type(pos, kind) */
 };
-#define REC_DATA 0x44415441u /* "DATA" */
-#define REC_PAD 0x50414444u  /* "PADD" */
+#define REC_KIND_DATA 1u
+#define REC_KIND_PAD 2u
+#define REC_NEXT_CLEAR 4u /* the header word after this record was cleared */
+#define REC_KIND_MASK 7u
+#define REC_TAG_KEY 0x53524300u /* "\0CRS"; low 3 bits 0: the kind goes there */
 #define REC_ALIGN 8u
 #define REC_HDR_SIZE 8u
+
+/* The type word of a record of @kind (with flags) at position @pos. */
+static inline uint32_t rec_type(uint64_t pos, uint32_t kind)
+{
+	return (uint32_t)pos ^ REC_TAG_KEY ^ kind;
+}
 
 /*
  * MPMC slot: a sequence word (Vyukov's bounded queue), the length, then

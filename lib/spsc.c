@@ -4,11 +4,33 @@
  * Records are an 8-byte header (length, type) and the payload padded to 8
  * bytes; a record never wraps: where it would not fit before the end of
  * the data area, the producer writes a PAD record over the tail and starts
- * again at offset 0. Both are published by one release store of prod_pos.
+ * again at offset 0 (layout.h describes the header).
  *
- * Only the producer writes prod_pos and only the consumer writes cons_pos,
- * so each side keeps its own position in the handle and reads the other's
- * only when its cached copy says the ring is full (or empty).
+ * Publication is the record's header: the producer writes the payload,
+ * clears the header word after the record when those bytes are free
+ * (REC_NEXT_CLEAR), then stores the header with one release (P1). The
+ * consumer loads the header at its own position (C0) and takes it when
+ * it names that position; it reads prod_pos, stored after the headers
+ * (P1'), only when the header does not match or cannot be trusted alone
+ * (C1). A consumer that keeps up thus touches the record's lines and not
+ * the producer's line, which the producer writes on every send.
+ *
+ * Only the producer writes the data area and prod_pos; only the consumer
+ * writes cons_pos. Each side keeps its own position in the handle and
+ * reads the other's only when its cached copy says the ring is full (or
+ * when the header cannot tell).
+ *
+ * The consumer's cached_prod is either a prod_pos it read (headers below
+ * it are published) or PROD_TRUSTED: the header word at cpos was cleared
+ * by the producer before it published the record before it, so a header
+ * that matches there is published. PROD_TRUSTED is only ever set at an
+ * aligned cpos, so the fast path need not look at alignment.
+ *
+ * prod_pos trails the headers by at most the records of one call, so a
+ * consumer may run ahead of it: prod_pos up to a ring behind the consumer
+ * reads as "nothing new", not as corruption. A producer that attaches
+ * after one that died between a header and prod_pos walks the headers
+ * past prod_pos that a consumer may have taken (spsc_init()).
  *
  * Everything read from the region is bounded before it indexes memory: a
  * position or record length that cannot be right is -EBADMSG, never an
@@ -22,6 +44,85 @@
 #include "atomics.h"
 #include "internal.h"
 
+#define PROD_TRUSTED UINT64_MAX
+
+/* The header word at data index @idx (8-aligned: the area is page aligned). */
+static inline _Atomic uint64_t *hdr_word(const struct shmring *r, uint64_t idx)
+{
+	return (_Atomic uint64_t *)(void *)(r->data + idx);
+}
+
+static inline uint64_t rec_word(uint32_t len, uint32_t type)
+{
+	struct rec_hdr h = { .len = len, .type = type };
+	uint64_t w;
+	memcpy(&w, &h, sizeof(w));
+	return w;
+}
+
+static inline struct rec_hdr rec_of(uint64_t w)
+{
+	struct rec_hdr h;
+	memcpy(&h, &w, sizeof(h));
+	return h;
+}
+
+/* The record header at @pos; the kind bits when it names @pos. */
+static inline struct rec_hdr load_hdr(const struct shmring *r, uint64_t pos)
+{
+	/*
+	 * C0: acquire pairs with P1 (the producer's release store of this
+	 * header): the payload written before it is visible once it is.
+	 */
+	return rec_of(load_acquire(hdr_word(r, pos & r->mask)));
+}
+
+static inline uint32_t kind_of(uint64_t pos, struct rec_hdr h)
+{
+	return h.type ^ rec_type(pos, 0);
+}
+
+static inline bool kind_is(uint32_t kind, uint32_t want)
+{
+	return (kind & ~REC_NEXT_CLEAR) == want;
+}
+
+/*
+ * A producer's first look at the ring: its position is prod_pos, unless
+ * the producer before it died after publishing headers past prod_pos
+ * (prod_pos is stored after them). A consumer may have taken those on
+ * their headers alone, which it does only along a chain of cleared
+ * header words starting at a cleared prod_pos (prod_clear): follow the
+ * same chain, and start after it. Records it finds become published by
+ * the first send's prod_pos. Anything that does not look like an honest
+ * record ends the walk; the positions are checked again by the first
+ * send (has_room()).
+ */
+static uint64_t recover_ppos(struct shmring *r, uint64_t prod)
+{
+	/* Relaxed: see spsc_init(); the values are only a starting point. */
+	uint64_t cons = load_relaxed(&r->hdr->cons_pos);
+	bool clear = load_relaxed(&r->hdr->prod_clear) == prod;
+	uint64_t pos = prod;
+	while (clear && !(pos & (REC_ALIGN - 1))) {
+		uint64_t idx = pos & r->mask;
+		struct rec_hdr h = load_hdr(r, pos);
+		uint32_t kind = kind_of(pos, h);
+		uint64_t size = kind_is(kind, REC_KIND_PAD) ? r->cap - idx :
+							       rec_size(h.len);
+		if (kind_is(kind, REC_KIND_PAD) ?
+			    h.len != size - REC_HDR_SIZE :
+			    !kind_is(kind, REC_KIND_DATA) || h.len > r->max_msg ||
+				    size > r->cap - idx)
+			break;
+		if (pos + size - cons > r->cap || pos + size - prod > r->cap)
+			break;
+		pos += size;
+		clear = kind & REC_NEXT_CLEAR;
+	}
+	return pos;
+}
+
 void spsc_init(struct shmring *r)
 {
 	/*
@@ -30,14 +131,18 @@ void spsc_init(struct shmring *r)
 	 * peer.c) acquired it.
 	 */
 	r->ppos = load_relaxed(&r->hdr->prod_pos);
+	if (r->role & SHMRING_PRODUCER)
+		r->ppos = recover_ppos(r, r->ppos);
 	r->cpos = load_relaxed(&r->hdr->cons_pos);
 	/*
 	 * The other side's position is not cached yet: the first call reads
 	 * it again and checks it against ours (has_room(), next_record())
-	 * before trusting anything that lies between the two.
+	 * before trusting anything that lies between the two. The consumer
+	 * starts untrusted: nothing says the word at cpos was cleared.
 	 */
 	r->cached_cons = r->ppos - r->cap;
-	r->cached_prod = r->cpos;
+	/* Aligned down: a scribbled cons_pos must not read as PROD_TRUSTED. */
+	r->cached_prod = r->cpos & ~(uint64_t)(REC_ALIGN - 1);
 }
 
 /* ---- producer ------------------------------------------------------ */
@@ -74,36 +179,74 @@ static int has_room(struct shmring *r, uint64_t pos, uint64_t total)
 	return pos + total - cons <= r->cap;
 }
 
-static void put_hdr(struct shmring *r, uint64_t pos, uint32_t len,
-		    uint32_t type)
+/*
+ * Write the record (header and payload done by the caller's @len bytes
+ * at @pos + 8) live: clear the word after it if it is ours to write,
+ * then publish the header, and the PAD before it, if any, last. Returns
+ * the REC_NEXT_CLEAR bit it stored.
+ */
+static uint32_t put_rec(struct shmring *r, uint64_t pad_pos, uint64_t pos,
+			uint32_t len)
 {
-	struct rec_hdr h = { .len = len, .type = type };
-	memcpy(r->data + (pos & r->mask), &h, sizeof(h));
-}
-
-/* Write the PAD (if any) and return where the record itself starts. */
-static uint64_t place(struct shmring *r, uint64_t pos, uint64_t pad)
-{
-	if (pad) {
-		put_hdr(r, pos, (uint32_t)(pad - REC_HDR_SIZE), REC_PAD);
-		pos += pad;
+	uint64_t end = pos + rec_size(len);
+	uint32_t clear = 0;
+	/* The 8 bytes after the record are free: the consumer is done
+	 * with them (P0 read cached_cons) and cannot be reading them. */
+	if (end + REC_HDR_SIZE - r->cached_cons <= r->cap) {
+		/*
+		 * Relaxed: ordered before the consumer's load of this word
+		 * by P1 below, which the consumer acquires (C0) before it
+		 * looks here.
+		 */
+		store_relaxed(hdr_word(r, end & r->mask), 0);
+		clear = REC_NEXT_CLEAR;
 	}
-	return pos;
+	/* P1: release pairs with C0: the payload, and the cleared word
+	 * after it, are visible before the header that covers them. */
+	store_release(hdr_word(r, pos & r->mask),
+		      rec_word(len, rec_type(pos, REC_KIND_DATA | clear)));
+	if (pad_pos != pos) {
+		/*
+		 * P1 for the PAD, after the record it leads to: a consumer
+		 * that acquires the PAD (C0) sees that record's header, so
+		 * the PAD always vouches for the word after it.
+		 */
+		store_release(hdr_word(r, pad_pos & r->mask),
+			      rec_word((uint32_t)(pos - pad_pos - REC_HDR_SIZE),
+				       rec_type(pad_pos, REC_KIND_PAD |
+							 REC_NEXT_CLEAR)));
+	}
+	return clear;
 }
 
-static void publish(struct shmring *r, uint64_t pos, uint64_t msgs,
-		    uint64_t bytes)
+static inline void publish(struct shmring *r, uint64_t pos, uint32_t clear,
+		    uint64_t msgs, uint64_t bytes)
 {
+	struct shmring_hdr *h = r->hdr;
 	count(&r->line[0]->sent, msgs);
 	count(&r->line[0]->sent_bytes, bytes);
 	r->ppos = pos;
 	/*
-	 * P1: release pairs with C0 (the consumer's acquire of prod_pos):
-	 * the record bytes written above are visible before the position
-	 * that covers them.
+	 * P1': release pairs with C1 (the consumer's acquire of prod_pos):
+	 * the headers stored above are visible before the position that
+	 * covers them.
 	 */
-	store_release(&r->hdr->prod_pos, pos);
-	wait_wake(r, &r->hdr->data_wait, 1);
+	store_release(&h->prod_pos, pos);
+	/*
+	 * Relaxed: read only by a later producer, after our detach (A4)
+	 * or our death; stored after prod_pos so that a death between the
+	 * two leaves prod_clear != prod_pos, which only stops a walk that
+	 * has nothing to find.
+	 */
+	store_relaxed(&h->prod_clear, clear ? pos : ~pos);
+	/*
+	 * The wait protocol's P1 (wait.c) is the header store: it comes
+	 * before P2 in wait_wake(), and a sleeper's re-check (W4, cond_data)
+	 * loads that header first, so either it sees the record or we see
+	 * the waiter. prod_pos, also stored before P2, serves the same way
+	 * for a re-check that cannot trust the header alone.
+	 */
+	wait_wake(r, &h->data_wait, 1);
 }
 
 struct room_arg {
@@ -150,6 +293,7 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		return ret;
 
 	uint64_t pos = r->ppos, bytes = 0;
+	uint32_t clear = 0;
 	size_t i = 0;
 	for (; i < n; i++) {
 		size_t len = msgs[i].iov_len;
@@ -159,46 +303,56 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		uint64_t total = room_needed(r, pos, need, &pad);
 		if (i > 0 && has_room(r, pos, total) != 1)
 			break;
-		pos = place(r, pos, pad);
-		put_hdr(r, pos, (uint32_t)len, REC_DATA);
 		if (len)
-			memcpy(r->data + (pos & r->mask) + REC_HDR_SIZE,
+			memcpy(r->data + ((pos + pad) & r->mask) + REC_HDR_SIZE,
 			       msgs[i].iov_base, len);
-		pos += need;
+		clear = put_rec(r, pos, pos + pad, (uint32_t)len);
+		pos += total;
 		bytes += len;
 	}
 	if (i == 0)
 		return -EINVAL;
-	publish(r, pos, i, bytes);
+	publish(r, pos, clear, i, bytes);
 	return (int)i;
 }
 
 /*
- * One message, the common case, in a straight line: room known from the
- * cached consumer position, no iovec. Anything else (full, a consumer to
- * look for, a position to check) takes the general path.
+ * One message, the common case, in a straight line: no padding, room
+ * for it and the word after it known from the cached consumer position,
+ * no iovec. Anything else (full, a consumer to look for, a position to
+ * check) takes the general path. The first send after attach takes it
+ * too (cached_cons starts a ring behind), so that ppos is checked there
+ * once and stays 8-aligned after.
  */
 int spsc_send1(struct shmring *r, const void *msg, size_t len,
 	       int64_t timeout_ns)
 {
 	if (len > r->max_msg)
 		return -EMSGSIZE;
-	uint64_t pos = r->ppos, need = rec_size(len), pad;
-	uint64_t total = room_needed(r, pos, need, &pad);
+	uint64_t pos = r->ppos, need = rec_size(len);
+	uint64_t idx = pos & r->mask;
 	/* The general path also takes the 256th send, to look for a dead
 	 * consumer (consumers_gone() counts it). */
-	if ((pos & (REC_ALIGN - 1)) || pos + total - r->cached_cons > r->cap ||
+	if (need > r->cap - idx ||
+	    pos + need + REC_HDR_SIZE - r->cached_cons > r->cap ||
 	    peer_side_closed(r, SHMRING_CONSUMER) || (r->sends & 255) == 255) {
 		struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
 		int ret = spsc_send_burst(r, &v, 1, timeout_ns);
 		return ret < 0 ? ret : 0;
 	}
 	r->sends++;
-	pos = place(r, pos, pad);
-	put_hdr(r, pos, (uint32_t)len, REC_DATA);
+	unsigned char *rec = r->data + idx;
 	if (len)
-		memcpy(r->data + (pos & r->mask) + REC_HDR_SIZE, msg, len);
-	publish(r, pos + need, 1, len);
+		memcpy(rec + REC_HDR_SIZE, msg, len);
+	/* As put_rec(), with the room for the cleared word checked above. */
+	uint64_t end = pos + need;
+	/* Relaxed: ordered by P1 below, as in put_rec(). */
+	store_relaxed(hdr_word(r, end & r->mask), 0);
+	/* P1: release pairs with C0: payload and cleared word first. */
+	store_release((_Atomic uint64_t *)(void *)rec,
+		      rec_word((uint32_t)len,
+			       rec_type(pos, REC_KIND_DATA | REC_NEXT_CLEAR)));
+	publish(r, end, REC_NEXT_CLEAR, 1, len);
 	return 0;
 }
 
@@ -214,8 +368,8 @@ int spsc_reserve(struct shmring *r, size_t len, void **buf,
 	int ret = wait_room(r, room_needed(r, r->ppos, need, &pad), timeout_ns);
 	if (ret)
 		return ret;
-	/* The PAD is written now but only published by the commit. */
-	uint64_t pos = place(r, r->ppos, pad);
+	/* The PAD (from ppos to rsv_pos), if any, is written by the commit. */
+	uint64_t pos = r->ppos + pad;
 	r->rsv_pos = pos;
 	r->rsv_len = len;
 	r->rsv_open = true;
@@ -227,13 +381,42 @@ int spsc_commit(struct shmring *r, size_t len)
 {
 	if (!r->rsv_open || len > r->rsv_len)
 		return -EINVAL;
-	put_hdr(r, r->rsv_pos, (uint32_t)len, REC_DATA);
+	uint32_t clear = put_rec(r, r->ppos, r->rsv_pos, (uint32_t)len);
 	r->rsv_open = false;
-	publish(r, r->rsv_pos + rec_size(len), 1, len);
+	publish(r, r->rsv_pos + rec_size(len), clear, 1, len);
 	return 0;
 }
 
 /* ---- consumer ------------------------------------------------------ */
+
+/*
+ * The slow look at prod_pos, for a header at @pos that does not match or
+ * cannot be trusted alone. Returns 1 if prod_pos covers @pos (its header
+ * must then be there), 0 if not (yet), or -EBADMSG.
+ */
+static int read_prod(struct shmring *r, uint64_t pos)
+{
+	/*
+	 * C1: acquire pairs with P1' (the producer's release of prod_pos):
+	 * the headers below it, and what they cover, are visible.
+	 */
+	uint64_t prod = load_acquire(&r->hdr->prod_pos);
+	if (prod & (REC_ALIGN - 1))
+		return -EBADMSG;
+	if (prod <= pos) {
+		/* Behind us by the records of the producer's current call
+		 * at most, which we may have taken on their headers. */
+		if (pos - prod > r->cap)
+			return -EBADMSG;
+		if (r->cached_prod != PROD_TRUSTED)
+			r->cached_prod = prod;
+		return 0;
+	}
+	if (prod - pos > r->cap)
+		return -EBADMSG;
+	r->cached_prod = prod;
+	return 1;
+}
 
 /*
  * Find the next DATA record at or after r->cpos, skipping a PAD locally.
@@ -248,38 +431,56 @@ static int next_record(struct shmring *r, uint64_t *pos_out,
 		 * here, before a header is read across the end of the area. */
 		if (pos & (REC_ALIGN - 1))
 			return -EBADMSG;
-		if (pos == r->cached_prod) {
-			/*
-			 * C0: acquire pairs with P1: the record bytes are
-			 * visible once the position covering them is.
-			 */
-			uint64_t prod = load_acquire(&r->hdr->prod_pos);
-			if (prod < pos || prod - pos > r->cap ||
-			    (prod & (REC_ALIGN - 1)))
-				return -EBADMSG;
-			r->cached_prod = prod;
-			if (prod == pos)
-				return 0;
-		}
 		uint64_t idx = pos & r->mask;
+		/* One load of the header, then only the copy is trusted. */
+		struct rec_hdr h = load_hdr(r, pos);
+		uint32_t kind = kind_of(pos, h);
+		bool known = kind_is(kind, REC_KIND_DATA) ||
+			     kind_is(kind, REC_KIND_PAD);
+		if (!known || (r->cached_prod != PROD_TRUSTED &&
+			       pos >= r->cached_prod)) {
+			int ret = read_prod(r, pos);
+			if (ret <= 0)
+				return ret;
+			/* prod_pos covers it: the header was stored first. */
+			h = load_hdr(r, pos);
+			kind = kind_of(pos, h);
+		}
+		/* Room the record may take: all, where the header alone
+		 * says it is published; up to prod_pos otherwise. */
 		uint64_t avail = r->cached_prod - pos;
-		struct rec_hdr h;
-		/* One copy, then only the copy is trusted. */
-		memcpy(&h, r->data + idx, sizeof(h));
-		if (h.type == REC_PAD) {
+		if (kind_is(kind, REC_KIND_PAD)) {
 			uint64_t skip = r->cap - idx;
 			if (h.len != skip - REC_HDR_SIZE || skip > avail)
 				return -EBADMSG;
 			r->cpos = pos + skip;
+			if (kind & REC_NEXT_CLEAR)
+				r->cached_prod = PROD_TRUSTED;
 			continue;
 		}
-		if (h.type != REC_DATA || h.len > r->max_msg ||
-		    rec_size(h.len) > r->cap - idx || rec_size(h.len) > avail)
+		uint64_t size = rec_size(h.len);
+		if (!kind_is(kind, REC_KIND_DATA) || h.len > r->max_msg ||
+		    size > r->cap - idx || size > avail)
 			return -EBADMSG;
 		*pos_out = pos;
 		*out = h;
 		return 1;
 	}
+}
+
+/*
+ * Past the record at @pos with header @h: whether the word after it can
+ * be trusted alone (see the top of the file).
+ */
+static inline void pass_record(struct shmring *r, uint64_t pos,
+			       struct rec_hdr h)
+{
+	uint64_t end = pos + rec_size(h.len);
+	if (kind_of(pos, h) & REC_NEXT_CLEAR)
+		r->cached_prod = PROD_TRUSTED;
+	else if (r->cached_prod == PROD_TRUSTED)
+		r->cached_prod = end;
+	r->cpos = end;
 }
 
 static void consume_to(struct shmring *r, uint64_t pos, uint64_t msgs,
@@ -353,8 +554,8 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 			       r->data + (pos & r->mask) + REC_HDR_SIZE, h.len);
 		bufs[i].iov_len = h.len;
 		bytes += h.len;
-		end = pos + rec_size(h.len);
-		r->cpos = end;
+		pass_record(r, pos, h);
+		end = r->cpos;
 		if (++i == n)
 			break;
 		ret = next_record(r, &pos, &h);
@@ -368,22 +569,27 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 	return (int)i;
 }
 
-/* One message into one buffer: the receive side of spsc_send1(). */
+/*
+ * One message into one buffer: the receive side of spsc_send1(). Where
+ * the word at cpos is trusted, one load of the header decides; anything
+ * else (empty, untrusted, padding, a buffer too small, a bad record)
+ * takes the general path, which sorts it out.
+ */
 ssize_t spsc_recv1(struct shmring *r, void *buf, size_t cap,
 		   int64_t timeout_ns)
 {
-	uint64_t pos = r->cpos, idx = pos & r->mask;
-	struct rec_hdr h;
-	if (pos != r->cached_prod && !(pos & (REC_ALIGN - 1))) {
-		/* One copy of the header, then only the copy is trusted. */
-		memcpy(&h, r->data + idx, sizeof(h));
+	if (r->cached_prod == PROD_TRUSTED) {
+		uint64_t pos = r->cpos, idx = pos & r->mask;
+		struct rec_hdr h = load_hdr(r, pos);
+		uint32_t kind = kind_of(pos, h);
 		uint64_t size = rec_size(h.len);
-		if (h.type == REC_DATA && h.len <= r->max_msg &&
-		    size <= r->cap - idx && size <= r->cached_prod - pos &&
-		    h.len <= cap) {
-			r->peeked = false;
+		if (kind_is(kind, REC_KIND_DATA) && h.len <= r->max_msg &&
+		    size <= r->cap - idx && h.len <= cap) {
 			if (h.len)
 				memcpy(buf, r->data + idx + REC_HDR_SIZE, h.len);
+			if (!(kind & REC_NEXT_CLEAR))
+				r->cached_prod = pos + size;
+			r->peeked = false;
 			consume_to(r, pos + size, 1, h.len);
 			return (ssize_t)h.len;
 		}
@@ -403,6 +609,9 @@ ssize_t spsc_peek(struct shmring *r, const void **msg, int64_t timeout_ns)
 	*msg = r->data + (pos & r->mask) + REC_HDR_SIZE;
 	r->peek_next = pos + rec_size(h.len);
 	r->peek_len = h.len;
+	/* The header's REC_NEXT_CLEAR, for the release: in peek_len's
+	 * upper half, as a length is 32 bits. */
+	r->peek_len |= (uint64_t)(kind_of(pos, h) & REC_NEXT_CLEAR) << 32;
 	r->peeked = true;
 	return (ssize_t)h.len;
 }
@@ -412,7 +621,12 @@ int spsc_release(struct shmring *r)
 	if (!r->peeked)
 		return -EINVAL;
 	r->peeked = false;
-	consume_to(r, r->peek_next, 1, r->peek_len);
+	uint64_t len = (uint32_t)r->peek_len;
+	if (r->peek_len >> 32)
+		r->cached_prod = PROD_TRUSTED;
+	else if (r->cached_prod == PROD_TRUSTED)
+		r->cached_prod = r->peek_next;
+	consume_to(r, r->peek_next, 1, len);
 	return 0;
 }
 
@@ -421,6 +635,8 @@ size_t spsc_used(struct shmring *r)
 	/* Relaxed: a snapshot for shmring_info(), bounded below. */
 	uint64_t prod = load_relaxed(&r->hdr->prod_pos);
 	uint64_t cons = load_relaxed(&r->hdr->cons_pos);
-	uint64_t used = prod - cons;
+	/* The consumer may be ahead of prod_pos by what it took on the
+	 * headers of the producer's current call: empty, then. */
+	uint64_t used = cons > prod ? 0 : prod - cons;
 	return (size_t)(used > r->cap ? r->cap : used);
 }

@@ -1,4 +1,4 @@
-/* test_errors.c - every documented error: bad names, options and roles, missing or foreign objects, corrupt headers and records, busy roles, wrong-role calls. */
+/* test_errors.c - every documented error: bad names, options and roles, missing or foreign objects, corrupt headers and records, look-alike headers, a producer dead past prod_pos, busy roles, wrong-role calls. */
 #include "testutil.h"
 
 #include <grp.h>
@@ -501,7 +501,8 @@ Test(errors, ebadmsg_records, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 	cr_assert_eq(shmring_try_send(l.r, "12345678", 8), 0);
 	pos = atomic_load(&l.h->cons_pos);
 	rh = live_rec(&l, pos);
-	cr_assert_eq(rh->type, REC_DATA, "record header not where layout.h says");
+	cr_assert_eq(rh->type, rec_type(pos, REC_KIND_DATA | REC_NEXT_CLEAR),
+		     "record header not where layout.h says");
 	cr_assert_eq(rh->len, 8);
 	rh->len = 1u << 30;
 	live_expect_bad(&l, "record length 2^30");
@@ -513,7 +514,7 @@ Test(errors, ebadmsg_records, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 	rh->type = 0x12345678;
 	live_expect_bad(&l, "record of unknown type");
 	/* Padding that runs past the end of the data area. */
-	rh->type = REC_PAD;
+	rh->type = rec_type(pos, REC_KIND_PAD | REC_NEXT_CLEAR);
 	rh->len = CAP;
 	live_expect_bad(&l, "padding past the end");
 	munmap(l.h, l.map_len);
@@ -534,7 +535,10 @@ Test(errors, ebadmsg_positions, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 		{ "prod_pos three rings ahead", 3 * (int64_t)CAP },
 		{ "prod_pos a ring and 8 ahead", (int64_t)CAP + 8 },
 		{ "prod_pos misaligned", 12 },
-		{ "prod_pos behind the consumer", -8 },
+		/* Less than a ring behind is a consumer that took the
+		 * producer's last records on their headers: not wrong. */
+		{ "prod_pos more than a ring behind the consumer",
+		  -(int64_t)CAP - 8 },
 	};
 	static unsigned char buf[120];
 	struct live l;
@@ -569,6 +573,94 @@ Test(errors, ebadmsg_positions, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 		munmap(l.h, l.map_len);
 		shmring_close(l.r);
 	}
+}
+
+/*
+ * Payload bytes from an earlier lap that look exactly like the header due
+ * at their offset now are not a message: the producer clears the word
+ * after each record before it publishes the record. Checked to fail (the
+ * receive returns the forged 8-byte message) with the clearing stores of
+ * spsc_send1() and put_rec() (lib/spsc.c) removed.
+ */
+Test(errors, forged_header_from_earlier_lap, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	static unsigned char buf[248];
+	struct rec_hdr forged = {
+		.len = 8, .type = rec_type(CAP + 128, REC_KIND_DATA | REC_NEXT_CLEAR),
+	};
+	struct live l;
+
+	live_open(&l, tu_name());
+	/* Lap 0: a record over [0, 256) whose payload holds, at offset 128,
+	 * the header a record at position CAP + 128 would have; then 15 more
+	 * of 256 bytes to the end of the lap. */
+	memset(buf, 0x5a, sizeof(buf));
+	memcpy(buf + 128 - REC_HDR_SIZE, &forged, sizeof(forged));
+	for (int i = 0; i < 16; i++) {
+		cr_assert_eq(shmring_try_send(l.r, buf, sizeof(buf)), 0);
+		cr_assert_eq(shmring_try_recv(l.r, buf, sizeof(buf)), (long)sizeof(buf));
+		if (i == 0)
+			memset(buf, 0x5a, sizeof(buf));
+	}
+	cr_assert_eq(atomic_load(&l.h->cons_pos), CAP);
+	/* Lap 1: one record of 128 bytes ends where the forged header sits. */
+	cr_assert_eq(shmring_try_send(l.r, buf, 120), 0);
+	cr_assert_eq(shmring_try_recv(l.r, buf, sizeof(buf)), 120);
+	cr_assert_eq(shmring_try_recv(l.r, buf, sizeof(buf)), -EAGAIN,
+		     "payload of an earlier lap taken for a message");
+	munmap(l.h, l.map_len);
+	cr_assert_eq(shmring_close(l.r), 0);
+}
+
+/*
+ * A producer that dies between storing a record's header (which
+ * publishes it) and prod_pos: the consumer may already have taken the
+ * record, so the next producer must start after it, not at prod_pos.
+ * Checked to fail (the new producer's send gives -EBADMSG, the consumer
+ * being past its position) with recover_ppos() (lib/spsc.c) returning
+ * prod_pos as it is.
+ */
+Test(errors, producer_died_before_prod_pos, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	const char *name = tu_name();
+	struct shmring *p = tu_create(name, CAP, 256, SHMRING_PRODUCER);
+	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
+	char path[400], buf[16];
+	struct shmring_hdr *h;
+	uint64_t at_a;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/shm%s", name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	h = mmap(NULL, SHMRING_HDR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	cr_assert_neq(h, MAP_FAILED);
+	close(fd);
+
+	cr_assert_eq(shmring_try_send(p, "AAAAAAAA", 8), 0);
+	at_a = atomic_load(&h->prod_pos);
+	cr_assert_eq(atomic_load(&h->prod_clear), at_a);
+	cr_assert_eq(shmring_try_send(p, "BBBBBBBB", 8), 0);
+	cr_assert_eq(shmring_close(p), 0);
+	/* As if it had died after B's header, before B's prod_pos. */
+	atomic_store(&h->prod_pos, at_a);
+	atomic_store(&h->prod_clear, at_a);
+	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), 8);
+	cr_assert_eq(memcmp(buf, "AAAAAAAA", 8), 0);
+	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), 8);
+	cr_assert_eq(memcmp(buf, "BBBBBBBB", 8), 0);
+	/* The only producer closed: end of stream, until the next attaches. */
+	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), -EPIPE);
+
+	p = tu_open(name, SHMRING_PRODUCER);
+	cr_assert_eq(shmring_try_send(p, "CCCCCCCC", 8), 0,
+		     "a new producer does not see what the dead one published");
+	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), 8);
+	cr_assert_eq(memcmp(buf, "CCCCCCCC", 8), 0);
+	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), -EAGAIN);
+	munmap(h, SHMRING_HDR_SIZE);
+	cr_assert_eq(shmring_close(p), 0);
+	cr_assert_eq(shmring_close(c), 0);
 }
 
 Test(errors, ebusy_roles, TU_FIXTURE, .timeout = TU_TIMEOUT(20))

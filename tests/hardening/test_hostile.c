@@ -243,18 +243,19 @@ Test(hostile, spsc_records, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 {
 	static const struct {
 		const char *what;
-		uint32_t len, type;
+		uint32_t len, type; /* type: kind bits, or a raw type word */
 		int tail; /* 1: the record sits in the last 64 bytes */
 	} cases[] = {
-		{ "length max_msg + 1", SPSC_MAX + 1, REC_DATA, 0 },
-		{ "length 2^32 - 1", UINT32_MAX, REC_DATA, 0 },
-		{ "length past prod_pos", 64, REC_DATA, 0 },
-		{ "length past the end of the data", 100, REC_DATA, 1 },
+		{ "length max_msg + 1", SPSC_MAX + 1, REC_KIND_DATA, 0 },
+		{ "length 2^32 - 1", UINT32_MAX, REC_KIND_DATA, 0 },
+		{ "length past prod_pos", 64, REC_KIND_DATA, 0 },
+		{ "length past the end of the data", 100, REC_KIND_DATA, 1 },
 		{ "unknown type", 8, 0x41414141, 0 },
 		{ "type 0", 8, 0, 0 },
-		{ "padding too short", 8, REC_PAD, 1 },
-		{ "padding too long", SPSC_CAP, REC_PAD, 0 },
-		{ "padding past prod_pos", 0, REC_PAD, 2 },
+		{ "tag of another position", 8, REC_KIND_DATA | 0x1000, 0 },
+		{ "padding too short", 8, REC_KIND_PAD, 1 },
+		{ "padding too long", SPSC_CAP, REC_KIND_PAD, 0 },
+		{ "padding past prod_pos", 0, REC_KIND_PAD, 2 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -271,9 +272,12 @@ Test(hostile, spsc_records, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 		cr_assert_eq(shmring_try_send(r, msg, sizeof(msg)), 0);
 		rh = rec_at(&g, pos);
-		cr_assert_eq(rh->type, REC_DATA);
+		cr_assert_eq(rh->type, rec_type(pos, REC_KIND_DATA | REC_NEXT_CLEAR));
 		rh->len = cases[i].len;
-		rh->type = cases[i].type;
+		/* Small values are kinds, tagged with the record's position. */
+		rh->type = cases[i].type >= 0x10000 || cases[i].type == 0 ?
+				   cases[i].type :
+				   rec_type(pos, cases[i].type);
 		if (cases[i].tail == 2) {
 			/* A padding record that claims the 64 bytes to the end,
 			 * while prod_pos covers only 32 of them. */
@@ -289,7 +293,10 @@ Test(hostile, spsc_records, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 Test(hostile, spsc_positions, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 {
 	static const int64_t prod_delta[] = {
-		SPSC_CAP + 8, 3 * (int64_t)SPSC_CAP, 4, -8, INT64_MAX, INT64_MIN,
+		/* Less than a ring behind is a consumer that took the
+		 * producer's last records on their headers: not wrong. */
+		SPSC_CAP + 8, 3 * (int64_t)SPSC_CAP, 4, -(int64_t)SPSC_CAP - 8,
+		INT64_MAX, INT64_MIN,
 	};
 	char buf[256] = { 0 };
 
@@ -341,7 +348,8 @@ Test(hostile, spsc_positions_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		{ "prod_pos misaligned, 4 before the end", SPSC_CAP - 4, 0 },
 		{ "both misaligned, 4 before the end", SPSC_CAP - 4, SPSC_CAP - 4 },
 		{ "cons_pos misaligned, prod_pos at the end", SPSC_CAP, SPSC_CAP - 4 },
-		{ "cons_pos ahead of prod_pos", 64, 128 },
+		{ "cons_pos a ring and more ahead of prod_pos", 64,
+		  64 + SPSC_CAP + 64 },
 		{ "prod_pos a ring and more ahead", 2 * SPSC_CAP + 64, 0 },
 	};
 	char buf[SPSC_MAX] = { 0 };
@@ -400,7 +408,8 @@ Test(hostile, spsc_padding_lap_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(10))
 {
 	struct hu_guarded g = hu_region(&spsc_o);
 	struct shmring_hdr *h = hdr(&g);
-	struct rec_hdr pad = { .len = SPSC_CAP - REC_HDR_SIZE, .type = REC_PAD };
+	struct rec_hdr pad = { .len = SPSC_CAP - REC_HDR_SIZE,
+			       .type = rec_type(0, REC_KIND_PAD | REC_NEXT_CLEAR) };
 	struct shmring *r;
 	char buf[SPSC_MAX];
 	int64_t t0, el;
@@ -794,8 +803,18 @@ static void scribbler(struct hu_guarded *g, int kind, enum scribble_mode mode,
 			size_t off = (x % dsize) & ~(size_t)7;
 			uint32_t w = (uint32_t)(v >> 32);
 
-			if (kind == SHMRING_SPSC && (v & 0x20000))
-				w = (v & 0x40000) ? REC_PAD : REC_DATA;
+			if (kind == SHMRING_SPSC && (v & 0x20000)) {
+				/* A type word that names its position in
+				 * the consumer's lap, where types go. */
+				uint64_t lap = atomic_load(&h->cons_pos) &
+					       ~(uint64_t)(dsize - 1);
+
+				w = rec_type(lap + off, (v & 0x40000) ?
+						 REC_KIND_PAD | REC_NEXT_CLEAR :
+						 REC_KIND_DATA | ((uint32_t)(v >> 19) & REC_NEXT_CLEAR));
+				memcpy(data + off + 4, &w, 4);
+				break;
+			}
 			memcpy(data + off, &w, 4);
 			break;
 		}
