@@ -178,21 +178,26 @@ static int attach(struct shmring *r, int role, const struct shmring_hdr *id)
 	r->slot_size = id->slot_size;
 	r->data = (unsigned char *)r->reg.base + SHMRING_HDR_SIZE;
 	r->role = role;
-	switch (r->kind) {
-	case SHMRING_SPSC:
-		spsc_init(r);
-		break;
-	case SHMRING_MPMC:
+	/* MPMC first: a reap while attaching recovers claims through it. */
+	if (r->kind == SHMRING_MPMC)
 		mpmc_init(r);
-		break;
-	}
 	int ret = peer_self_id(&r->self_id);
 	if (ret)
 		return ret;
-	if (!role)
-		return 0;
-	r->light_fence = wait_register();
-	return peer_attach(r, role);
+	if (role) {
+		r->light_fence = wait_register();
+		ret = peer_attach(r, role);
+		if (ret)
+			return ret;
+	}
+	/*
+	 * SPSC after: the positions are read once the role is ours, so that
+	 * a predecessor that closes meanwhile has published its last one
+	 * (A4 in peer.c, acquired by our attach CAS).
+	 */
+	if (r->kind == SHMRING_SPSC)
+		spsc_init(r);
+	return 0;
 }
 
 /*
