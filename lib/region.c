@@ -154,6 +154,16 @@ static size_t huge_round(size_t size, size_t huge)
 	return (size + huge - 1) & ~(huge - 1);
 }
 
+/* Round @size up to whole huge pages of the default size, noted in @out. */
+static int huge_fit(size_t *size, struct region *out)
+{
+	out->huge = huge_page_size();
+	if (!out->huge)
+		return -EOPNOTSUPP;
+	*size = huge_round(*size, out->huge);
+	return *size ? 0 : -EINVAL;
+}
+
 /*
  * A huge page that cannot be had is one error to the caller whatever
  * call noticed it: mmap and shmget say ENOMEM, fallocate on hugetlbfs
@@ -278,12 +288,9 @@ static int create_sysv(key_t key, size_t size, unsigned mode, int huge,
 	/* System V ignores the umask: the mode is applied as given. */
 	int flags = IPC_CREAT | IPC_EXCL | (int)mode;
 	if (huge) {
-		out->huge = huge_page_size();
-		if (!out->huge)
-			return -EOPNOTSUPP;
-		size = huge_round(size, out->huge);
-		if (!size)
-			return -EINVAL;
+		int ret = huge_fit(&size, out);
+		if (ret)
+			return ret;
 		/*
 		 * shmget reserves every huge page of the segment, so an empty
 		 * or short pool fails here (ENOMEM). A caller without
@@ -332,12 +339,9 @@ int region_create_unnamed(int kind, size_t size, int huge, struct region *out)
 		return -EINVAL;
 	region_clear(out, kind);
 	if (huge) {
-		out->huge = huge_page_size();
-		if (!out->huge)
-			return -EOPNOTSUPP;
-		size = huge_round(size, out->huge);
-		if (!size)
-			return -EINVAL;
+		int ret = huge_fit(&size, out);
+		if (ret)
+			return ret;
 	}
 	if (kind == REGION_ANON) {
 		/* MAP_SHARED hugetlb pages are reserved by mmap itself. */

@@ -21,28 +21,6 @@
 #define MiB ((size_t)1 << 20)
 #define TMPFS_SIZE "size=1m"
 
-/* Why a child failed, sent whole to the parent over a pipe. */
-struct verdict {
-	int step;
-	char why[240];
-};
-
-static int report_fd = -1;
-
-static void child_fail(int step, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
-static void child_fail(int step, const char *fmt, ...)
-{
-	struct verdict v = { .step = step };
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v.why, sizeof(v.why), fmt, ap);
-	va_end(ap);
-	if (write(report_fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
-		_exit(98);
-	_exit(step);
-}
 
 /*
  * Fill @r (created with both roles) to the brim and drain it: every page
@@ -57,11 +35,11 @@ static void fill_and_drain(struct shmring *r, int step)
 	while ((rc = shmring_try_send(r, buf, 1000)) == 0)
 		n++;
 	if (rc != -EAGAIN)
-		child_fail(step, "filling: send gave %s", shmring_strerror((int)rc));
+		hu_child_fail(step, "filling: send gave %s", shmring_strerror((int)rc));
 	while ((rc = shmring_try_recv(r, buf, sizeof(buf))) >= 0)
 		m++;
 	if (rc != -EAGAIN || m != n)
-		child_fail(step, "draining: %ld of %ld messages, then %s", m, n,
+		hu_child_fail(step, "draining: %ld of %ld messages, then %s", m, n,
 			   shmring_strerror((int)rc));
 }
 
@@ -91,14 +69,14 @@ static void expect_full(const char *name, const struct shmring_opts *o,
 	if (rc == 0) {
 		/* Unreserved pages fault here: the SIGBUS the test is about. */
 		fill_and_drain(r, step);
-		child_fail(step, "%s: created %zu-byte ring on a 1 MiB tmpfs",
+		hu_child_fail(step, "%s: created %zu-byte ring on a 1 MiB tmpfs",
 			   name, o->capacity);
 	}
 	if (rc != -ENOSPC)
-		child_fail(step, "%s: create gave %s, not -ENOSPC", name,
+		hu_child_fail(step, "%s: create gave %s, not -ENOSPC", name,
 			   shmring_strerror(rc));
 	if (count_entries(dir) != 0)
-		child_fail(step, "%s: the failed creation left an object in %s",
+		hu_child_fail(step, "%s: the failed creation left an object in %s",
 			   name, dir);
 }
 
@@ -140,21 +118,21 @@ static void tmpfs_child(int file_backend)
 	/* What fits is usable to the last byte... */
 	rc = shmring_create(n2, &quarter, SHMRING_PRODUCER | SHMRING_CONSUMER, &a);
 	if (rc)
-		child_fail(12, "256 KiB ring on 1 MiB: %s", shmring_strerror(rc));
+		hu_child_fail(12, "256 KiB ring on 1 MiB: %s", shmring_strerror(rc));
 	fill_and_drain(a, 13);
 	rc = shmring_create(n3, &half, SHMRING_PRODUCER | SHMRING_CONSUMER, &b);
 	if (rc)
-		child_fail(14, "512 KiB ring beside it: %s", shmring_strerror(rc));
+		hu_child_fail(14, "512 KiB ring beside it: %s", shmring_strerror(rc));
 	fill_and_drain(b, 15);
 	/* ...and the next one that does not fit is refused, the first two
 	 * still work. */
 	rc = shmring_create(n4, &half, SHMRING_PRODUCER | SHMRING_CONSUMER,
 			    &(struct shmring *){ NULL });
 	if (rc != -ENOSPC)
-		child_fail(16, "a second 512 KiB ring on a full tmpfs: %s",
+		hu_child_fail(16, "a second 512 KiB ring on a full tmpfs: %s",
 			   rc ? shmring_strerror(rc) : "created");
 	if (count_entries("/dev/shm") != 2)
-		child_fail(17, "the refused ring left an object");
+		hu_child_fail(17, "the refused ring left an object");
 	fill_and_drain(a, 18);
 	fill_and_drain(b, 19);
 	shmring_close(a);
@@ -166,7 +144,7 @@ static void tmpfs_child(int file_backend)
 
 static void tmpfs_run(int file_backend)
 {
-	struct verdict v;
+	struct hu_verdict v;
 	int fds[2], st;
 	pid_t pid;
 
@@ -174,7 +152,7 @@ static void tmpfs_run(int file_backend)
 	pid = hu_fork();
 	if (pid == 0) {
 		close(fds[0]);
-		report_fd = fds[1];
+		*hu_report_fd() = fds[1];
 		tmpfs_child(file_backend);
 	}
 	close(fds[1]);
@@ -221,23 +199,23 @@ static void fsize_child(const char *name, const char *path)
 	getrlimit(RLIMIT_FSIZE, &rl);
 	rl.rlim_cur = MiB;
 	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
-		child_fail(1, "setrlimit: %s", strerror(errno));
+		hu_child_fail(1, "setrlimit: %s", strerror(errno));
 	rc = shmring_create(name, &big, SHMRING_PRODUCER, &r);
 	if (rc == 0)
-		child_fail(2, "%s: a 4 MiB ring created under a 1 MiB file size limit",
+		hu_child_fail(2, "%s: a 4 MiB ring created under a 1 MiB file size limit",
 			   name);
 	/* What the library returns today is -EFBIG (ftruncate's errno);
 	 * -ENOSPC would say the same. */
 	if (rc != -EFBIG && rc != -ENOSPC)
-		child_fail(3, "%s: create gave %s", name, shmring_strerror(rc));
+		hu_child_fail(3, "%s: create gave %s", name, shmring_strerror(rc));
 	if (access(path, F_OK) == 0)
-		child_fail(4, "%s: the failed creation left %s", name, path);
+		hu_child_fail(4, "%s: the failed creation left %s", name, path);
 	_exit(rc == -EFBIG ? 0 : 10);
 }
 
 static void fsize_run(const char *name, const char *path)
 {
-	struct verdict v;
+	struct hu_verdict v;
 	int fds[2], st;
 	pid_t pid;
 
@@ -245,7 +223,7 @@ static void fsize_run(const char *name, const char *path)
 	pid = hu_fork();
 	if (pid == 0) {
 		close(fds[0]);
-		report_fd = fds[1];
+		*hu_report_fd() = fds[1];
 		fsize_child(name, path);
 	}
 	close(fds[1]);

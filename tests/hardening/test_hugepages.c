@@ -237,27 +237,6 @@ static int hp_reserve(long n)
 
 /* ---- children and their verdicts ------------------------------------ */
 
-struct verdict {
-	int step;
-	char why[240];
-};
-
-static int report_fd = -1;
-
-static void child_fail(int step, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
-static void child_fail(int step, const char *fmt, ...)
-{
-	struct verdict v = { .step = step };
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(v.why, sizeof(v.why), fmt, ap);
-	va_end(ap);
-	if (write(report_fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
-		_exit(98);
-	_exit(step);
-}
 
 /*
  * Run @fn(@b, @name) in a child; assert it exited 0, reporting its first
@@ -267,7 +246,7 @@ static void child_fail(int step, const char *fmt, ...)
 static int in_child(void (*fn)(enum backend, const char *), enum backend b,
 		    const char *name)
 {
-	struct verdict v;
+	struct hu_verdict v;
 	int fds[2], st;
 	pid_t pid;
 
@@ -275,7 +254,7 @@ static int in_child(void (*fn)(enum backend, const char *), enum backend b,
 	pid = hu_fork();
 	if (pid == 0) {
 		close(fds[0]);
-		report_fd = fds[1];
+		*hu_report_fd() = fds[1];
 		fn(b, name);
 		_exit(0);
 	}
@@ -432,11 +411,11 @@ static void fill_and_drain(struct shmring *r, int step)
 	while ((rc = shmring_try_send(r, buf, 1000)) == 0)
 		n++;
 	if (rc != -EAGAIN)
-		child_fail(step, "filling: send gave %s", shmring_strerror((int)rc));
+		hu_child_fail(step, "filling: send gave %s", shmring_strerror((int)rc));
 	while ((rc = shmring_try_recv(r, buf, sizeof(buf))) >= 0)
 		m++;
 	if (rc != -EAGAIN || m != n)
-		child_fail(step, "draining: %ld of %ld messages, then %s", m, n,
+		hu_child_fail(step, "draining: %ld of %ld messages, then %s", m, n,
 			   shmring_strerror((int)rc));
 }
 
@@ -476,27 +455,27 @@ static void expect_refused(enum backend b, const char *name, int want,
 	int rc;
 
 	if (cap == 0)
-		child_fail(step, "%ld huge pages free: too many to exhaust "
+		hu_child_fail(step, "%ld huge pages free: too many to exhaust "
 				 "(over %d)", avail, MAX_FREE);
 	rc = create_as(b, name, &o, &r);
 	if (rc == 0) {
 		rc = shmring_attach(r, SHMRING_PRODUCER | SHMRING_CONSUMER, &pc);
 		if (rc == 0)
 			fill_and_drain(pc, step);
-		child_fail(step, "a %zu-byte ring created with %ld huge pages "
+		hu_child_fail(step, "a %zu-byte ring created with %ld huge pages "
 				 "free", cap, avail);
 	}
 	if (rc != want)
-		child_fail(step, "create (%zu bytes, %ld pages free) gave %s, not "
+		hu_child_fail(step, "create (%zu bytes, %ld pages free) gave %s, not "
 				 "%s", cap, avail, shmring_strerror(rc),
 			   shmring_strerror(want));
 	if (name && object_exists(b, name))
-		child_fail(step + 1, "the refused creation left %s", name);
+		hu_child_fail(step + 1, "the refused creation left %s", name);
 	if (count_fds() != fds)
-		child_fail(step + 2, "the refused creation left a descriptor "
+		hu_child_fail(step + 2, "the refused creation left a descriptor "
 				     "(%d, was %d)", count_fds(), fds);
 	if (hp && pool_avail() != avail)
-		child_fail(step + 3, "the refused creation kept huge pages "
+		hu_child_fail(step + 3, "the refused creation kept huge pages "
 				     "(%ld free, was %ld)", pool_avail(), avail);
 }
 
@@ -578,17 +557,17 @@ static void consume(struct shmring *c, int step)
 		ssize_t n = shmring_recv(c, buf, sizeof(buf), WAIT_NS);
 
 		if (n < 0 || (size_t)n != msg_len(i))
-			child_fail(step, "message %u: %s (length %zd, want %zu)", i,
+			hu_child_fail(step, "message %u: %s (length %zd, want %zu)", i,
 				   n < 0 ? shmring_strerror((int)n) : "wrong",
 				   n, msg_len(i));
 		for (size_t j = 0; j < (size_t)n; j++)
 			if (buf[j] != msg_byte(i, j))
-				child_fail(step, "message %u, byte %zu differs", i,
+				hu_child_fail(step, "message %u, byte %zu differs", i,
 					   j);
 	}
 	ssize_t n = shmring_recv(c, buf, sizeof(buf), WAIT_NS);
 	if (n != -EPIPE)
-		child_fail(step + 1, "after the last message: %s",
+		hu_child_fail(step + 1, "after the last message: %s",
 			   n < 0 ? shmring_strerror((int)n) : "a message");
 }
 
@@ -598,7 +577,7 @@ static void check_size(struct shmring *r, size_t want, int step)
 	struct shmring_info info;
 
 	if (shmring_info(r, &info) || info.region_size != want)
-		child_fail(step, "region of %zu bytes, want %zu", info.region_size,
+		hu_child_fail(step, "region of %zu bytes, want %zu", info.region_size,
 			   want);
 }
 
@@ -617,16 +596,16 @@ static void pool_child(enum backend b, const char *name)
 	avail = pool_avail();
 	rc = create_as(b, name, &o, &r);
 	if (rc)
-		child_fail(20, "create: %s", shmring_strerror(rc));
+		hu_child_fail(20, "create: %s", shmring_strerror(rc));
 	check_size(r, hp, 21);
 	/* Taken at creation, not at first touch. */
 	if (pool_avail() != avail - 1)
-		child_fail(22, "%ld huge pages free after creation, was %ld",
+		hu_child_fail(22, "%ld huge pages free after creation, was %ld",
 			   pool_avail(), avail);
 	fflush(NULL);
 	kid = fork();
 	if (kid < 0)
-		child_fail(23, "fork: %s", strerror(errno));
+		hu_child_fail(23, "fork: %s", strerror(errno));
 	if (kid == 0) {
 		struct shmring *c = NULL, *m = NULL;
 
@@ -634,11 +613,11 @@ static void pool_child(enum backend b, const char *name)
 		alarm(HU_CHILD_ALARM);
 		rc = open_as(b, name, r, SHMRING_CONSUMER, &c);
 		if (rc)
-			child_fail(30, "consumer open: %s", shmring_strerror(rc));
+			hu_child_fail(30, "consumer open: %s", shmring_strerror(rc));
 		/* A monitor: the anonymous kind shares the mapping. */
 		rc = open_as(b, name, r, 0, &m);
 		if (rc)
-			child_fail(31, "monitor open: %s", shmring_strerror(rc));
+			hu_child_fail(31, "monitor open: %s", shmring_strerror(rc));
 		check_size(c, hp, 32);
 		check_size(m, hp, 33);
 		consume(c, 34);
@@ -648,7 +627,7 @@ static void pool_child(enum backend b, const char *name)
 	}
 	rc = open_as(b, name, r, SHMRING_PRODUCER, &p);
 	if (rc)
-		child_fail(24, "producer open: %s", shmring_strerror(rc));
+		hu_child_fail(24, "producer open: %s", shmring_strerror(rc));
 	for (unsigned i = 0; i < MSGS; i++) {
 		static unsigned char buf[MSG_MAX];
 
@@ -656,27 +635,27 @@ static void pool_child(enum backend b, const char *name)
 			buf[j] = msg_byte(i, j);
 		rc = shmring_send(p, buf, msg_len(i), WAIT_NS);
 		if (rc)
-			child_fail(25, "send %u: %s", i, shmring_strerror(rc));
+			hu_child_fail(25, "send %u: %s", i, shmring_strerror(rc));
 	}
 	shmring_close(p);
 	while (waitpid(kid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		child_fail(26, "consumer: %s %d",
+		hu_child_fail(26, "consumer: %s %d",
 			   WIFEXITED(st) ? "exit" : "signal",
 			   WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 	shmring_close(r);
 	if (name)
 		shmring_unlink(name);
 	if (pool_avail() != avail)
-		child_fail(27, "%ld huge pages free after the ring went, was %ld",
+		hu_child_fail(27, "%ld huge pages free after the ring went, was %ld",
 			   pool_avail(), avail);
 	if (b == B_FILE) {
 		/* On hugetlbfs a file: ring is huge unasked, rounded alike. */
 		o.flags = 0;
 		rc = shmring_create(name, &o, 0, &r);
 		if (rc)
-			child_fail(28, "unflagged create: %s", shmring_strerror(rc));
+			hu_child_fail(28, "unflagged create: %s", shmring_strerror(rc));
 		check_size(r, hp, 29);
 		shmring_close(r);
 		shmring_unlink(name);
@@ -722,18 +701,18 @@ static void memlock_child(enum backend b, const char *name)
 	(void)b;
 	/* Only the soft limit: raising the hard one needs CAP_SYS_RESOURCE. */
 	if (getrlimit(RLIMIT_MEMLOCK, &rl))
-		child_fail(50, "getrlimit: %s", strerror(errno));
+		hu_child_fail(50, "getrlimit: %s", strerror(errno));
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < hp)
-		child_fail(50, "RLIMIT_MEMLOCK hard limit below one huge page");
+		hu_child_fail(50, "RLIMIT_MEMLOCK hard limit below one huge page");
 	rl.rlim_cur = hp;
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
 	    setgroups(in_group ? 1 : 0, &shm_group) || setgid(NOBODY) ||
 	    setuid(NOBODY))
-		child_fail(50, "cannot become nobody: %s", strerror(errno));
+		hu_child_fail(50, "cannot become nobody: %s", strerror(errno));
 	rc = shmring_create(name, &o, 0, &r);
 	if (in_group) {
 		if (rc != want)
-			child_fail(53, "in vm.hugetlb_shm_group: %s, want %s",
+			hu_child_fail(53, "in vm.hugetlb_shm_group: %s, want %s",
 				   shmring_strerror(rc), shmring_strerror(want));
 		if (rc == 0) {
 			shmring_close(r);
@@ -742,10 +721,10 @@ static void memlock_child(enum backend b, const char *name)
 		return;
 	}
 	if (rc != -EPERM)
-		child_fail(51, "create past RLIMIT_MEMLOCK gave %s, not -EPERM",
+		hu_child_fail(51, "create past RLIMIT_MEMLOCK gave %s, not -EPERM",
 			   rc ? shmring_strerror(rc) : "success");
 	if (object_exists(B_SYSV, name))
-		child_fail(52, "the refused creation left %s", name);
+		hu_child_fail(52, "the refused creation left %s", name);
 }
 
 Test(hugepages, memlock_sysv, HP_FIXTURE, .timeout = HU_TIMEOUT(30))
