@@ -780,6 +780,7 @@ struct tu_report {
 	int64_t cpu;   /* CPU ns spent in it */
 	int64_t wall;  /* wall ns spent in it */
 	int64_t step;  /* 0, or where the child went wrong */
+	int64_t n;     /* a count of the test's own */
 };
 
 static inline void tu_report_send(int fd, const struct tu_report *rep)
