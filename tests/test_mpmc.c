@@ -59,8 +59,6 @@ Test(mpmc, info_fields, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	const char *name = tu_name();
 	struct shmring *r, *p2, *c2, *pc, *mon;
 	struct shmring_info in;
-	off_t size = 0;
-	int rc;
 
 	r = both(name, 16, 100);
 	in = mu_info(r);
@@ -69,14 +67,7 @@ Test(mpmc, info_fields, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.max_msg, 100);
 	/* Each slot holds its header and 100 bytes: at least 116 bytes. */
 	cr_assert_geq(in.region_size, 4096 + 16 * 116);
-	rc = tu_ring_size(name, &size);
-	if (rc == -ENOTSUP) {
-		tu_backend_skip("region_size against the object's size",
-				"anonymous memory has no object to measure");
-	} else {
-		cr_assert_eq(rc, 0, "size of %s: %s", name, strerror(-rc));
-		cr_assert_eq((off_t)in.region_size, size);
-	}
+	tu_check_region_size(name, in.region_size);
 	cr_assert_eq(in.creator_pid, getpid());
 	cr_assert_eq(in.used, 0);
 	cr_assert_eq(in.producers, 1);

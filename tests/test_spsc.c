@@ -87,8 +87,6 @@ Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	struct timespec t0, t1;
 	struct shmring *r, *mon;
 	struct shmring_info in;
-	off_t size = 0;
-	int rc;
 
 	clock_gettime(CLOCK_REALTIME, &t0);
 	r = both(name, CAP, 1000);
@@ -99,16 +97,7 @@ Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.capacity, CAP);
 	cr_assert_eq(in.max_msg, 1000);
 	cr_assert_geq(in.region_size, CAP + 4096);
-	rc = tu_ring_size(name, &size);
-	if (rc == -ENOTSUP) {
-		tu_backend_skip("region_size against the object's size",
-				"anonymous memory has no object to measure");
-	} else {
-		cr_assert_eq(rc, 0, "size of %s: %s", name, strerror(-rc));
-		cr_assert_eq((off_t)in.region_size, size,
-			     "region_size %zu but the object has %lld bytes",
-			     in.region_size, (long long)size);
-	}
+	tu_check_region_size(name, in.region_size);
 	cr_assert_eq(in.creator_pid, getpid());
 	cr_assert_geq(in.created_ns,
 		      (uint64_t)t0.tv_sec * 1000000000u + (uint64_t)t0.tv_nsec);

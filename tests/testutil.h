@@ -462,6 +462,26 @@ static inline int tu_ring_size(const char *name, off_t *size)
 	return tu_ring_stat(name, size, NULL);
 }
 
+/*
+ * The object behind @name has exactly @region_size bytes, on the kinds of
+ * memory that have an object to measure (not the anonymous one).
+ */
+static inline void tu_check_region_size(const char *name, size_t region_size)
+{
+	off_t size = 0;
+	int rc = tu_ring_size(name, &size);
+
+	if (rc == -ENOTSUP) {
+		tu_backend_skip("region_size against the object's size",
+				"anonymous memory has no object to measure");
+		return;
+	}
+	cr_assert_eq(rc, 0, "size of %s: %s", name, strerror(-rc));
+	cr_assert_eq((off_t)region_size, size,
+		     "region_size %zu but the object has %lld bytes", region_size,
+		     (long long)size);
+}
+
 static inline int tu_ring_mode(const char *name, unsigned *mode)
 {
 	off_t size;

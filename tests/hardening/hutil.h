@@ -335,4 +335,26 @@ static inline void hu_child_fail(int step, const char *fmt, ...)
 	_exit(step);
 }
 
+/*
+ * In a child: fill @r (holding both roles) to the brim with 1000-byte
+ * messages and drain it, so that every page of the data area is written
+ * (an unreserved page would fault here); hu_child_fail(@step) otherwise.
+ */
+static inline void hu_fill_and_drain(struct shmring *r, int step)
+{
+	static char buf[4096];
+	long n = 0, m = 0, rc;
+
+	memset(buf, 'f', sizeof(buf));
+	while ((rc = shmring_try_send(r, buf, 1000)) == 0)
+		n++;
+	if (rc != -EAGAIN)
+		hu_child_fail(step, "filling: send gave %s", shmring_strerror((int)rc));
+	while ((rc = shmring_try_recv(r, buf, sizeof(buf))) >= 0)
+		m++;
+	if (rc != -EAGAIN || m != n)
+		hu_child_fail(step, "draining: %ld of %ld messages, then %s", m, n,
+			      shmring_strerror((int)rc));
+}
+
 #endif /* SHMRING_HUTIL_H */

@@ -22,27 +22,6 @@
 #define TMPFS_SIZE "size=1m"
 
 
-/*
- * Fill @r (created with both roles) to the brim and drain it: every page
- * of the data area is written, so an unreserved page would fault here.
- */
-static void fill_and_drain(struct shmring *r, int step)
-{
-	static char buf[4096];
-	long n = 0, m = 0, rc;
-
-	memset(buf, 'f', sizeof(buf));
-	while ((rc = shmring_try_send(r, buf, 1000)) == 0)
-		n++;
-	if (rc != -EAGAIN)
-		hu_child_fail(step, "filling: send gave %s", shmring_strerror((int)rc));
-	while ((rc = shmring_try_recv(r, buf, sizeof(buf))) >= 0)
-		m++;
-	if (rc != -EAGAIN || m != n)
-		hu_child_fail(step, "draining: %ld of %ld messages, then %s", m, n,
-			   shmring_strerror((int)rc));
-}
-
 static int count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -68,7 +47,7 @@ static void expect_full(const char *name, const struct shmring_opts *o,
 
 	if (rc == 0) {
 		/* Unreserved pages fault here: the SIGBUS the test is about. */
-		fill_and_drain(r, step);
+		hu_fill_and_drain(r, step);
 		hu_child_fail(step, "%s: created %zu-byte ring on a 1 MiB tmpfs",
 			   name, o->capacity);
 	}
@@ -119,11 +98,11 @@ static void tmpfs_child(int file_backend)
 	rc = shmring_create(n2, &quarter, SHMRING_PRODUCER | SHMRING_CONSUMER, &a);
 	if (rc)
 		hu_child_fail(12, "256 KiB ring on 1 MiB: %s", shmring_strerror(rc));
-	fill_and_drain(a, 13);
+	hu_fill_and_drain(a, 13);
 	rc = shmring_create(n3, &half, SHMRING_PRODUCER | SHMRING_CONSUMER, &b);
 	if (rc)
 		hu_child_fail(14, "512 KiB ring beside it: %s", shmring_strerror(rc));
-	fill_and_drain(b, 15);
+	hu_fill_and_drain(b, 15);
 	/* ...and the next one that does not fit is refused, the first two
 	 * still work. */
 	rc = shmring_create(n4, &half, SHMRING_PRODUCER | SHMRING_CONSUMER,
@@ -133,8 +112,8 @@ static void tmpfs_child(int file_backend)
 			   rc ? shmring_strerror(rc) : "created");
 	if (count_entries("/dev/shm") != 2)
 		hu_child_fail(17, "the refused ring left an object");
-	fill_and_drain(a, 18);
-	fill_and_drain(b, 19);
+	hu_fill_and_drain(a, 18);
+	hu_fill_and_drain(b, 19);
 	shmring_close(a);
 	shmring_close(b);
 	shmring_unlink(n2);

@@ -401,24 +401,6 @@ static unsigned char msg_byte(unsigned i, size_t j)
 	return (unsigned char)(i * 31u + j * 7u);
 }
 
-/* Fill @r to the brim and drain it: every data page is touched. */
-static void fill_and_drain(struct shmring *r, int step)
-{
-	static char buf[MSG_MAX];
-	long n = 0, m = 0, rc;
-
-	memset(buf, 'f', sizeof(buf));
-	while ((rc = shmring_try_send(r, buf, 1000)) == 0)
-		n++;
-	if (rc != -EAGAIN)
-		hu_child_fail(step, "filling: send gave %s", shmring_strerror((int)rc));
-	while ((rc = shmring_try_recv(r, buf, sizeof(buf))) >= 0)
-		m++;
-	if (rc != -EAGAIN || m != n)
-		hu_child_fail(step, "draining: %ld of %ld messages, then %s", m, n,
-			   shmring_strerror((int)rc));
-}
-
 /*
  * A capacity whose ring needs more huge pages than the pool has free;
  * 0 when the pool is too big to exhaust cheaply.
@@ -461,7 +443,7 @@ static void expect_refused(enum backend b, const char *name, int want,
 	if (rc == 0) {
 		rc = shmring_attach(r, SHMRING_PRODUCER | SHMRING_CONSUMER, &pc);
 		if (rc == 0)
-			fill_and_drain(pc, step);
+			hu_fill_and_drain(pc, step);
 		hu_child_fail(step, "a %zu-byte ring created with %ld huge pages "
 				 "free", cap, avail);
 	}
