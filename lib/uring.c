@@ -194,6 +194,13 @@ static struct io_uring_sqe *sqe_next(struct uring *u)
 	return s;
 }
 
+/* How many published entries the kernel has not read yet. */
+static unsigned sq_unread(struct uring *u)
+{
+	/* Acquire: as in sqe_next(). */
+	return load_relaxed(u->sq_tail) - load_acquire(u->sq_head);
+}
+
 /* Hand the entries filled in to the kernel; how many it has not read. */
 static unsigned sq_publish(struct uring *u)
 {
@@ -204,7 +211,7 @@ static unsigned sq_publish(struct uring *u)
 	 * entries before it filled in.
 	 */
 	store_release(u->sq_tail, tail);
-	return tail - load_acquire(u->sq_head);
+	return sq_unread(u);
 }
 
 static int enter(struct uring *u, unsigned submit, unsigned wait, int64_t rel_ns)
@@ -286,8 +293,7 @@ static bool futex_wait_end(struct uring *u, uint64_t ud, bool *fired)
 		 * Not seen yet: submit whatever the kernel has not read and
 		 * wait a moment for the completion to be posted.
 		 */
-		unsigned left = load_relaxed(u->sq_tail) - load_acquire(u->sq_head);
-		enter(u, left, 1, NSEC_PER_MSEC);
+		enter(u, sq_unread(u), 1, NSEC_PER_MSEC);
 		*fired |= reap(u, ud, &done);
 	}
 	return done;
@@ -384,21 +390,20 @@ int uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
 		int64_t left = end - now_ns();
 		if (left <= 0)
 			break;
-		unsigned unread = load_relaxed(u->sq_tail) - load_acquire(u->sq_head);
-		ret = enter(u, unread, 1, left);
+		ret = enter(u, sq_unread(u), 1, left);
 		fired = reap(u, fud, &done);
 	}
 	/*
 	 * Woken (0), the word had moved (-EAGAIN), cancelled: all fine.
 	 * Anything else means this kernel cannot do the wait after all.
 	 */
-	if (done && u->futex_res != 0 && u->futex_res != -EAGAIN &&
-	    u->futex_res != -ECANCELED && u->futex_res != -EINTR)
-		done = false;
-	if (!done && !futex_wait_end(u, fud, &fired)) {
+	bool refused = done && u->futex_res != 0 && u->futex_res != -EAGAIN &&
+		       u->futex_res != -ECANCELED && u->futex_res != -EINTR;
+	if (refused || (!done && !futex_wait_end(u, fud, &fired))) {
 		/*
-		 * The wait could not be accounted for: drop io_uring for this
-		 * handle (closing it cancels all) and sleep in slices.
+		 * The wait failed, or could not be accounted for: drop
+		 * io_uring for this handle (closing it cancels all) and sleep
+		 * in slices.
 		 */
 		uring_fini(r);
 		r->ur_none = true;
