@@ -185,8 +185,8 @@ static int has_room(struct shmring *r, uint64_t pos, uint64_t total)
  * then publish the header, and the PAD before it, if any, last. Returns
  * the REC_NEXT_CLEAR bit it stored.
  */
-static uint32_t put_rec(struct shmring *r, uint64_t pad_pos, uint64_t pos,
-			uint32_t len)
+static inline uint32_t put_rec(struct shmring *r, uint64_t pad_pos,
+			       uint64_t pos, uint32_t len)
 {
 	uint64_t end = pos + rec_size(len);
 	uint32_t clear = 0;
@@ -344,15 +344,9 @@ int spsc_send1(struct shmring *r, const void *msg, size_t len,
 	unsigned char *rec = r->data + idx;
 	if (len)
 		memcpy(rec + REC_HDR_SIZE, msg, len);
-	/* As put_rec(), with the room for the cleared word checked above. */
-	uint64_t end = pos + need;
-	/* Relaxed: ordered by P1 below, as in put_rec(). */
-	store_relaxed(hdr_word(r, end & r->mask), 0);
-	/* P1: release pairs with C0: payload and cleared word first. */
-	store_release((_Atomic uint64_t *)(void *)rec,
-		      rec_word((uint32_t)len,
-			       rec_type(pos, REC_KIND_DATA | REC_NEXT_CLEAR)));
-	publish(r, end, REC_NEXT_CLEAR, 1, len);
+	/* The room for the cleared word was checked above: it is cleared. */
+	uint32_t clear = put_rec(r, pos, pos, (uint32_t)len);
+	publish(r, pos + need, clear, 1, len);
 	return 0;
 }
 
