@@ -162,16 +162,31 @@ static void on_signal(int sig)
 	_exit(128 + sig);
 }
 
+/* The signals on_signal() takes: it kills and reaps every child. */
+static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
+
+/*
+ * Hold those signals off, so that none comes between a fork and the
+ * recording of the child's pid; the mask before goes to @old.
+ */
+static void block_cleanup_signals(sigset_t *old)
+{
+	sigset_t block;
+
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(cleanup_signals) / sizeof(cleanup_signals[0]); i++)
+		sigaddset(&block, cleanup_signals[i]);
+	sigprocmask(SIG_BLOCK, &block, old);
+}
+
 void install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	parent_pid = getpid();
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
+	for (size_t i = 0; i < sizeof(cleanup_signals) / sizeof(cleanup_signals[0]); i++)
+		sigaction(cleanup_signals[i], &sa, NULL);
 	/* a write to a dead peer fails with EPIPE rather than killing */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -524,7 +539,7 @@ int run_one(struct run *run, struct run_out *out)
 {
 	const struct test *t = run->t;
 	struct rusage ru0, ru1, ru;
-	sigset_t block, old;
+	sigset_t old;
 	size_t seen_len = 0;
 	unsigned left;
 	int err, failed = 0;
@@ -562,13 +577,7 @@ int run_one(struct run *run, struct run_out *out)
 	}
 
 	getrusage(RUSAGE_SELF, &ru0);
-	/* no signal between a fork and recording the child's pid */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGALRM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	block_cleanup_signals(&old);
 	fflush(NULL); /* or a child's exit could repeat buffered output */
 	for (unsigned i = 0; i < run->nw; i++) {
 		pid_t pid = fork();
@@ -685,7 +694,7 @@ int run_one(struct run *run, struct run_out *out)
 int run_program(const char *const argv[], char *buf, size_t len,
 		unsigned limit_s)
 {
-	sigset_t block, old;
+	sigset_t old;
 	siginfo_t info;
 	size_t got = 0;
 	int fd[2], st, err;
@@ -693,13 +702,7 @@ int run_program(const char *const argv[], char *buf, size_t len,
 
 	if (pipe2(fd, O_CLOEXEC) < 0)
 		die("pipe: %s", strerror(errno));
-	/* no signal between the fork and recording the pid */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGALRM);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	block_cleanup_signals(&old);
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
@@ -746,7 +749,7 @@ int run_program(const char *const argv[], char *buf, size_t len,
 		if (errno != EINTR)
 			die("waitid: %s", strerror(errno));
 	alarm(0);
-	sigprocmask(SIG_BLOCK, &block, &old);
+	block_cleanup_signals(&old);
 	if (waitpid(pid, &st, 0) != pid)
 		st = -1;
 	prog_pid = 0;
