@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,6 +334,35 @@ static inline void hu_child_fail(int step, const char *fmt, ...)
 	if (write(*hu_report_fd(), &v, sizeof(v)) != (ssize_t)sizeof(v))
 		_exit(98);
 	_exit(step);
+}
+
+/*
+ * Run @fn(@arg) in a child that explains a failure with hu_child_fail()
+ * (a return from @fn is success). *@st gets the child's wait status;
+ * returns true, with the verdict in *@v, if it exited non-zero and said
+ * why.
+ */
+static inline bool hu_run_child(void (*fn)(void *), void *arg, int *st,
+				struct hu_verdict *v)
+{
+	bool said;
+	int fds[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+	pid = hu_fork();
+	if (pid == 0) {
+		close(fds[0]);
+		*hu_report_fd() = fds[1];
+		fn(arg);
+		_exit(0);
+	}
+	close(fds[1]);
+	*st = hu_wait(pid);
+	said = WIFEXITED(*st) && WEXITSTATUS(*st) != 0 &&
+	       read(fds[0], v, sizeof(*v)) == (ssize_t)sizeof(*v);
+	close(fds[0]);
+	return said;
 }
 
 /*

@@ -121,34 +121,27 @@ static void tmpfs_child(int file_backend)
 	_exit(0);
 }
 
+static void tmpfs_call(void *arg)
+{
+	tmpfs_child(*(const int *)arg);
+}
+
 static void tmpfs_run(int file_backend)
 {
 	struct hu_verdict v;
-	int fds[2], st;
-	pid_t pid;
+	int st;
+	bool said = hu_run_child(tmpfs_call, &file_backend, &st, &v);
 
-	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
-	pid = hu_fork();
-	if (pid == 0) {
-		close(fds[0]);
-		*hu_report_fd() = fds[1];
-		tmpfs_child(file_backend);
-	}
-	close(fds[1]);
-	st = hu_wait(pid);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
-		close(fds[0]);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
 		cr_skip_test("cannot mount a tmpfs here (not root?): the "
 			     "RLIMIT_FSIZE tests stand in");
-	}
 	if (WIFSIGNALED(st))
 		cr_assert_fail("child killed by signal %d (%s)%s", WTERMSIG(st),
 			       strsignal(WTERMSIG(st)),
 			       WTERMSIG(st) == SIGBUS ?
 				       ": a ring's pages were not reserved" : "");
-	if (WEXITSTATUS(st) != 0 && read(fds[0], &v, sizeof(v)) == (ssize_t)sizeof(v))
+	if (said)
 		cr_assert_fail("step %d: %s", v.step, v.why);
-	close(fds[0]);
 	cr_assert_eq(WEXITSTATUS(st), 0, "child failed at step %d", WEXITSTATUS(st));
 }
 
@@ -192,26 +185,27 @@ static void fsize_child(const char *name, const char *path)
 	_exit(rc == -EFBIG ? 0 : 10);
 }
 
+struct fsize_args {
+	const char *name, *path;
+};
+
+static void fsize_call(void *arg)
+{
+	const struct fsize_args *c = arg;
+
+	fsize_child(c->name, c->path);
+}
+
 static void fsize_run(const char *name, const char *path)
 {
+	struct fsize_args c = { name, path };
 	struct hu_verdict v;
-	int fds[2], st;
-	pid_t pid;
+	int st;
+	bool said = hu_run_child(fsize_call, &c, &st, &v);
 
-	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
-	pid = hu_fork();
-	if (pid == 0) {
-		close(fds[0]);
-		*hu_report_fd() = fds[1];
-		fsize_child(name, path);
-	}
-	close(fds[1]);
-	st = hu_wait(pid);
 	cr_assert(WIFEXITED(st), "child killed by signal %d", WTERMSIG(st));
-	if (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 10 &&
-	    read(fds[0], &v, sizeof(v)) == (ssize_t)sizeof(v))
+	if (WEXITSTATUS(st) != 10 && said)
 		cr_assert_fail("step %d: %s", v.step, v.why);
-	close(fds[0]);
 	cr_assert(WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 10);
 	cr_log_info("%s under RLIMIT_FSIZE: %s", name,
 		    WEXITSTATUS(st) ? "-ENOSPC" : "-EFBIG");

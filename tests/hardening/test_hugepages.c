@@ -243,40 +243,38 @@ static int hp_reserve(long n)
  * verdict or the signal that killed it. 1 if the child said 77: it could
  * not set up (a mount refused), which the caller reports.
  */
+struct child_call {
+	void (*fn)(enum backend, const char *);
+	enum backend b;
+	const char *name;
+};
+
+static void call_child(void *arg)
+{
+	const struct child_call *c = arg;
+
+	c->fn(c->b, c->name);
+}
+
 static int in_child(void (*fn)(enum backend, const char *), enum backend b,
 		    const char *name)
 {
+	struct child_call c = { fn, b, name };
 	struct hu_verdict v;
-	int fds[2], st;
-	pid_t pid;
+	int st;
+	bool said = hu_run_child(call_child, &c, &st, &v);
 
-	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
-	pid = hu_fork();
-	if (pid == 0) {
-		close(fds[0]);
-		*hu_report_fd() = fds[1];
-		fn(b, name);
-		_exit(0);
-	}
-	close(fds[1]);
-	st = hu_wait(pid);
-	if (WIFSIGNALED(st)) {
-		close(fds[0]);
+	if (WIFSIGNALED(st))
 		cr_assert_fail("%s: child killed by signal %d (%s)%s",
 			       backend_name[b], WTERMSIG(st),
 			       strsignal(WTERMSIG(st)),
 			       WTERMSIG(st) == SIGBUS ?
 				       ": a huge page was not there on first touch" :
 				       "");
-	}
-	if (WEXITSTATUS(st) == 77) {
-		close(fds[0]);
+	if (WEXITSTATUS(st) == 77)
 		return 1;
-	}
-	if (WEXITSTATUS(st) != 0 &&
-	    read(fds[0], &v, sizeof(v)) == (ssize_t)sizeof(v))
+	if (said)
 		cr_assert_fail("%s: step %d: %s", backend_name[b], v.step, v.why);
-	close(fds[0]);
 	cr_assert_eq(WEXITSTATUS(st), 0, "%s: child failed at step %d",
 		     backend_name[b], WEXITSTATUS(st));
 	return 0;
