@@ -35,27 +35,35 @@ TMP=$(mktemp -d) || exit 1
 
 VG="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 --trace-children=no"
 
+# judge WHAT RC ERR [EXPECT]: a memcheck error (exit status 99, or a
+# "==PID==" line in ERR) fails WHAT; so does an exit status other than
+# EXPECT (default $EXPECT, else 0), unless EXPECT is "any": where a
+# command's own status is judged by its own tests, only memcheck's
+# verdict counts here.
+judge() {
+	expect=${4:-${EXPECT:-0}}
+	if [ "$2" -eq 99 ] || grep -q '^==[0-9]*== ' "$3"; then
+		failed=$((failed + 1))
+		echo "valgrind: FAIL: $1" >&2
+		sed 's/^/  /' "$3" | head -40 >&2
+	elif [ "$expect" != any ] && [ "$2" -ne "$expect" ]; then
+		failed=$((failed + 1))
+		echo "valgrind: FAIL: $1 exited $2, expected $expect" >&2
+		sed 's/^/  /' "$3" | head -10 >&2
+	else
+		passed=$((passed + 1))
+		echo "valgrind: ok: $1"
+	fi
+}
+
 # run WHAT PROGRAM ARGS...: under valgrind, through libtool (the programs
-# in the build tree are wrapper scripts). Exit status 99 is a memcheck
-# error; the program's own status is the example's business.
+# in the build tree are wrapper scripts), judged as above.
 run() {
 	what=$1
 	shift
 	timeout 120 "$B/libtool" --mode=execute $VG "$@" \
 		<"${STDIN:-/dev/null}" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	if [ "$rc" -eq 99 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
-		failed=$((failed + 1))
-		echo "valgrind: FAIL: $what" >&2
-		sed 's/^/  /' "$TMP/err" | head -40 >&2
-	elif [ "$rc" -ne "${EXPECT:-0}" ]; then
-		failed=$((failed + 1))
-		echo "valgrind: FAIL: $what exited $rc, expected ${EXPECT:-0}" >&2
-		sed 's/^/  /' "$TMP/err" | head -10 >&2
-	else
-		passed=$((passed + 1))
-		echo "valgrind: ok: $what"
-	fi
+	judge "$what" $? "$TMP/err"
 }
 
 awk 'BEGIN { for (i = 1; i <= 2000; i++) print "line " i }' >"$TMP/in"
@@ -74,15 +82,7 @@ if [ -x "$B/examples/shm_producer" ] && [ -x "$B/examples/shm_consumer" ]; then
 	cpid=$!
 	STDIN=$TMP/in run "shm_producer, concurrent" "$B/examples/shm_producer" "/$TAG-2"
 	wait "$cpid"
-	rc=$?
-	if [ "$rc" -ne 0 ] || grep -q '^==[0-9]*== ' "$TMP/err2"; then
-		failed=$((failed + 1))
-		echo "valgrind: FAIL: shm_consumer, concurrent (exit $rc)" >&2
-		head -40 "$TMP/err2" >&2
-	else
-		passed=$((passed + 1))
-		echo "valgrind: ok: shm_consumer, concurrent"
-	fi
+	judge "shm_consumer, concurrent" $? "$TMP/err2"
 else
 	echo "valgrind: examples/shm_producer not built: skipped" >&2
 fi
@@ -96,14 +96,7 @@ if [ -x "$B/examples/pingpong" ]; then
 		>"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	vgpid=$(cat "$TMP/pid" 2>/dev/null)
-	if [ "$rc" -ne 0 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
-		failed=$((failed + 1))
-		echo "valgrind: FAIL: pingpong (exit $rc)" >&2
-		head -40 "$TMP/err" >&2
-	else
-		passed=$((passed + 1))
-		echo "valgrind: ok: pingpong"
-	fi
+	judge pingpong $rc "$TMP/err"
 fi
 
 # The command-line tool, when it is built: its commands on one ring of
@@ -126,27 +119,13 @@ if [ -x "$T" ]; then
 			timeout 120 "$B/libtool" --mode=execute $VG "$T" $args \
 				<"$TMP/lines" >"$TMP/out" 2>"$TMP/err"
 			rc=$?
-			if [ "$rc" -eq 99 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
-				failed=$((failed + 1))
-				echo "valgrind: FAIL: shmring $args" >&2
-				head -40 "$TMP/err" >&2
-			else
-				passed=$((passed + 1))
-				echo "valgrind: ok: shmring $args (exit $rc)"
-			fi
+			judge "shmring $args (exit $rc)" $rc "$TMP/err" any
 		done
 	done
 	timeout 120 "$B/libtool" --mode=execute $VG "$T" rm --stale \
 		--prefix "/$TAG" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
-	if [ "$rc" -eq 99 ] || grep -q '^==[0-9]*== ' "$TMP/err"; then
-		failed=$((failed + 1))
-		echo "valgrind: FAIL: shmring rm --stale" >&2
-		head -40 "$TMP/err" >&2
-	else
-		passed=$((passed + 1))
-		echo "valgrind: ok: shmring rm --stale (exit $rc)"
-	fi
+	judge "shmring rm --stale (exit $rc)" $rc "$TMP/err" any
 else
 	echo "valgrind: tools/shmring not built: skipped"
 fi
