@@ -4,6 +4,11 @@
 #include <linux/io_uring.h>
 #include <sys/syscall.h>
 
+/* Older kernel headers lack what Linux 6.7 added. */
+#ifndef IORING_OP_FUTEX_WAIT
+#define IORING_OP_FUTEX_WAIT 51
+#endif
+
 #define CAP 4096u
 
 /*
@@ -55,7 +60,8 @@ static bool kernel_watches_peers(void)
 	pr = calloc(1, len);
 	if (pr && (p.features & IORING_FEAT_EXT_ARG) &&
 	    syscall(SYS_io_uring_register, fd, IORING_REGISTER_PROBE, pr, 256) == 0)
-		ok = pr->last_op >= 51 && (pr->ops[51].flags & IO_URING_OP_SUPPORTED);
+		ok = pr->last_op >= IORING_OP_FUTEX_WAIT &&
+		     (pr->ops[IORING_OP_FUTEX_WAIT].flags & IO_URING_OP_SUPPORTED);
 	free(pr);
 	close(fd);
 	pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
