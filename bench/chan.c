@@ -52,6 +52,21 @@ static void send_ends(struct run *run, struct worker *w)
 		send_or_die(ch, w, w->buf, run->size);
 }
 
+/*
+ * A transport without end of stream: no side closes before every
+ * SEQ_END has been received. Closing is not enough to deliver what is
+ * still queued: ZeroMQ's linger can drop the last messages of a socket
+ * closed at once (seen here: a consumer waiting forever for its
+ * SEQ_END), so the senders wait at one more barrier that the receivers
+ * reach only after their SEQ_END. With end of stream, the close is what
+ * the receivers wait for: no barrier then.
+ */
+static void hold_until_received(struct run *run, struct worker *w)
+{
+	if (!run->t->ch->eof)
+		barrier(run, w);
+}
+
 static void chan_producer(struct run *run, struct worker *w)
 {
 	const struct chan_ops *ch = run->t->ch;
@@ -65,6 +80,7 @@ static void chan_producer(struct run *run, struct worker *w)
 	}
 	producer_finished(run, w, i);
 	send_ends(run, w);
+	hold_until_received(run, w);
 	ch->close(run, w);
 }
 
@@ -89,6 +105,7 @@ static void chan_consumer(struct run *run, struct worker *w)
 			tick(run, w);
 	}
 	consumer_end(run, w);
+	hold_until_received(run, w);
 	ch->close(run, w);
 }
 
@@ -117,6 +134,7 @@ static void chan_pinger(struct run *run, struct worker *w)
 	}
 	memcpy(w->buf, &(uint64_t){ SEQ_END }, sizeof(uint64_t));
 	send_or_die(ch, w, w->buf, run->size);
+	hold_until_received(run, w);
 	ch->close(run, w);
 }
 
@@ -137,6 +155,7 @@ static void chan_echoer(struct run *run, struct worker *w)
 			break;
 		send_or_die(ch, w, w->buf, (size_t)n);
 	}
+	hold_until_received(run, w);
 	ch->close(run, w);
 }
 
