@@ -13,7 +13,7 @@ fi
 top_builddir=${top_builddir:-.}
 SHMRING=$top_builddir/tools/shmring
 # Each command alone is bounded too, so that a hang names its command.
-T="timeout -k 2 30"
+T="timeout -k 10 30"
 # Test rings are /shmring-t-<pid>-...: the leak sweep of `make check`
 # (tests/test_zleaks.c) reads the pid there and leaves a live test's alone.
 PFX=/shmring-t-$$-cli
