@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "shmring.h"
 #include "layout.h"
@@ -93,6 +94,41 @@ struct shmring {
 };
 
 /*
+ * A message's payload, copied in line up to 64 bytes: for those sizes
+ * the call to memcpy(), and the registers a caller saves around it, cost
+ * more than the copy. Two or four overlapping moves of 16 bytes (8 or 4
+ * for the smallest), from the front and from the back, so that it reads
+ * only [src, src + len) and writes only [dst, dst + len); the two must
+ * not overlap each other.
+ */
+static inline void copy_payload(void *dst, const void *src, size_t len)
+{
+	unsigned char *d = dst;
+	const unsigned char *s = src;
+	if (len > 64) {
+		memcpy(d, s, len);
+	} else if (len > 32) {
+		memcpy(d, s, 16);
+		memcpy(d + 16, s + 16, 16);
+		memcpy(d + len - 32, s + len - 32, 16);
+		memcpy(d + len - 16, s + len - 16, 16);
+	} else if (len >= 16) {
+		memcpy(d, s, 16);
+		memcpy(d + len - 16, s + len - 16, 16);
+	} else if (len >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + len - 8, s + len - 8, 8);
+	} else if (len >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + len - 4, s + len - 4, 4);
+	} else if (len) {
+		d[0] = s[0];
+		d[len / 2] = s[len / 2];
+		d[len - 1] = s[len - 1];
+	}
+}
+
+/*
  * Add to a counter of our own line: we are its only writer.
  * SHMRING_NO_COUNTERS leaves every count out: only the benchmark's second
  * copy of the library is built so (bench/local.mk), to measure what the
@@ -142,11 +178,11 @@ int peer_pid_alive(uint32_t pid, uint64_t start);
 void peer_fini(struct shmring *r);
 
 /*
- * After publishing: wake up to @n sleepers on @w, if any announced
- * themselves. Inline: this runs on every send and receive, and the usual
- * answer, nobody sleeps, costs one load. The protocol is in wait.c.
+ * After publishing: does anyone sleep on @w? Inline: this runs on every
+ * send and receive, and the usual answer, nobody, costs one load. The
+ * protocol is in wait.c.
  */
-static inline void wait_wake(struct shmring *r, struct wait_line *w, int n)
+static inline bool wait_wanted(struct shmring *r, struct wait_line *w)
 {
 	/*
 	 * P2: full fence, pairs with W2; or, in a process registered for
@@ -157,7 +193,14 @@ static inline void wait_wake(struct shmring *r, struct wait_line *w, int n)
 	else
 		atomic_thread_fence(memory_order_seq_cst);
 	/* P3: relaxed is enough after the fence; pairs with W1. */
-	if (atomic_load_explicit(&w->waiters, memory_order_relaxed) != 0)
+	return atomic_load_explicit(&w->waiters, memory_order_relaxed) != 0;
+}
+
+/* After publishing: wake up to @n sleepers on @w, if any announced
+ * themselves. */
+static inline void wait_wake(struct shmring *r, struct wait_line *w, int n)
+{
+	if (wait_wanted(r, w))
 		wait_wake_slow(r, w, n);
 }
 
@@ -176,6 +219,20 @@ static inline bool peer_side_closed(struct shmring *r, int role)
 	if (gen == r->closed_gen[k])
 		return r->closed[k];
 	return peer_side_closed_slow(r, role, gen);
+}
+
+/*
+ * The fast path's half of peer_side_closed(): true when the cached answer
+ * is current and says some holder of @role is still open. False sends the
+ * caller to its general path, which recomputes it.
+ */
+static inline bool peer_side_open_cached(struct shmring *r, int role)
+{
+	int k = role == SHMRING_PRODUCER ? 0 : 1;
+	/* A6': acquire pairs with A5, as in peer_side_closed(). */
+	uint32_t gen = atomic_load_explicit(&r->hdr->peers_gen,
+					    memory_order_acquire);
+	return gen == r->closed_gen[k] && !r->closed[k];
 }
 
 /*

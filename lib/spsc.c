@@ -186,19 +186,19 @@ static int has_room(struct shmring *r, uint64_t pos, uint64_t total)
  * the REC_NEXT_CLEAR bit it stored.
  */
 static inline uint32_t put_rec(struct shmring *r, uint64_t pad_pos,
-			       uint64_t pos, uint32_t len)
+			       uint64_t pos, uint32_t len, bool next_free)
 {
-	uint64_t end = pos + rec_size(len);
 	uint32_t clear = 0;
-	/* The 8 bytes after the record are free: the consumer is done
-	 * with them (P0 read cached_cons) and cannot be reading them. */
-	if (end + REC_HDR_SIZE - r->cached_cons <= r->cap) {
+	/* The 8 bytes after the record are free (@next_free, from
+	 * cached_cons, which P0 read): the consumer is done with them and
+	 * cannot be reading them. */
+	if (next_free) {
 		/*
 		 * Relaxed: ordered before the consumer's load of this word
 		 * by P1 below, which the consumer acquires (C0) before it
 		 * looks here.
 		 */
-		store_relaxed(hdr_word(r, end & r->mask), 0);
+		store_relaxed(hdr_word(r, (pos + rec_size(len)) & r->mask), 0);
 		clear = REC_NEXT_CLEAR;
 	}
 	/* P1: release pairs with C0: the payload, and the cleared word
@@ -219,8 +219,15 @@ static inline uint32_t put_rec(struct shmring *r, uint64_t pad_pos,
 	return clear;
 }
 
-static inline void publish(struct shmring *r, uint64_t pos, uint32_t clear,
-		    uint64_t msgs, uint64_t bytes)
+/* Whether the word after a record ending at @end is free to clear. */
+static inline bool next_free(const struct shmring *r, uint64_t end)
+{
+	return end + REC_HDR_SIZE - r->cached_cons <= r->cap;
+}
+
+/* Make the records up to @pos published; the wake-up is the caller's. */
+static inline void publish_pos(struct shmring *r, uint64_t pos,
+			       uint32_t clear, uint64_t msgs, uint64_t bytes)
 {
 	struct shmring_hdr *h = r->hdr;
 	count(&r->line[0]->sent, msgs);
@@ -246,7 +253,30 @@ static inline void publish(struct shmring *r, uint64_t pos, uint32_t clear,
 	 * the waiter. prod_pos, also stored before P2, serves the same way
 	 * for a re-check that cannot trust the header alone.
 	 */
-	wait_wake(r, &h->data_wait, 1);
+}
+
+static inline void publish(struct shmring *r, uint64_t pos, uint32_t clear,
+			   uint64_t msgs, uint64_t bytes)
+{
+	publish_pos(r, pos, clear, msgs, bytes);
+	wait_wake(r, &r->hdr->data_wait, 1);
+}
+
+/*
+ * The fast paths' rare ends, out of line: the fast paths then call
+ * nothing but these, as tail calls, and save no registers.
+ */
+static __attribute__((noinline)) int wake_consumer(struct shmring *r)
+{
+	wait_wake_slow(r, &r->hdr->data_wait, 1);
+	return 0;
+}
+
+static __attribute__((noinline)) ssize_t wake_producer(struct shmring *r,
+							ssize_t len)
+{
+	wait_wake_slow(r, &r->hdr->space_wait, 1);
+	return len;
 }
 
 struct room_arg {
@@ -303,10 +333,10 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		uint64_t total = room_needed(r, pos, need, &pad);
 		if (i > 0 && has_room(r, pos, total) != 1)
 			break;
-		if (len)
-			memcpy(r->data + ((pos + pad) & r->mask) + REC_HDR_SIZE,
-			       msgs[i].iov_base, len);
-		clear = put_rec(r, pos, pos + pad, (uint32_t)len);
+		copy_payload(r->data + ((pos + pad) & r->mask) + REC_HDR_SIZE,
+			     msgs[i].iov_base, len);
+		clear = put_rec(r, pos, pos + pad, (uint32_t)len,
+				next_free(r, pos + total));
 		pos += total;
 		bytes += len;
 	}
@@ -316,37 +346,42 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 	return (int)i;
 }
 
+static __attribute__((noinline)) int send1_slow(struct shmring *r,
+						const void *msg, size_t len,
+						int64_t timeout_ns)
+{
+	struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
+	int ret = spsc_send_burst(r, &v, 1, timeout_ns);
+	return ret < 0 ? ret : 0;
+}
+
 /*
  * One message, the common case, in a straight line: no padding, room
  * for it and the word after it known from the cached consumer position,
- * no iovec. Anything else (full, a consumer to look for, a position to
- * check) takes the general path. The first send after attach takes it
- * too (cached_cons starts a ring behind), so that ppos is checked there
- * once and stays 8-aligned after.
+ * no iovec, a consumer known to be open. Anything else (full, a consumer
+ * to look for, a position to check) takes the general path. The first
+ * send after attach takes it too (cached_cons starts a ring behind), so
+ * that ppos is checked there once and stays 8-aligned after.
  */
 int spsc_send1(struct shmring *r, const void *msg, size_t len,
 	       int64_t timeout_ns)
 {
-	if (len > r->max_msg)
-		return -EMSGSIZE;
 	uint64_t pos = r->ppos, need = rec_size(len);
 	uint64_t idx = pos & r->mask;
 	/* The general path also takes the 256th send, to look for a dead
 	 * consumer (consumers_gone() counts it). */
-	if (need > r->cap - idx ||
+	if (len > r->max_msg || need > r->cap - idx ||
 	    pos + need + REC_HDR_SIZE - r->cached_cons > r->cap ||
-	    peer_side_closed(r, SHMRING_CONSUMER) || (r->sends & 255) == 255) {
-		struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
-		int ret = spsc_send_burst(r, &v, 1, timeout_ns);
-		return ret < 0 ? ret : 0;
-	}
+	    !peer_side_open_cached(r, SHMRING_CONSUMER) ||
+	    (r->sends & 255) == 255)
+		return send1_slow(r, msg, len, timeout_ns);
 	r->sends++;
-	unsigned char *rec = r->data + idx;
-	if (len)
-		memcpy(rec + REC_HDR_SIZE, msg, len);
+	copy_payload(r->data + idx + REC_HDR_SIZE, msg, len);
 	/* The room for the cleared word was checked above: it is cleared. */
-	uint32_t clear = put_rec(r, pos, pos, (uint32_t)len);
-	publish(r, pos + need, clear, 1, len);
+	uint32_t clear = put_rec(r, pos, pos, (uint32_t)len, true);
+	publish_pos(r, pos + need, clear, 1, len);
+	if (wait_wanted(r, &r->hdr->data_wait))
+		return wake_consumer(r);
 	return 0;
 }
 
@@ -375,9 +410,11 @@ int spsc_commit(struct shmring *r, size_t len)
 {
 	if (!r->rsv_open || len > r->rsv_len)
 		return -EINVAL;
-	uint32_t clear = put_rec(r, r->ppos, r->rsv_pos, (uint32_t)len);
+	uint64_t end = r->rsv_pos + rec_size(len);
+	uint32_t clear = put_rec(r, r->ppos, r->rsv_pos, (uint32_t)len,
+				 next_free(r, end));
 	r->rsv_open = false;
-	publish(r, r->rsv_pos + rec_size(len), clear, 1, len);
+	publish(r, end, clear, 1, len);
 	return 0;
 }
 
@@ -477,8 +514,9 @@ static inline void pass_record(struct shmring *r, uint64_t pos,
 	r->cpos = end;
 }
 
-static void consume_to(struct shmring *r, uint64_t pos, uint64_t msgs,
-		       uint64_t bytes)
+/* Hand the records before @pos back; the wake-up is the caller's. */
+static inline void consume_pos(struct shmring *r, uint64_t pos, uint64_t msgs,
+			       uint64_t bytes)
 {
 	count(&r->line[1]->recvd, msgs);
 	count(&r->line[1]->recvd_bytes, bytes);
@@ -488,6 +526,12 @@ static void consume_to(struct shmring *r, uint64_t pos, uint64_t msgs,
 	 * are done before the producer may overwrite them.
 	 */
 	store_release(&r->hdr->cons_pos, pos);
+}
+
+static void consume_to(struct shmring *r, uint64_t pos, uint64_t msgs,
+		       uint64_t bytes)
+{
+	consume_pos(r, pos, msgs, bytes);
 	wait_wake(r, &r->hdr->space_wait, 1);
 }
 
@@ -543,9 +587,8 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 								 -EINVAL;
 			break;
 		}
-		if (h.len)
-			memcpy(bufs[i].iov_base,
-			       r->data + (pos & r->mask) + REC_HDR_SIZE, h.len);
+		copy_payload(bufs[i].iov_base,
+			     r->data + (pos & r->mask) + REC_HDR_SIZE, h.len);
 		bufs[i].iov_len = h.len;
 		bytes += h.len;
 		pass_record(r, pos, h);
@@ -563,6 +606,15 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 	return (int)i;
 }
 
+static __attribute__((noinline)) ssize_t recv1_slow(struct shmring *r,
+						    void *buf, size_t cap,
+						    int64_t timeout_ns)
+{
+	struct iovec v = { .iov_base = buf, .iov_len = cap };
+	int ret = spsc_recv_burst(r, &v, 1, timeout_ns);
+	return ret < 0 ? ret : (ssize_t)v.iov_len;
+}
+
 /*
  * One message into one buffer: the receive side of spsc_send1(). Where
  * the word at cpos is trusted, one load of the header decides; anything
@@ -572,25 +624,23 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 ssize_t spsc_recv1(struct shmring *r, void *buf, size_t cap,
 		   int64_t timeout_ns)
 {
-	if (r->cached_prod == PROD_TRUSTED) {
-		uint64_t pos = r->cpos, idx = pos & r->mask;
-		struct rec_hdr h = load_hdr(r, pos);
-		uint32_t kind = kind_of(pos, h);
-		uint64_t size = rec_size(h.len);
-		if (kind_is(kind, REC_KIND_DATA) && h.len <= r->max_msg &&
-		    size <= r->cap - idx && h.len <= cap) {
-			if (h.len)
-				memcpy(buf, r->data + idx + REC_HDR_SIZE, h.len);
-			if (!(kind & REC_NEXT_CLEAR))
-				r->cached_prod = pos + size;
-			r->peeked = false;
-			consume_to(r, pos + size, 1, h.len);
-			return (ssize_t)h.len;
-		}
-	}
-	struct iovec v = { .iov_base = buf, .iov_len = cap };
-	int ret = spsc_recv_burst(r, &v, 1, timeout_ns);
-	return ret < 0 ? ret : (ssize_t)v.iov_len;
+	if (r->cached_prod != PROD_TRUSTED)
+		return recv1_slow(r, buf, cap, timeout_ns);
+	uint64_t pos = r->cpos, idx = pos & r->mask;
+	struct rec_hdr h = load_hdr(r, pos);
+	uint32_t kind = kind_of(pos, h);
+	uint64_t size = rec_size(h.len);
+	if (!kind_is(kind, REC_KIND_DATA) || h.len > r->max_msg ||
+	    size > r->cap - idx || h.len > cap)
+		return recv1_slow(r, buf, cap, timeout_ns);
+	copy_payload(buf, r->data + idx + REC_HDR_SIZE, h.len);
+	if (!(kind & REC_NEXT_CLEAR))
+		r->cached_prod = pos + size;
+	r->peeked = false;
+	consume_pos(r, pos + size, 1, h.len);
+	if (wait_wanted(r, &r->hdr->space_wait))
+		return wake_producer(r, (ssize_t)h.len);
+	return (ssize_t)h.len;
 }
 
 ssize_t spsc_peek(struct shmring *r, const void **msg, int64_t timeout_ns)

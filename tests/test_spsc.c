@@ -191,6 +191,52 @@ Test(spsc, mode_exact, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	umask(old);
 }
 
+/*
+ * Messages copied in and out touch their own bytes only (short payloads
+ * are copied with overlapping moves, not memcpy): each one is sent from
+ * the very end of a page with a PROT_NONE page after it, and received
+ * into the very end of another with cap = its length, so a byte read or
+ * written past either end is a SIGSEGV; and the byte before the buffer
+ * keeps its value. Every length up to 256, at every alignment mod 16.
+ */
+Test(spsc, copies_stay_in_bounds, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+{
+	struct shmring *r = both(tu_name(), CAP, 0);
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char *m = mmap(NULL, 4 * (size_t)page, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	cr_assert_neq(m, MAP_FAILED, "mmap: %s", strerror(errno));
+	/* [src page][guard][dst page][guard] */
+	cr_assert_eq(mprotect(m + page, (size_t)page, PROT_NONE), 0);
+	cr_assert_eq(mprotect(m + 3 * page, (size_t)page, PROT_NONE), 0);
+	for (size_t len = 0; len <= 256; len++) {
+		for (size_t shift = 0; shift < 16; shift++) {
+			unsigned char *src = m + page - len - shift;
+			unsigned char *dst = m + 3 * page - len - shift;
+			uint64_t seed = len * 16 + shift;
+			ssize_t n;
+			int rc;
+
+			tu_fill(src, len, seed);
+			memset(dst - 1, 0xa5, len + 1);
+			rc = shmring_try_send(r, src, len);
+			cr_assert_eq(rc, 0, "try_send(%zu): %s", len,
+				     shmring_strerror(rc));
+			n = shmring_try_recv(r, dst, len);
+			cr_assert_eq(n, (ssize_t)len, "try_recv: %zd, want %zu",
+				     n, len);
+			cr_assert_eq(tu_check(dst, len, seed), 0,
+				     "%zu bytes at offset %zu differ", len, shift);
+			cr_assert_eq(dst[-1], 0xa5,
+				     "the byte before a %zu-byte buffer changed",
+				     len);
+		}
+	}
+	cr_assert_eq(munmap(m, 4 * (size_t)page), 0);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
 /* Every length from 0 to max_msg, one at a time and then queued. */
 Test(spsc, all_lengths, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
