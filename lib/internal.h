@@ -101,7 +101,8 @@ struct shmring {
  * only [src, src + len) and writes only [dst, dst + len); the two must
  * not overlap each other.
  */
-static inline void copy_payload(void *dst, const void *src, size_t len)
+static inline __attribute__((always_inline)) void
+copy_payload(void *dst, const void *src, size_t len)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
