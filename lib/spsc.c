@@ -52,12 +52,6 @@ static inline _Atomic uint64_t *hdr_word(const struct shmring *r, uint64_t idx)
 	return (_Atomic uint64_t *)(void *)(r->data + idx);
 }
 
-/* The same for a data area given by its address, as put_rec() takes it. */
-static inline _Atomic uint64_t *word_at(unsigned char *data, uint64_t idx)
-{
-	return (_Atomic uint64_t *)(void *)(data + idx);
-}
-
 static inline uint64_t rec_word(uint32_t len, uint32_t type)
 {
 	struct rec_hdr h = { .len = len, .type = type };
@@ -191,9 +185,8 @@ static int has_room(struct shmring *r, uint64_t pos, uint64_t total)
  * then publish the header, and the PAD before it, if any, last. Returns
  * the REC_NEXT_CLEAR bit it stored.
  */
-static inline uint32_t put_rec(unsigned char *data, uint64_t mask,
-			       uint64_t pad_pos, uint64_t pos, uint32_t len,
-			       bool next_free)
+static inline uint32_t put_rec(struct shmring *r, uint64_t pad_pos,
+			       uint64_t pos, uint32_t len, bool next_free)
 {
 	uint32_t clear = 0;
 	/* The 8 bytes after the record are free (@next_free, from
@@ -205,12 +198,12 @@ static inline uint32_t put_rec(unsigned char *data, uint64_t mask,
 		 * by P1 below, which the consumer acquires (C0) before it
 		 * looks here.
 		 */
-		store_relaxed(word_at(data, (pos + rec_size(len)) & mask), 0);
+		store_relaxed(hdr_word(r, (pos + rec_size(len)) & r->mask), 0);
 		clear = REC_NEXT_CLEAR;
 	}
 	/* P1: release pairs with C0: the payload, and the cleared word
 	 * after it, are visible before the header that covers them. */
-	store_release(word_at(data, pos & mask),
+	store_release(hdr_word(r, pos & r->mask),
 		      rec_word(len, rec_type(pos, REC_KIND_DATA | clear)));
 	if (pad_pos != pos) {
 		/*
@@ -218,7 +211,7 @@ static inline uint32_t put_rec(unsigned char *data, uint64_t mask,
 		 * that acquires the PAD (C0) sees that record's header, so
 		 * the PAD always vouches for the word after it.
 		 */
-		store_release(word_at(data, pad_pos & mask),
+		store_release(hdr_word(r, pad_pos & r->mask),
 			      rec_word((uint32_t)(pos - pad_pos - REC_HDR_SIZE),
 				       rec_type(pad_pos, REC_KIND_PAD |
 							 REC_NEXT_CLEAR)));
@@ -342,8 +335,8 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 			break;
 		copy_payload(r->data + ((pos + pad) & r->mask) + REC_HDR_SIZE,
 			     msgs[i].iov_base, len);
-		clear = put_rec(r->data, r->mask, pos, pos + pad,
-				(uint32_t)len, next_free(r, pos + total));
+		clear = put_rec(r, pos, pos + pad, (uint32_t)len,
+				next_free(r, pos + total));
 		pos += total;
 		bytes += len;
 	}
@@ -365,10 +358,10 @@ static __attribute__((noinline)) int send1_slow(struct shmring *r,
 /*
  * One message, the common case, in a straight line: no padding, room
  * for it and the word after it known from the cached consumer position,
- * no iovec, a consumer known to be open. Anything else (full, a
- * consumer to look for, a position to check) takes the general path. The first send after attach
- * takes it too (cached_cons starts a ring behind), so that ppos is
- * checked there once and stays 8-aligned after.
+ * no iovec, a consumer known to be open. Anything else (full, a consumer
+ * to look for, a position to check) takes the general path. The first
+ * send after attach takes it too (cached_cons starts a ring behind), so
+ * that ppos is checked there once and stays 8-aligned after.
  */
 int spsc_send1(struct shmring *r, const void *msg, size_t len,
 	       int64_t timeout_ns)
@@ -385,8 +378,7 @@ int spsc_send1(struct shmring *r, const void *msg, size_t len,
 	r->sends++;
 	copy_payload(r->data + idx + REC_HDR_SIZE, msg, len);
 	/* The room for the cleared word was checked above: it is cleared. */
-	uint32_t clear = put_rec(r->data, r->mask, pos, pos, (uint32_t)len,
-				 true);
+	uint32_t clear = put_rec(r, pos, pos, (uint32_t)len, true);
 	publish_pos(r, pos + need, clear, 1, len);
 	if (wait_wanted(r, &r->hdr->data_wait))
 		return wake_consumer(r);
@@ -419,8 +411,8 @@ int spsc_commit(struct shmring *r, size_t len)
 	if (!r->rsv_open || len > r->rsv_len)
 		return -EINVAL;
 	uint64_t end = r->rsv_pos + rec_size(len);
-	uint32_t clear = put_rec(r->data, r->mask, r->ppos, r->rsv_pos,
-				 (uint32_t)len, next_free(r, end));
+	uint32_t clear = put_rec(r, r->ppos, r->rsv_pos, (uint32_t)len,
+				 next_free(r, end));
 	r->rsv_open = false;
 	publish(r, end, clear, 1, len);
 	return 0;
@@ -634,7 +626,6 @@ ssize_t spsc_recv1(struct shmring *r, void *buf, size_t cap,
 {
 	if (r->cached_prod != PROD_TRUSTED)
 		return recv1_slow(r, buf, cap, timeout_ns);
-	unsigned char *data = r->data;
 	uint64_t pos = r->cpos, idx = pos & r->mask;
 	struct rec_hdr h = load_hdr(r, pos);
 	uint32_t kind = kind_of(pos, h);
@@ -642,7 +633,7 @@ ssize_t spsc_recv1(struct shmring *r, void *buf, size_t cap,
 	if (!kind_is(kind, REC_KIND_DATA) || h.len > r->max_msg ||
 	    size > r->cap - idx || h.len > cap)
 		return recv1_slow(r, buf, cap, timeout_ns);
-	copy_payload(buf, data + idx + REC_HDR_SIZE, h.len);
+	copy_payload(buf, r->data + idx + REC_HDR_SIZE, h.len);
 	if (!(kind & REC_NEXT_CLEAR))
 		r->cached_prod = pos + size;
 	r->peeked = false;
