@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <linux/io_uring.h>
+#include <math.h>
 #include <sys/syscall.h>
 
 /* Older kernel headers lack what Linux 6.7 added. */
@@ -90,9 +91,11 @@ static int64_t cpu_now(void)
  * A child attaches with role `blocked`, waits for the parent (the live
  * peer) to attach, then makes one blocking call with timeout_ns and
  * reports its CPU and wall time. With timeout_ns -1 the parent ends the
- * wait after about a second by sending (or receiving) one message.
+ * wait after about a second by sending (or receiving) one message. Every
+ * attempt's result is checked but its CPU time, which attempt() returns
+ * in ns per second of waiting.
  */
-static void measure(int blocked, int64_t timeout_ns, uint64_t spin)
+static double attempt(int blocked, int64_t timeout_ns, uint64_t spin, int n)
 {
 	const char *name = tu_name();
 	struct shmring *r = tu_create(name, CAP, 0, 0);
@@ -154,11 +157,15 @@ static void measure(int blocked, int64_t timeout_ns, uint64_t spin)
 	}
 	rep = tu_report_read(up[0], what);
 	tu_wait_ok(pid, what);
+	close(up[0]);
+	close(down[1]);
 	per_sec = (double)rep.cpu * 1e9 / (double)rep.wall;
 	fprintf(stderr,
-		"blocked %s, timeout %lld ns, spin %llu ns: %.3f ms CPU in %.3f s (%.3f ms/s)\n",
-		what, (long long)timeout_ns, (unsigned long long)spin,
-		(double)rep.cpu / 1e6, (double)rep.wall / 1e9, per_sec / 1e6);
+		"attempt %d: blocked %s, timeout %lld ns, spin %llu ns: "
+		"%.3f ms CPU in %.3f s (%.3f ms/s), %lld futex sleeps\n",
+		n, what, (long long)timeout_ns, (unsigned long long)spin,
+		(double)rep.cpu / 1e6, (double)rep.wall / 1e9, per_sec / 1e6,
+		(long long)rep.n);
 	if (timeout_ns < 0)
 		cr_assert_eq(rep.rc, blocked == SHMRING_CONSUMER ? 8 : 0,
 			     "blocked %s: call returned %lld", what, (long long)rep.rc);
@@ -167,16 +174,39 @@ static void measure(int blocked, int64_t timeout_ns, uint64_t spin)
 			     what, (long long)rep.rc, shmring_strerror((int)rep.rc));
 	cr_assert_geq(rep.wall, 900000000, "blocked %s: returned after %.3f s", what,
 		      (double)rep.wall / 1e9);
-	cr_assert_lt(per_sec, CPU_PER_SEC_NS,
-		     "blocked %s used %.3f ms of CPU per second", what, per_sec / 1e6);
-	fprintf(stderr, "blocked %s: %lld futex sleeps in the call\n", what,
-		(long long)rep.n);
 	if (kernel_watches_peers())
 		cr_assert_leq(rep.n, 3,
 			      "blocked %s slept %lld times in a second: it woke in "
 			      "slices although the kernel can watch its peer",
 			      what, (long long)rep.n);
 	cr_assert_eq(shmring_close(peer), 0);
+	return per_sec;
+}
+
+/*
+ * The CPU clock of a process on a virtual machine also runs while the
+ * host has taken its CPU away: one such pause in the spin phase can cost
+ * a millisecond that the process never used. A wait that really burns
+ * CPU (a spin that never ends, wake-ups in short slices) does so every
+ * time, so the bound holds for the best of up to ATTEMPTS attempts, each
+ * of which is reported and checked otherwise.
+ */
+#define ATTEMPTS 3
+
+static void measure(int blocked, int64_t timeout_ns, uint64_t spin)
+{
+	double best = INFINITY;
+
+	for (int n = 1; n <= ATTEMPTS && best >= CPU_PER_SEC_NS; n++) {
+		double per_sec = attempt(blocked, timeout_ns, spin, n);
+
+		if (per_sec < best)
+			best = per_sec;
+	}
+	cr_assert_lt(best, CPU_PER_SEC_NS,
+		     "blocked %s used at least %.3f ms of CPU per second in %d attempts",
+		     blocked == SHMRING_CONSUMER ? "consumer" : "producer",
+		     best / 1e6, ATTEMPTS);
 }
 
 Test(cpu, consumer_timed, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
