@@ -408,6 +408,19 @@ int main(int argc, char **argv)
 	}
 	shmring_set_spin(a, 0);
 	shmring_set_spin(b, 0);
+	/*
+	 * No send has been noted yet: a note of seq 0 (the zeroed area)
+	 * would pass for the first message's, with t_done 0, and a first
+	 * receive that slept and got its message before the sender noted
+	 * it would count as hours late, a lost wake-up that was not.
+	 */
+	if (!note_of(a) || !note_of(b)) {
+		fprintf(stderr, "wakeup: no room for the notes in the rings\n");
+		return 1;
+	}
+	/* Relaxed: the fork below orders it for the child. */
+	atomic_store_explicit(&note_of(a)->seq, UINT64_MAX, memory_order_relaxed);
+	atomic_store_explicit(&note_of(b)->seq, UINT64_MAX, memory_order_relaxed);
 	if (pipe(fds) != 0) {
 		perror("wakeup: pipe");
 		return 1;
