@@ -350,7 +350,7 @@ int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		if (shmring_test_hook)
 			shmring_test_hook(HOOK_PRODUCER_CLAIMED);
 		if (len)
-			memcpy(slot_at(r, pos)->payload, msgs[i].iov_base, len);
+			copy_payload(slot_at(r, pos)->payload, msgs[i].iov_base, len);
 		if (publish(r, pos, len) == 0) {
 			i++;
 			bytes += len;
@@ -410,7 +410,7 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		if (r->peek_len && !bufs[0].iov_base)
 			return -EINVAL;
 		if (r->peek_len)
-			memcpy(bufs[0].iov_base,
+			copy_payload(bufs[0].iov_base,
 			       slot_at(r, r->peek_pos)->payload, r->peek_len);
 		bufs[0].iov_len = r->peek_len;
 		bytes = r->peek_len;
@@ -434,7 +434,7 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		if (shmring_test_hook)
 			shmring_test_hook(HOOK_CONSUMER_CLAIMED);
 		if (a.len)
-			memcpy(bufs[i].iov_base, slot_at(r, a.pos)->payload,
+			copy_payload(bufs[i].iov_base, slot_at(r, a.pos)->payload,
 			       a.len);
 		bufs[i].iov_len = a.len;
 		bytes += a.len;
