@@ -27,20 +27,14 @@ extern void (*shmring_test_hook)(int where);
 
 /* ---- parking a child inside the library -------------------------------- */
 
-static int park_where, park_at, park_note, park_calls, park_fd = -1;
+static int park_where, park_at, park_calls, park_fd = -1;
 
-/*
- * In a child: on the park_note-th claim of the chosen kind, say so and go
- * on; on the park_at-th, say so and stop there.
- */
+/* In a child: on the park_at-th claim of the chosen kind, say so and stop there. */
 static void park_hook(int where)
 {
 	if (where != park_where)
 		return;
-	park_calls++;
-	if (park_calls == park_note)
-		tu_signal(park_fd);
-	if (park_calls != park_at)
+	if (++park_calls != park_at)
 		return;
 	tu_signal(park_fd);
 	for (;;)
@@ -61,7 +55,6 @@ struct spec {
 	uint64_t n;    /* producer: messages to send */
 	int park;      /* 0, or the hook point to park at */
 	int park_at;   /* park on this call of the hook (1 = the first) */
-	int park_note; /* 0, or say so on this call of the hook */
 	uint64_t stop_at; /* both roles: consume until the board has this */
 };
 
@@ -121,7 +114,6 @@ static struct kid *spawn(const char *name, struct mu_board *b,
 		if (s.park) {
 			park_where = s.park;
 			park_at = s.park_at;
-			park_note = s.park_note;
 			park_fd = park_pipe[1];
 			shmring_test_hook = park_hook;
 		}
@@ -659,9 +651,9 @@ Test(mpmc_kill, producer_under_load, KILL_FIXTURE, .timeout = TU_TIMEOUT(30))
 }
 
 /*
- * Two producers and three consumers run at full speed; one consumer
- * parks on its K-th claim and is killed at once: exactly one message,
- * the one it held, is lost.
+ * Two producers and three consumers; one consumer parks on its K-th
+ * claim and is killed at once, while the two others and the producers
+ * run at full speed: exactly one message, the one it held, is lost.
  */
 Test(mpmc_kill, consumer_under_load, KILL_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
@@ -675,7 +667,7 @@ Test(mpmc_kill, consumer_under_load, KILL_FIXTURE, .timeout = TU_TIMEOUT(30))
 	tu_pipe(park_pipe);
 	v = spawn(name, b, (struct spec){
 		.role = SHMRING_CONSUMER,
-		.park = HOOK_CONSUMER_CLAIMED, .park_at = K, .park_note = K - 1 });
+		.park = HOOK_CONSUMER_CLAIMED, .park_at = K });
 	c1 = spawn(name, b, cons);
 	c2 = spawn(name, b, cons);
 	p1 = spawn(name, b, (struct spec){
@@ -686,13 +678,15 @@ Test(mpmc_kill, consumer_under_load, KILL_FIXTURE, .timeout = TU_TIMEOUT(30))
 	kid_go(v);
 	kid_go(p1);
 	kid_go(p2);
-	/* The surviving consumers start when the victim is one claim from
-	 * parking: started together, they could take every message before
-	 * the victim had its K claims. */
-	cr_assert_eq(tu_await(park_pipe[0]), 0, "the victim never claimed");
+	cr_assert_eq(tu_await(park_pipe[0]), 0, "the victim never parked");
+	/*
+	 * The surviving consumers start once the victim has parked: started
+	 * before, even one claim before, they could take every message while
+	 * the victim waited for a CPU, and it would never make its K-th
+	 * claim. The kill then lands among four processes at full speed.
+	 */
 	kid_go(c1);
 	kid_go(c2);
-	cr_assert_eq(tu_await(park_pipe[0]), 0, "the victim never parked");
 	kill_parked(v, true);
 	tu_wait_ok(p1->pid, "producer");
 	tu_wait_ok(p2->pid, "producer");
