@@ -350,7 +350,8 @@ int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		if (shmring_test_hook)
 			shmring_test_hook(HOOK_PRODUCER_CLAIMED);
 		if (len)
-			copy_payload(slot_at(r, pos)->payload, msgs[i].iov_base, len);
+			copy_payload(slot_at(r, pos)->payload, msgs[i].iov_base,
+				     len);
 		if (publish(r, pos, len) == 0) {
 			i++;
 			bytes += len;
@@ -411,7 +412,8 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 			return -EINVAL;
 		if (r->peek_len)
 			copy_payload(bufs[0].iov_base,
-			       slot_at(r, r->peek_pos)->payload, r->peek_len);
+				     slot_at(r, r->peek_pos)->payload,
+				     r->peek_len);
 		bufs[0].iov_len = r->peek_len;
 		bytes = r->peek_len;
 		r->peeked = false;
@@ -434,8 +436,8 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		if (shmring_test_hook)
 			shmring_test_hook(HOOK_CONSUMER_CLAIMED);
 		if (a.len)
-			copy_payload(bufs[i].iov_base, slot_at(r, a.pos)->payload,
-			       a.len);
+			copy_payload(bufs[i].iov_base,
+				     slot_at(r, a.pos)->payload, a.len);
 		bufs[i].iov_len = a.len;
 		bytes += a.len;
 		free_slot(r, a.pos, a.seq);

@@ -29,7 +29,7 @@ extern void (*shmring_test_hook)(int where);
 
 static int park_where, park_at, park_calls, park_fd = -1;
 
-/* In a child: on the park_at-th claim of the chosen kind, say so and stop there. */
+/* In a child: on the park_at-th claim of the chosen kind, say so and stop. */
 static void park_hook(int where)
 {
 	if (where != park_where)
