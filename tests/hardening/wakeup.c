@@ -357,6 +357,7 @@ int main(int argc, char **argv)
 	int verbose = 0, opt, fds[2], st;
 	struct shmring_opts o = { .kind = SHMRING_SPSC, .max_msg = 64 };
 	struct shmring *a = NULL, *b = NULL;
+	struct sent_note *note_a, *note_b;
 	struct tally mine, theirs, all;
 	int64_t t0, el;
 	pid_t pid;
@@ -414,13 +415,15 @@ int main(int argc, char **argv)
 	 * receive that slept and got its message before the sender noted
 	 * it would count as hours late, a lost wake-up that was not.
 	 */
-	if (!note_of(a) || !note_of(b)) {
+	note_a = note_of(a);
+	note_b = note_of(b);
+	if (!note_a || !note_b) {
 		fprintf(stderr, "wakeup: no room for the notes in the rings\n");
 		return 1;
 	}
 	/* Relaxed: the fork below orders it for the child. */
-	atomic_store_explicit(&note_of(a)->seq, UINT64_MAX, memory_order_relaxed);
-	atomic_store_explicit(&note_of(b)->seq, UINT64_MAX, memory_order_relaxed);
+	atomic_store_explicit(&note_a->seq, UINT64_MAX, memory_order_relaxed);
+	atomic_store_explicit(&note_b->seq, UINT64_MAX, memory_order_relaxed);
 	if (pipe(fds) != 0) {
 		perror("wakeup: pipe");
 		return 1;
