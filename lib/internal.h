@@ -94,21 +94,19 @@ struct shmring {
 };
 
 /*
- * A message's payload, copied in line up to 64 bytes: for those sizes
- * the call to memcpy(), and the registers a caller saves around it, cost
- * more than the copy. Two or four overlapping moves of 16 bytes (8 or 4
- * for the smallest), from the front and from the back, so that it reads
- * only [src, src + len) and writes only [dst, dst + len); the two must
- * not overlap each other.
+ * A payload of at most 64 bytes, copied in line: for those sizes the call
+ * to memcpy(), and the registers a caller saves around it, cost more than
+ * the copy. Two or four overlapping moves of 16 bytes (8 or 4 for the
+ * smallest), from the front and from the back, so that it reads only
+ * [src, src + len) and writes only [dst, dst + len); the two must not
+ * overlap each other.
  */
 static inline __attribute__((always_inline)) void
-copy_payload(void *dst, const void *src, size_t len)
+copy_small(void *dst, const void *src, size_t len)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
-	if (len > 64) {
-		memcpy(d, s, len);
-	} else if (len > 32) {
+	if (len > 32) {
 		memcpy(d, s, 16);
 		memcpy(d + 16, s + 16, 16);
 		memcpy(d + len - 32, s + len - 32, 16);
@@ -127,6 +125,16 @@ copy_payload(void *dst, const void *src, size_t len)
 		d[len / 2] = s[len / 2];
 		d[len - 1] = s[len - 1];
 	}
+}
+
+/* A message's payload: in line up to 64 bytes, memcpy() above. */
+static inline __attribute__((always_inline)) void
+copy_payload(void *dst, const void *src, size_t len)
+{
+	if (len > 64)
+		memcpy(dst, src, len);
+	else
+		copy_small(dst, src, len);
 }
 
 /*
@@ -256,10 +264,6 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		    int64_t timeout_ns);
 int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		    int64_t timeout_ns);
-int spsc_send1(struct shmring *r, const void *msg, size_t len,
-	       int64_t timeout_ns);
-ssize_t spsc_recv1(struct shmring *r, void *buf, size_t cap,
-		   int64_t timeout_ns);
 int spsc_reserve(struct shmring *r, size_t len, void **buf,
 		 int64_t timeout_ns);
 int spsc_commit(struct shmring *r, size_t len);

@@ -14,6 +14,7 @@
 
 #include "atomics.h"
 #include "internal.h"
+#include "spsc_fast.h"
 
 #define PAGE 4096u
 #define MIN_CAPACITY 256u
@@ -547,28 +548,42 @@ SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
 	return send_burst(r, msgs, n, timeout_ns);
 }
 
-static int send_one(struct shmring *r, const void *msg, size_t len,
-		    int64_t timeout_ns)
+/* shmring_send() when the SPSC fast path is not for this call or handle. */
+static __attribute__((noinline)) int send_one(struct shmring *r,
+					      const void *msg, size_t len,
+					      int64_t timeout_ns)
 {
 	if (!msg && len)
 		return -EINVAL;
-	if (r && r->kind == SHMRING_SPSC && (r->role & SHMRING_PRODUCER) &&
-	    !r->rsv_open)
-		return spsc_send1(r, msg, len, timeout_ns);
 	struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
 	int ret = send_burst(r, &v, 1, timeout_ns);
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * A producer of an SPSC ring with no reservation open takes the fast path
+ * in line; everything else goes to send_one(), out of line, so that the
+ * fast path saves no registers for it.
+ */
+static inline __attribute__((always_inline)) int
+send1(struct shmring *r, const void *msg, size_t len,
+			int64_t timeout_ns)
+{
+	if (r && r->kind == SHMRING_SPSC && (r->role & SHMRING_PRODUCER) &&
+	    !r->rsv_open && (msg || !len))
+		return spsc_send1(r, msg, len, timeout_ns);
+	return send_one(r, msg, len, timeout_ns);
+}
+
 SHMRING_API int shmring_send(struct shmring *r, const void *msg, size_t len,
 			     int64_t timeout_ns)
 {
-	return send_one(r, msg, len, timeout_ns);
+	return send1(r, msg, len, timeout_ns);
 }
 
 SHMRING_API int shmring_try_send(struct shmring *r, const void *msg, size_t len)
 {
-	return send_one(r, msg, len, 0);
+	return send1(r, msg, len, 0);
 }
 
 static int recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
@@ -591,27 +606,38 @@ SHMRING_API int shmring_recv_burst(struct shmring *r, struct iovec *bufs,
 	return recv_burst(r, bufs, n, timeout_ns);
 }
 
-static ssize_t recv_one(struct shmring *r, void *buf, size_t cap,
-			int64_t timeout_ns)
+/* shmring_recv() when the SPSC fast path is not for this call or handle. */
+static __attribute__((noinline)) ssize_t recv_one(struct shmring *r,
+						  void *buf, size_t cap,
+						  int64_t timeout_ns)
 {
 	if (!buf && cap)
 		return -EINVAL;
-	if (r && r->kind == SHMRING_SPSC && (r->role & SHMRING_CONSUMER))
-		return spsc_recv1(r, buf, cap, timeout_ns);
 	struct iovec v = { .iov_base = buf, .iov_len = cap };
 	int ret = recv_burst(r, &v, 1, timeout_ns);
 	return ret < 0 ? ret : (ssize_t)v.iov_len;
 }
 
+/* As send1(), for a consumer of an SPSC ring. */
+static inline __attribute__((always_inline)) ssize_t
+recv1(struct shmring *r, void *buf, size_t cap,
+			    int64_t timeout_ns)
+{
+	if (r && r->kind == SHMRING_SPSC && (r->role & SHMRING_CONSUMER) &&
+	    (buf || !cap))
+		return spsc_recv1(r, buf, cap, timeout_ns);
+	return recv_one(r, buf, cap, timeout_ns);
+}
+
 SHMRING_API ssize_t shmring_recv(struct shmring *r, void *buf, size_t cap,
 				 int64_t timeout_ns)
 {
-	return recv_one(r, buf, cap, timeout_ns);
+	return recv1(r, buf, cap, timeout_ns);
 }
 
 SHMRING_API ssize_t shmring_try_recv(struct shmring *r, void *buf, size_t cap)
 {
-	return recv_one(r, buf, cap, 0);
+	return recv1(r, buf, cap, 0);
 }
 
 SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,

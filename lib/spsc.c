@@ -43,49 +43,8 @@
 
 #include "atomics.h"
 #include "internal.h"
+#include "spsc_fast.h"
 
-#define PROD_TRUSTED UINT64_MAX
-
-/* The header word at data index @idx (8-aligned: the area is page aligned). */
-static inline _Atomic uint64_t *hdr_word(const struct shmring *r, uint64_t idx)
-{
-	return (_Atomic uint64_t *)(void *)(r->data + idx);
-}
-
-static inline uint64_t rec_word(uint32_t len, uint32_t type)
-{
-	struct rec_hdr h = { .len = len, .type = type };
-	uint64_t w;
-	memcpy(&w, &h, sizeof(w));
-	return w;
-}
-
-static inline struct rec_hdr rec_of(uint64_t w)
-{
-	struct rec_hdr h;
-	memcpy(&h, &w, sizeof(h));
-	return h;
-}
-
-/* The record header at @pos; the kind bits when it names @pos. */
-static inline struct rec_hdr load_hdr(const struct shmring *r, uint64_t pos)
-{
-	/*
-	 * C0: acquire pairs with P1 (the producer's release store of this
-	 * header): the payload written before it is visible once it is.
-	 */
-	return rec_of(load_acquire(hdr_word(r, pos & r->mask)));
-}
-
-static inline uint32_t kind_of(uint64_t pos, struct rec_hdr h)
-{
-	return h.type ^ rec_type(pos, 0);
-}
-
-static inline bool kind_is(uint32_t kind, uint32_t want)
-{
-	return (kind & ~REC_NEXT_CLEAR) == want;
-}
 
 /*
  * A producer's first look at the ring: its position is prod_pos, unless
@@ -179,45 +138,6 @@ static int has_room(struct shmring *r, uint64_t pos, uint64_t total)
 	return pos + total - cons <= r->cap;
 }
 
-/*
- * Write the record (header and payload done by the caller's @len bytes
- * at @pos + 8) live: clear the word after it if it is ours to write,
- * then publish the header, and the PAD before it, if any, last. Returns
- * the REC_NEXT_CLEAR bit it stored.
- */
-static inline uint32_t put_rec(struct shmring *r, uint64_t pad_pos,
-			       uint64_t pos, uint32_t len, bool next_free)
-{
-	uint32_t clear = 0;
-	/* The 8 bytes after the record are free (@next_free, from
-	 * cached_cons, which P0 read): the consumer is done with them and
-	 * cannot be reading them. */
-	if (next_free) {
-		/*
-		 * Relaxed: ordered before the consumer's load of this word
-		 * by P1 below, which the consumer acquires (C0) before it
-		 * looks here.
-		 */
-		store_relaxed(hdr_word(r, (pos + rec_size(len)) & r->mask), 0);
-		clear = REC_NEXT_CLEAR;
-	}
-	/* P1: release pairs with C0: the payload, and the cleared word
-	 * after it, are visible before the header that covers them. */
-	store_release(hdr_word(r, pos & r->mask),
-		      rec_word(len, rec_type(pos, REC_KIND_DATA | clear)));
-	if (pad_pos != pos) {
-		/*
-		 * P1 for the PAD, after the record it leads to: a consumer
-		 * that acquires the PAD (C0) sees that record's header, so
-		 * the PAD always vouches for the word after it.
-		 */
-		store_release(hdr_word(r, pad_pos & r->mask),
-			      rec_word((uint32_t)(pos - pad_pos - REC_HDR_SIZE),
-				       rec_type(pad_pos, REC_KIND_PAD |
-							 REC_NEXT_CLEAR)));
-	}
-	return clear;
-}
 
 /* Whether the word after a record ending at @end is free to clear. */
 static inline bool next_free(const struct shmring *r, uint64_t end)
@@ -225,35 +145,6 @@ static inline bool next_free(const struct shmring *r, uint64_t end)
 	return end + REC_HDR_SIZE - r->cached_cons <= r->cap;
 }
 
-/* Make the records up to @pos published; the wake-up is the caller's. */
-static inline void publish_pos(struct shmring *r, uint64_t pos,
-			       uint32_t clear, uint64_t msgs, uint64_t bytes)
-{
-	struct shmring_hdr *h = r->hdr;
-	count(&r->line[0]->sent, msgs);
-	count(&r->line[0]->sent_bytes, bytes);
-	r->ppos = pos;
-	/*
-	 * P1': release pairs with C1 (the consumer's acquire of prod_pos):
-	 * the headers stored above are visible before the position that
-	 * covers them.
-	 */
-	store_release(&h->prod_pos, pos);
-	/*
-	 * Relaxed: read only by a later producer, after our detach (A4)
-	 * or our death; stored after prod_pos so that a death between the
-	 * two leaves prod_clear != prod_pos, which only stops a walk that
-	 * has nothing to find.
-	 */
-	store_relaxed(&h->prod_clear, clear ? pos : ~pos);
-	/*
-	 * The wait protocol's P1 (wait.c) is the header store: it comes
-	 * before P2 in wait_wake(), and a sleeper's re-check (W4, cond_data)
-	 * loads that header first, so either it sees the record or we see
-	 * the waiter. prod_pos, also stored before P2, serves the same way
-	 * for a re-check that cannot trust the header alone.
-	 */
-}
 
 static inline void publish(struct shmring *r, uint64_t pos, uint32_t clear,
 			   uint64_t msgs, uint64_t bytes)
@@ -263,17 +154,17 @@ static inline void publish(struct shmring *r, uint64_t pos, uint32_t clear,
 }
 
 /*
- * The fast paths' rare ends, out of line: the fast paths then call
- * nothing but these, as tail calls, and save no registers.
+ * The fast paths' rare ends (spsc_fast.h), out of line: the fast paths
+ * then call nothing but these, as tail calls, and save no registers.
  */
-static __attribute__((noinline)) int wake_consumer(struct shmring *r)
+__attribute__((noinline)) int spsc_wake_consumer(struct shmring *r)
 {
 	wait_wake_slow(r, &r->hdr->data_wait, 1);
 	return 0;
 }
 
-static __attribute__((noinline)) ssize_t wake_producer(struct shmring *r,
-							ssize_t len)
+__attribute__((noinline)) ssize_t spsc_wake_producer(struct shmring *r,
+						     ssize_t len)
 {
 	wait_wake_slow(r, &r->hdr->space_wait, 1);
 	return len;
@@ -346,43 +237,22 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 	return (int)i;
 }
 
-static __attribute__((noinline)) int send1_slow(struct shmring *r,
-						const void *msg, size_t len,
-						int64_t timeout_ns)
+__attribute__((noinline)) int spsc_send1_slow(struct shmring *r,
+					      const void *msg, size_t len,
+					      int64_t timeout_ns)
 {
 	struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
 	int ret = spsc_send_burst(r, &v, 1, timeout_ns);
 	return ret < 0 ? ret : 0;
 }
 
-/*
- * One message, the common case, in a straight line: no padding, room
- * for it and the word after it known from the cached consumer position,
- * no iovec, a consumer known to be open. Anything else (full, a consumer
- * to look for, a position to check) takes the general path. The first
- * send after attach takes it too (cached_cons starts a ring behind), so
- * that ppos is checked there once and stays 8-aligned after.
- */
-int spsc_send1(struct shmring *r, const void *msg, size_t len,
-	       int64_t timeout_ns)
+
+/* spsc_send1() for a message over 64 bytes, with memcpy(). */
+__attribute__((noinline)) int spsc_send1_large(struct shmring *r,
+					       const void *msg, size_t len,
+					       int64_t timeout_ns)
 {
-	uint64_t pos = r->ppos, need = rec_size(len);
-	uint64_t idx = pos & r->mask;
-	/* The general path also takes the 256th send, to look for a dead
-	 * consumer (consumers_gone() counts it). */
-	if (len > r->max_msg || need > r->cap - idx ||
-	    pos + need + REC_HDR_SIZE - r->cached_cons > r->cap ||
-	    !peer_side_open_cached(r, SHMRING_CONSUMER) ||
-	    (r->sends & 255) == 255)
-		return send1_slow(r, msg, len, timeout_ns);
-	r->sends++;
-	copy_payload(r->data + idx + REC_HDR_SIZE, msg, len);
-	/* The room for the cleared word was checked above: it is cleared. */
-	uint32_t clear = put_rec(r, pos, pos, (uint32_t)len, true);
-	publish_pos(r, pos + need, clear, 1, len);
-	if (wait_wanted(r, &r->hdr->data_wait))
-		return wake_consumer(r);
-	return 0;
+	return spsc_send1_body(r, msg, len, timeout_ns, false);
 }
 
 int spsc_reserve(struct shmring *r, size_t len, void **buf,
@@ -514,19 +384,6 @@ static inline void pass_record(struct shmring *r, uint64_t pos,
 	r->cpos = end;
 }
 
-/* Hand the records before @pos back; the wake-up is the caller's. */
-static inline void consume_pos(struct shmring *r, uint64_t pos, uint64_t msgs,
-			       uint64_t bytes)
-{
-	count(&r->line[1]->recvd, msgs);
-	count(&r->line[1]->recvd_bytes, bytes);
-	r->cpos = pos;
-	/*
-	 * C2: release pairs with P0: our reads of the records before pos
-	 * are done before the producer may overwrite them.
-	 */
-	store_release(&r->hdr->cons_pos, pos);
-}
 
 static void consume_to(struct shmring *r, uint64_t pos, uint64_t msgs,
 		       uint64_t bytes)
@@ -615,41 +472,22 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 	return (int)i;
 }
 
-static __attribute__((noinline)) ssize_t recv1_slow(struct shmring *r,
-						    void *buf, size_t cap,
-						    int64_t timeout_ns)
+__attribute__((noinline)) ssize_t spsc_recv1_slow(struct shmring *r,
+						  void *buf, size_t cap,
+						  int64_t timeout_ns)
 {
 	struct iovec v = { .iov_base = buf, .iov_len = cap };
 	int ret = spsc_recv_burst(r, &v, 1, timeout_ns);
 	return ret < 0 ? ret : (ssize_t)v.iov_len;
 }
 
-/*
- * One message into one buffer: the receive side of spsc_send1(). Where
- * the word at cpos is trusted, one load of the header decides; anything
- * else (empty, untrusted, padding, a buffer too small, a bad record)
- * takes the general path, which sorts it out.
- */
-ssize_t spsc_recv1(struct shmring *r, void *buf, size_t cap,
-		   int64_t timeout_ns)
+
+/* spsc_recv1() for a message over 64 bytes, with memcpy(). */
+__attribute__((noinline)) ssize_t spsc_recv1_large(struct shmring *r,
+						   void *buf, size_t cap,
+						   int64_t timeout_ns)
 {
-	if (r->cached_prod != PROD_TRUSTED)
-		return recv1_slow(r, buf, cap, timeout_ns);
-	uint64_t pos = r->cpos, idx = pos & r->mask;
-	struct rec_hdr h = load_hdr(r, pos);
-	uint32_t kind = kind_of(pos, h);
-	uint64_t size = rec_size(h.len);
-	if (!kind_is(kind, REC_KIND_DATA) || h.len > r->max_msg ||
-	    size > r->cap - idx || h.len > cap)
-		return recv1_slow(r, buf, cap, timeout_ns);
-	copy_payload(buf, r->data + idx + REC_HDR_SIZE, h.len);
-	if (!(kind & REC_NEXT_CLEAR))
-		r->cached_prod = pos + size;
-	r->peeked = false;
-	consume_pos(r, pos + size, 1, h.len);
-	if (wait_wanted(r, &r->hdr->space_wait))
-		return wake_producer(r, (ssize_t)h.len);
-	return (ssize_t)h.len;
+	return spsc_recv1_body(r, buf, cap, timeout_ns, false);
 }
 
 ssize_t spsc_peek(struct shmring *r, const void **msg, int64_t timeout_ns)

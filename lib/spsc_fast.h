@@ -1,0 +1,274 @@
+/*
+ * spsc_fast.h - the SPSC ring's record helpers and its single-message
+ * fast paths, in line.
+ *
+ * Internal header, for spsc.c and ring.c only. shmring_send() and
+ * shmring_recv() (ring.c) take the fast paths below in line, so that the
+ * common case of a message is one call from the application, not two;
+ * everything else (full, empty, padding, a peer to look for, a bad
+ * record) leaves through the out-of-line spsc_*_slow() in spsc.c. The
+ * ring's protocol and the pairings named here (P1, P1', C0, C2) are
+ * described at the top of spsc.c.
+ */
+#ifndef SHMRING_SPSC_FAST_H
+#define SHMRING_SPSC_FAST_H
+
+#include <sys/types.h>
+
+#include "atomics.h"
+#include "internal.h"
+
+#define PROD_TRUSTED UINT64_MAX
+
+/* The header word at data index @idx (8-aligned: the area is page aligned). */
+static inline _Atomic uint64_t *hdr_word(const struct shmring *r, uint64_t idx)
+{
+	return (_Atomic uint64_t *)(void *)(r->data + idx);
+}
+
+static inline uint64_t rec_word(uint32_t len, uint32_t type)
+{
+	struct rec_hdr h = { .len = len, .type = type };
+	uint64_t w;
+	memcpy(&w, &h, sizeof(w));
+	return w;
+}
+
+static inline struct rec_hdr rec_of(uint64_t w)
+{
+	struct rec_hdr h;
+	memcpy(&h, &w, sizeof(h));
+	return h;
+}
+
+/* The record header at @pos; the kind bits when it names @pos. */
+static inline struct rec_hdr load_hdr(const struct shmring *r, uint64_t pos)
+{
+	/*
+	 * C0: acquire pairs with P1 (the producer's release store of this
+	 * header): the payload written before it is visible once it is.
+	 */
+	return rec_of(load_acquire(hdr_word(r, pos & r->mask)));
+}
+
+static inline uint32_t kind_of(uint64_t pos, struct rec_hdr h)
+{
+	return h.type ^ rec_type(pos, 0);
+}
+
+static inline bool kind_is(uint32_t kind, uint32_t want)
+{
+	return (kind & ~REC_NEXT_CLEAR) == want;
+}
+
+/*
+ * Write the record (header and payload done by the caller's @len bytes
+ * at @pos + 8) live: clear the word after it if it is ours to write,
+ * then publish the header, and the PAD before it, if any, last. Returns
+ * the REC_NEXT_CLEAR bit it stored.
+ */
+static inline uint32_t put_rec(struct shmring *r, uint64_t pad_pos,
+			       uint64_t pos, uint32_t len, bool next_free)
+{
+	uint32_t clear = 0;
+	/* The 8 bytes after the record are free (@next_free, from
+	 * cached_cons, which P0 read): the consumer is done with them and
+	 * cannot be reading them. */
+	if (next_free) {
+		/*
+		 * Relaxed: ordered before the consumer's load of this word
+		 * by P1 below, which the consumer acquires (C0) before it
+		 * looks here.
+		 */
+		store_relaxed(hdr_word(r, (pos + rec_size(len)) & r->mask), 0);
+		clear = REC_NEXT_CLEAR;
+	}
+	/* P1: release pairs with C0: the payload, and the cleared word
+	 * after it, are visible before the header that covers them. */
+	store_release(hdr_word(r, pos & r->mask),
+		      rec_word(len, rec_type(pos, REC_KIND_DATA | clear)));
+	if (pad_pos != pos) {
+		/*
+		 * P1 for the PAD, after the record it leads to: a consumer
+		 * that acquires the PAD (C0) sees that record's header, so
+		 * the PAD always vouches for the word after it.
+		 */
+		store_release(hdr_word(r, pad_pos & r->mask),
+			      rec_word((uint32_t)(pos - pad_pos - REC_HDR_SIZE),
+				       rec_type(pad_pos, REC_KIND_PAD |
+							 REC_NEXT_CLEAR)));
+	}
+	return clear;
+}
+
+/* Make the records up to @pos published; the wake-up is the caller's. */
+static inline void publish_pos(struct shmring *r, uint64_t pos,
+			       uint32_t clear, uint64_t msgs, uint64_t bytes)
+{
+	struct shmring_hdr *h = r->hdr;
+	count(&r->line[0]->sent, msgs);
+	count(&r->line[0]->sent_bytes, bytes);
+	r->ppos = pos;
+	/*
+	 * P1': release pairs with C1 (the consumer's acquire of prod_pos):
+	 * the headers stored above are visible before the position that
+	 * covers them.
+	 */
+	store_release(&h->prod_pos, pos);
+	/*
+	 * Relaxed: read only by a later producer, after our detach (A4)
+	 * or our death; stored after prod_pos so that a death between the
+	 * two leaves prod_clear != prod_pos, which only stops a walk that
+	 * has nothing to find.
+	 */
+	store_relaxed(&h->prod_clear, clear ? pos : ~pos);
+	/*
+	 * The wait protocol's P1 (wait.c) is the header store: it comes
+	 * before P2 in wait_wake(), and a sleeper's re-check (W4, cond_data)
+	 * loads that header first, so either it sees the record or we see
+	 * the waiter. prod_pos, also stored before P2, serves the same way
+	 * for a re-check that cannot trust the header alone.
+	 */
+}
+
+/* Hand the records before @pos back; the wake-up is the caller's. */
+static inline void consume_pos(struct shmring *r, uint64_t pos, uint64_t msgs,
+			       uint64_t bytes)
+{
+	count(&r->line[1]->recvd, msgs);
+	count(&r->line[1]->recvd_bytes, bytes);
+	r->cpos = pos;
+	/*
+	 * C2: release pairs with P0: our reads of the records before pos
+	 * are done before the producer may overwrite them.
+	 */
+	store_release(&r->hdr->cons_pos, pos);
+}
+
+/* The fast paths' ways out (spsc.c). */
+int spsc_send1_slow(struct shmring *r, const void *msg, size_t len,
+		    int64_t timeout_ns);
+ssize_t spsc_recv1_slow(struct shmring *r, void *buf, size_t cap,
+			int64_t timeout_ns);
+int spsc_send1_large(struct shmring *r, const void *msg, size_t len,
+		     int64_t timeout_ns);
+ssize_t spsc_recv1_large(struct shmring *r, void *buf, size_t cap,
+			 int64_t timeout_ns);
+int spsc_wake_consumer(struct shmring *r);
+ssize_t spsc_wake_producer(struct shmring *r, ssize_t len);
+
+/*
+ * Each fast path comes twice. In line in shmring_send() and shmring_recv()
+ * (@small true), it copies up to 64 bytes itself and hands anything
+ * larger to its out-of-line twin spsc_*1_large() (@small false), which
+ * calls memcpy(): a call in the in-line copy would make it save and
+ * restore registers on every message.
+ */
+
+/*
+ * One message, the common case, in a straight line: no padding, room
+ * for it and the word after it known from the cached consumer position,
+ * no iovec, a consumer known to be open. Anything else (full, a consumer
+ * to look for, a position to check) takes the general path. The first
+ * send after attach takes it too (cached_cons starts a ring behind), so
+ * that ppos is checked there once and stays 8-aligned after.
+ */
+static inline __attribute__((always_inline)) int
+spsc_send1_body(struct shmring *r, const void *msg, size_t len,
+		int64_t timeout_ns, bool small)
+{
+	uint64_t pos = r->ppos, idx = pos & r->mask;
+	uint64_t end = pos + rec_size(len);
+	uint32_t sends = r->sends + 1;
+	/* The general path also takes the 256th send, to look for a dead
+	 * consumer (consumers_gone() counts it). */
+	if (len > r->max_msg || end - pos > r->cap - idx ||
+	    end + REC_HDR_SIZE - r->cached_cons > r->cap ||
+	    !peer_side_open_cached(r, SHMRING_CONSUMER) || !(sends & 255))
+		return spsc_send1_slow(r, msg, len, timeout_ns);
+	if (small && len > 64)
+		return spsc_send1_large(r, msg, len, timeout_ns);
+	r->sends = sends;
+	/* Read once: the copy's stores could alias them for the compiler. */
+	unsigned char *data = r->data;
+	uint64_t mask = r->mask;
+	struct peer_line *line = r->line[0];
+	struct shmring_hdr *hd = r->hdr;
+	if (small)
+		copy_small(data + idx + REC_HDR_SIZE, msg, len);
+	else
+		memcpy(data + idx + REC_HDR_SIZE, msg, len);
+	/*
+	 * As put_rec() with the word after the record free (checked above):
+	 * relaxed, ordered before the consumer's load of it by P1.
+	 */
+	store_relaxed((_Atomic uint64_t *)(void *)(data + (end & mask)), 0);
+	/* P1: release pairs with C0; see put_rec(). */
+	store_release((_Atomic uint64_t *)(void *)(data + idx),
+		      rec_word((uint32_t)len,
+			       rec_type(pos, REC_KIND_DATA | REC_NEXT_CLEAR)));
+	/* As publish_pos(): P1', then prod_clear (the word at end is clear). */
+	count(&line->sent, 1);
+	count(&line->sent_bytes, len);
+	r->ppos = end;
+	store_release(&hd->prod_pos, end);
+	store_relaxed(&hd->prod_clear, end);
+	if (wait_wanted(r, &hd->data_wait))
+		return spsc_wake_consumer(r);
+	return 0;
+}
+
+static inline __attribute__((always_inline)) int
+spsc_send1(struct shmring *r, const void *msg, size_t len, int64_t timeout_ns)
+{
+	return spsc_send1_body(r, msg, len, timeout_ns, true);
+}
+
+/*
+ * One message into one buffer: the receive side of spsc_send1(). Where
+ * the word at cpos is trusted, one load of the header decides; anything
+ * else (empty, untrusted, padding, a buffer too small, a bad record)
+ * takes the general path, which sorts it out.
+ */
+static inline __attribute__((always_inline)) ssize_t
+spsc_recv1_body(struct shmring *r, void *buf, size_t cap, int64_t timeout_ns,
+		bool small)
+{
+	if (r->cached_prod != PROD_TRUSTED)
+		return spsc_recv1_slow(r, buf, cap, timeout_ns);
+	uint64_t pos = r->cpos, idx = pos & r->mask;
+	struct rec_hdr h = load_hdr(r, pos);
+	uint32_t kind = kind_of(pos, h);
+	uint64_t len = h.len, end = pos + rec_size(len);
+	if (!kind_is(kind, REC_KIND_DATA) || len > r->max_msg ||
+	    end - pos > r->cap - idx || len > cap)
+		return spsc_recv1_slow(r, buf, cap, timeout_ns);
+	if (small && len > 64)
+		return spsc_recv1_large(r, buf, cap, timeout_ns);
+	/* Read once: the copy's stores could alias them for the compiler. */
+	struct peer_line *line = r->line[1];
+	struct shmring_hdr *hd = r->hdr;
+	if (small)
+		copy_small(buf, r->data + idx + REC_HDR_SIZE, len);
+	else
+		memcpy(buf, r->data + idx + REC_HDR_SIZE, len);
+	/* As pass_record() and consume_pos(). */
+	r->cached_prod = kind & REC_NEXT_CLEAR ? PROD_TRUSTED : end;
+	r->peeked = false;
+	r->cpos = end;
+	count(&line->recvd, 1);
+	count(&line->recvd_bytes, len);
+	/* C2: release pairs with P0; see consume_pos(). */
+	store_release(&hd->cons_pos, end);
+	if (wait_wanted(r, &hd->space_wait))
+		return spsc_wake_producer(r, (ssize_t)len);
+	return (ssize_t)len;
+}
+
+static inline __attribute__((always_inline)) ssize_t
+spsc_recv1(struct shmring *r, void *buf, size_t cap, int64_t timeout_ns)
+{
+	return spsc_recv1_body(r, buf, cap, timeout_ns, true);
+}
+
+#endif
