@@ -125,6 +125,7 @@ struct test {
 			      this many threads */
 	enum variant variant;
 	bool block;        /* shmring: spin 0, every wait sleeps */
+	bool noslip;       /* shmring: slip 0, see shmring_set_slip(3) */
 	int ring_kind;     /* shmring: SHMRING_SPSC or SHMRING_MPMC */
 	unsigned groups;
 	const char *what;

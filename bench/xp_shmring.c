@@ -72,6 +72,9 @@ static struct shmring *ring_attach(struct run *run, int i, int role)
 	/* spin 0: every wait sleeps on the futex, the worst case */
 	if (run->t->block)
 		check_shm(shmring_set_spin(r, 0), "shmring_set_spin");
+	/* a consumer that looks again at once when it catches up */
+	if (run->t->noslip)
+		check_shm(shmring_set_slip(r, 0), "shmring_set_slip");
 	return r;
 }
 

@@ -451,6 +451,25 @@ SHMRING_API int shmring_set_spin(struct shmring *r, uint64_t spin_ns);
 #define SHMRING_DEFAULT_SPIN_NS ((uint64_t)50000)
 
 /**
+ * Set how long a consumer of an SPSC ring that catches up with its
+ * producer in the middle of a stream waits before it looks at the ring
+ * again ("temporal slipping"). A receive that finds the ring empty after
+ * this handle took 16 or more messages since it last found it empty
+ * waits @slip_ns, reading nothing, within its spin (never longer than
+ * the spin or the call's timeout), and then waits as usual. Reading at
+ * once would pull the cache line the producer is writing to this CPU
+ * and back on every message, which slows both sides; after the slip the
+ * producer is some messages ahead. A message that arrives during the
+ * slip waits for the rest of it; a consumer that takes one message at a
+ * time (request and response) never slips. 0 turns it off. The default
+ * is SHMRING_DEFAULT_SLIP_NS. MPMC handles ignore it.
+ *
+ * @return 0, or -EINVAL for a NULL handle.
+ */
+SHMRING_API int shmring_set_slip(struct shmring *r, uint64_t slip_ns);
+#define SHMRING_DEFAULT_SLIP_NS ((uint64_t)1000)
+
+/**
  * Describe an error code returned by this library (e.g. -EPIPE).
  * @return a static string, never NULL.
  */

@@ -27,6 +27,12 @@
  * SLEEP_SLICE_NS slices, so that a peer killed with SIGKILL, which wakes
  * nobody, is still noticed within about 100 ms.
  */
+/*
+ * A consumer that finds the ring empty after taking this many messages or
+ * more since it last found it empty slips (wait_for()).
+ */
+#define SLIP_STREAK 16
+
 #define LIVENESS_PERIOD_NS (20 * NSEC_PER_MSEC)
 #define SLEEP_SLICE_NS (100 * NSEC_PER_MSEC)
 #define WATCH_SLICE_NS (1000 * NSEC_PER_MSEC)
@@ -48,6 +54,7 @@ struct shmring {
 	uint64_t max_msg;
 	uint64_t slot_size; /* MPMC: bytes per slot */
 	uint64_t spin_ns;
+	uint64_t slip_ns; /* shmring_set_slip() */
 	uint32_t sends; /* counts sends between looks for a dead consumer */
 	bool light_fence; /* registered for membarrier: see wait.c */
 
@@ -64,6 +71,8 @@ struct shmring {
 	uint64_t peek_next;   /* position after the peeked record */
 	uint64_t peek_len;    /* length of the peeked message */
 	bool peeked;
+	uint64_t taken;       /* messages taken through this handle */
+	uint64_t taken_empty; /* taken when the ring was last found empty */
 
 	/* MPMC: the slot held by the open reservation or peek. */
 	uint64_t peek_pos;
@@ -163,6 +172,7 @@ typedef int (*wait_cond_fn)(struct shmring *r, void *arg);
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	     void *arg, int64_t timeout_ns);
 void wait_wake_slow(struct shmring *r, struct wait_line *w, int n);
+int64_t wait_slip(struct shmring *r, int64_t timeout_ns);
 bool wait_register(void);
 
 /* uring.c */
@@ -293,5 +303,7 @@ int ring_adopt_memory(void *base, size_t size, int role, struct shmring **out);
 extern void (*shmring_test_hook)(int where);
 #define HOOK_PRODUCER_CLAIMED 1
 #define HOOK_CONSUMER_CLAIMED 2
+/* 3 and 4: mpmc.c. A consumer starts a slip (wait.c). */
+#define HOOK_CONSUMER_SLIP 5
 
 #endif /* SHMRING_INTERNAL_H */

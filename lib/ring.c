@@ -165,6 +165,7 @@ static struct shmring *handle_new(void)
 	 */
 	r->spin_ns = sysconf(_SC_NPROCESSORS_ONLN) == 1 ? 0 :
 							 SHMRING_DEFAULT_SPIN_NS;
+	r->slip_ns = SHMRING_DEFAULT_SLIP_NS;
 	return r;
 }
 
@@ -772,6 +773,14 @@ SHMRING_API int shmring_set_spin(struct shmring *r, uint64_t spin_ns)
 	if (!r)
 		return -EINVAL;
 	r->spin_ns = spin_ns;
+	return 0;
+}
+
+SHMRING_API int shmring_set_slip(struct shmring *r, uint64_t slip_ns)
+{
+	if (!r)
+		return -EINVAL;
+	r->slip_ns = slip_ns;
 	return 0;
 }
 

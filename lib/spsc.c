@@ -427,6 +427,14 @@ static int wait_data(struct shmring *r, uint64_t *pos, struct rec_hdr *h,
 	if (ret)
 		return ret < 0 ? ret : 0;
 	count(&r->line[1]->empty, 1);
+	/*
+	 * Caught up with a producer after a run of messages: it is likely
+	 * still sending, so let it get ahead before we look again (see
+	 * wait_slip()). Not for a try (timeout 0).
+	 */
+	if (r->taken - r->taken_empty >= SLIP_STREAK && timeout_ns)
+		timeout_ns = wait_slip(r, timeout_ns);
+	r->taken_empty = r->taken;
 	ret = wait_for(r, &r->hdr->data_wait, cond_data, NULL, timeout_ns);
 	if (ret)
 		return ret;

@@ -135,6 +135,7 @@ static inline void publish_pos(struct shmring *r, uint64_t pos,
 static inline void consume_pos(struct shmring *r, uint64_t pos, uint64_t msgs,
 			       uint64_t bytes)
 {
+	r->taken += msgs;
 	count(&r->line[1]->recvd, msgs);
 	count(&r->line[1]->recvd_bytes, bytes);
 	r->cpos = pos;
@@ -256,6 +257,7 @@ spsc_recv1_body(struct shmring *r, void *buf, size_t cap, int64_t timeout_ns,
 	r->cached_prod = kind & REC_NEXT_CLEAR ? PROD_TRUSTED : end;
 	r->peeked = false;
 	r->cpos = end;
+	r->taken++;
 	count(&line->recvd, 1);
 	count(&line->recvd_bytes, len);
 	/* C2: release pairs with P0; see consume_pos(). */

@@ -88,6 +88,40 @@ bool wait_register(void)
 	return membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
 }
 
+/*
+ * Temporal slipping: a consumer that has caught up with a producer in
+ * the middle of a stream waits r->slip_ns before it looks at the ring
+ * again, and reads nothing while it waits. Looking at once would read
+ * the cache line the producer is writing the next record into, and then
+ * the line moves back and forth between the two CPUs on every message,
+ * which slows both; after the slip the producer is some records ahead
+ * and the consumer reads lines the producer has finished with.
+ *
+ * The slip is part of the spin: none where the handle does not spin, and
+ * never longer than the spin or @timeout_ns. Returns the timeout left
+ * for the wait that follows.
+ */
+int64_t wait_slip(struct shmring *r, int64_t timeout_ns)
+{
+	uint64_t ns = r->slip_ns < r->spin_ns ? r->slip_ns : r->spin_ns;
+	if (timeout_ns >= 0 && (uint64_t)timeout_ns < ns)
+		ns = (uint64_t)timeout_ns;
+	if (!ns)
+		return timeout_ns;
+	if (shmring_test_hook)
+		shmring_test_hook(HOOK_CONSUMER_SLIP);
+	int64_t start = now_ns(), now;
+	for (unsigned i = 1;; i++) {
+		caa_cpu_relax();
+		if (!(i & 7) && (now = now_ns()) - start >= (int64_t)ns)
+			break;
+	}
+	if (timeout_ns < 0)
+		return timeout_ns;
+	/* At least 1 ns: 0 would make the wait a try. */
+	return timeout_ns - (now - start) > 0 ? timeout_ns - (now - start) : 1;
+}
+
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	     void *arg, int64_t timeout_ns)
 {

@@ -25,6 +25,7 @@ dist_man_MANS += \
 	man/shmring_send.3 \
 	man/shmring_send_burst.3 \
 	man/shmring_send_fd.3 \
+	man/shmring_set_slip.3 \
 	man/shmring_set_spin.3 \
 	man/shmring_stats.3 \
 	man/shmring_strerror.3 \

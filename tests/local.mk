@@ -24,6 +24,7 @@ SHMRING_TESTS = \
 	tests/test_eos \
 	tests/test_cpu \
 	tests/test_multiproc \
+	tests/test_slip \
 	tests/test_zleaks
 
 check_PROGRAMS += $(SHMRING_TESTS)
@@ -48,6 +49,13 @@ tests_test_cpu_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_cpu_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
 # Runs its tests one at a time (its own main sets Criterion's jobs to 1).
+# Counts slips through the library's test hook, a hidden symbol: only
+# the static library lets the program reach it.
+tests_test_slip_SOURCES = tests/test_slip.c tests/testutil.h
+tests_test_slip_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_slip_LDFLAGS = $(AM_LDFLAGS) -static
+tests_test_slip_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
 tests_test_multiproc_SOURCES = tests/test_multiproc.c tests/testutil.h
 tests_test_multiproc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_multiproc_LDADD = lib/libshmring.la $(CRITERION_LIBS)
