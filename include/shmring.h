@@ -467,7 +467,7 @@ SHMRING_API int shmring_set_spin(struct shmring *r, uint64_t spin_ns);
  * @return 0, or -EINVAL for a NULL handle.
  */
 SHMRING_API int shmring_set_slip(struct shmring *r, uint64_t slip_ns);
-#define SHMRING_DEFAULT_SLIP_NS ((uint64_t)1000)
+#define SHMRING_DEFAULT_SLIP_NS ((uint64_t)2000)
 
 /**
  * Describe an error code returned by this library (e.g. -EPIPE).

@@ -100,6 +100,9 @@ struct shmring {
 	/* Cache of "every holder of the role closed", valid for peers_gen. */
 	uint32_t closed_gen[2];
 	bool closed[2];
+	/* closed_gen where closed is false, else a value no uint32_t is:
+	 * the fast path's whole test in one compare. */
+	uint64_t open_gen[2];
 };
 
 /*
@@ -251,7 +254,7 @@ static inline bool peer_side_open_cached(struct shmring *r, int role)
 	/* A6': acquire pairs with A5, as in peer_side_closed(). */
 	uint32_t gen = atomic_load_explicit(&r->hdr->peers_gen,
 					    memory_order_acquire);
-	return gen == r->closed_gen[k] && !r->closed[k];
+	return gen == r->open_gen[k];
 }
 
 /*

@@ -200,6 +200,7 @@ void peer_init(struct shmring *r)
 	r->entry[0] = r->entry[1] = -1;
 	r->line[0] = r->line[1] = &r->scratch;
 	r->closed_gen[0] = r->closed_gen[1] = UINT32_MAX;
+	r->open_gen[0] = r->open_gen[1] = UINT64_MAX;
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
 		r->pidfd[i] = -1;
 		r->pidfd_id[i] = 0;
@@ -538,6 +539,7 @@ bool peer_side_closed_slow(struct shmring *r, int role, uint32_t gen)
 	}
 	r->closed_gen[k] = gen;
 	r->closed[k] = closed;
+	r->open_gen[k] = closed ? UINT64_MAX : gen;
 	return closed;
 }
 int peer_pid_alive(uint32_t pid, uint64_t start)

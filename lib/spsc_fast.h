@@ -190,28 +190,25 @@ spsc_send1_body(struct shmring *r, const void *msg, size_t len,
 	if (small && len > 64)
 		return spsc_send1_large(r, msg, len, timeout_ns);
 	r->sends = sends;
-	/* Read once: the copy's stores could alias them for the compiler. */
+	r->ppos = end;
 	unsigned char *data = r->data;
-	uint64_t mask = r->mask;
-	struct peer_line *line = r->line[0];
-	struct shmring_hdr *hd = r->hdr;
-	if (small)
-		copy_small(data + idx + REC_HDR_SIZE, msg, len);
-	else
-		memcpy(data + idx + REC_HDR_SIZE, msg, len);
 	/*
 	 * As put_rec() with the word after the record free (checked above):
 	 * relaxed, ordered before the consumer's load of it by P1.
 	 */
-	store_relaxed((_Atomic uint64_t *)(void *)(data + (end & mask)), 0);
+	store_relaxed((_Atomic uint64_t *)(void *)(data + (end & r->mask)), 0);
+	if (small)
+		copy_small(data + idx + REC_HDR_SIZE, msg, len);
+	else
+		memcpy(data + idx + REC_HDR_SIZE, msg, len);
 	/* P1: release pairs with C0; see put_rec(). */
 	store_release((_Atomic uint64_t *)(void *)(data + idx),
 		      rec_word((uint32_t)len,
 			       rec_type(pos, REC_KIND_DATA | REC_NEXT_CLEAR)));
 	/* As publish_pos(): P1', then prod_clear (the word at end is clear). */
-	count(&line->sent, 1);
-	count(&line->sent_bytes, len);
-	r->ppos = end;
+	struct shmring_hdr *hd = r->hdr;
+	count(&r->line[0]->sent, 1);
+	count(&r->line[0]->sent_bytes, len);
 	store_release(&hd->prod_pos, end);
 	store_relaxed(&hd->prod_clear, end);
 	if (wait_wanted(r, &hd->data_wait))
@@ -246,21 +243,19 @@ spsc_recv1_body(struct shmring *r, void *buf, size_t cap, int64_t timeout_ns,
 		return spsc_recv1_slow(r, buf, cap, timeout_ns);
 	if (small && len > 64)
 		return spsc_recv1_large(r, buf, cap, timeout_ns);
-	/* Read once: the copy's stores could alias them for the compiler. */
-	struct peer_line *line = r->line[1];
-	struct shmring_hdr *hd = r->hdr;
-	if (small)
-		copy_small(buf, r->data + idx + REC_HDR_SIZE, len);
-	else
-		memcpy(buf, r->data + idx + REC_HDR_SIZE, len);
-	/* As pass_record() and consume_pos(). */
+	/* As pass_record() and consume_pos(), the handle's part first. */
 	r->cached_prod = kind & REC_NEXT_CLEAR ? PROD_TRUSTED : end;
 	r->peeked = false;
 	r->cpos = end;
 	r->taken++;
-	count(&line->recvd, 1);
-	count(&line->recvd_bytes, len);
-	/* C2: release pairs with P0; see consume_pos(). */
+	if (small)
+		copy_small(buf, r->data + idx + REC_HDR_SIZE, len);
+	else
+		memcpy(buf, r->data + idx + REC_HDR_SIZE, len);
+	struct shmring_hdr *hd = r->hdr;
+	count(&r->line[1]->recvd, 1);
+	count(&r->line[1]->recvd_bytes, len);
+	/* C2: release pairs with P0 (see consume_pos()): the copy is done. */
 	store_release(&hd->cons_pos, end);
 	if (wait_wanted(r, &hd->space_wait))
 		return spsc_wake_producer(r, (ssize_t)len);
