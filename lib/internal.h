@@ -27,15 +27,15 @@
  * SLEEP_SLICE_NS slices, so that a peer killed with SIGKILL, which wakes
  * nobody, is still noticed within about 100 ms.
  */
-/*
- * A consumer that finds the ring empty after taking this many messages or
- * more since it last found it empty slips (wait_for()).
- */
-#define SLIP_STREAK 16
-
 #define LIVENESS_PERIOD_NS (20 * NSEC_PER_MSEC)
 #define SLEEP_SLICE_NS (100 * NSEC_PER_MSEC)
 #define WATCH_SLICE_NS (1000 * NSEC_PER_MSEC)
+
+/*
+ * An SPSC consumer that finds the ring empty after taking this many
+ * messages or more since it last found it empty slips (wait_slip()).
+ */
+#define SLIP_STREAK 16
 
 /*
  * The handle: everything a process keeps about one attachment. Copies of
@@ -97,11 +97,12 @@ struct shmring {
 	/* Sleeping on the futex and the peers' pidfds at once (uring.c). */
 	struct uring *ur;
 	bool ur_none; /* io_uring cannot do it here: sleep in slices */
-	/* Cache of "every holder of the role closed", valid for peers_gen. */
+	/*
+	 * Cache of "every holder of the role closed", valid for peers_gen ==
+	 * closed_gen. open_gen is closed_gen where the answer is "no", else
+	 * a value no uint32_t is: the fast path's whole test in one compare.
+	 */
 	uint32_t closed_gen[2];
-	bool closed[2];
-	/* closed_gen where closed is false, else a value no uint32_t is:
-	 * the fast path's whole test in one compare. */
 	uint64_t open_gen[2];
 };
 
@@ -239,7 +240,7 @@ static inline bool peer_side_closed(struct shmring *r, int role)
 	uint32_t gen = atomic_load_explicit(&r->hdr->peers_gen,
 					    memory_order_acquire);
 	if (gen == r->closed_gen[k])
-		return r->closed[k];
+		return r->open_gen[k] != gen;
 	return peer_side_closed_slow(r, role, gen);
 }
 

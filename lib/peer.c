@@ -538,7 +538,6 @@ bool peer_side_closed_slow(struct shmring *r, int role, uint32_t gen)
 		}
 	}
 	r->closed_gen[k] = gen;
-	r->closed[k] = closed;
 	r->open_gen[k] = closed ? UINT64_MAX : gen;
 	return closed;
 }

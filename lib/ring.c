@@ -567,8 +567,7 @@ static __attribute__((noinline)) int send_one(struct shmring *r,
  * fast path saves no registers for it.
  */
 static inline __attribute__((always_inline)) int
-send1(struct shmring *r, const void *msg, size_t len,
-			int64_t timeout_ns)
+send1(struct shmring *r, const void *msg, size_t len, int64_t timeout_ns)
 {
 	if (r && r->kind == SHMRING_SPSC && (r->role & SHMRING_PRODUCER) &&
 	    !r->rsv_open && (msg || !len))
@@ -621,8 +620,7 @@ static __attribute__((noinline)) ssize_t recv_one(struct shmring *r,
 
 /* As send1(), for a consumer of an SPSC ring. */
 static inline __attribute__((always_inline)) ssize_t
-recv1(struct shmring *r, void *buf, size_t cap,
-			    int64_t timeout_ns)
+recv1(struct shmring *r, void *buf, size_t cap, int64_t timeout_ns)
 {
 	if (r && r->kind == SHMRING_SPSC && (r->role & SHMRING_CONSUMER) &&
 	    (buf || !cap))

@@ -45,7 +45,6 @@
 #include "internal.h"
 #include "spsc_fast.h"
 
-
 /*
  * A producer's first look at the ring: its position is prod_pos, unless
  * the producer before it died after publishing headers past prod_pos
@@ -137,14 +136,6 @@ static int has_room(struct shmring *r, uint64_t pos, uint64_t total)
 	r->cached_cons = cons;
 	return pos + total - cons <= r->cap;
 }
-
-
-/* Whether the word after a record ending at @end is free to clear. */
-static inline bool next_free(const struct shmring *r, uint64_t end)
-{
-	return end + REC_HDR_SIZE - r->cached_cons <= r->cap;
-}
-
 
 static inline void publish(struct shmring *r, uint64_t pos, uint32_t clear,
 			   uint64_t msgs, uint64_t bytes)
@@ -245,7 +236,6 @@ __attribute__((noinline)) int spsc_send1_slow(struct shmring *r,
 	int ret = spsc_send_burst(r, &v, 1, timeout_ns);
 	return ret < 0 ? ret : 0;
 }
-
 
 /* spsc_send1() for a message over 64 bytes, with memcpy(). */
 __attribute__((noinline)) int spsc_send1_large(struct shmring *r,
@@ -384,7 +374,6 @@ static inline void pass_record(struct shmring *r, uint64_t pos,
 	r->cpos = end;
 }
 
-
 static void consume_to(struct shmring *r, uint64_t pos, uint64_t msgs,
 		       uint64_t bytes)
 {
@@ -488,7 +477,6 @@ __attribute__((noinline)) ssize_t spsc_recv1_slow(struct shmring *r,
 	int ret = spsc_recv_burst(r, &v, 1, timeout_ns);
 	return ret < 0 ? ret : (ssize_t)v.iov_len;
 }
-
 
 /* spsc_recv1() for a message over 64 bytes, with memcpy(). */
 __attribute__((noinline)) ssize_t spsc_recv1_large(struct shmring *r,

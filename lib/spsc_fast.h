@@ -101,6 +101,12 @@ static inline uint32_t put_rec(struct shmring *r, uint64_t pad_pos,
 	return clear;
 }
 
+/* Whether the word after a record ending at @end is free to clear. */
+static inline bool next_free(const struct shmring *r, uint64_t end)
+{
+	return end + REC_HDR_SIZE - r->cached_cons <= r->cap;
+}
+
 /* Make the records up to @pos published; the wake-up is the caller's. */
 static inline void publish_pos(struct shmring *r, uint64_t pos,
 			       uint32_t clear, uint64_t msgs, uint64_t bytes)
@@ -182,36 +188,31 @@ spsc_send1_body(struct shmring *r, const void *msg, size_t len,
 	uint64_t end = pos + rec_size(len);
 	uint32_t sends = r->sends + 1;
 	/* The general path also takes the 256th send, to look for a dead
-	 * consumer (consumers_gone() counts it). */
-	if (len > r->max_msg || end - pos > r->cap - idx ||
-	    end + REC_HDR_SIZE - r->cached_cons > r->cap ||
+	 * consumer (consumers_gone() counts it). The word after the record
+	 * free means room for the record too. */
+	if (len > r->max_msg || end - pos > r->cap - idx || !next_free(r, end) ||
 	    !peer_side_open_cached(r, SHMRING_CONSUMER) || !(sends & 255))
 		return spsc_send1_slow(r, msg, len, timeout_ns);
 	if (small && len > 64)
 		return spsc_send1_large(r, msg, len, timeout_ns);
 	r->sends = sends;
-	r->ppos = end;
 	unsigned char *data = r->data;
 	/*
-	 * As put_rec() with the word after the record free (checked above):
-	 * relaxed, ordered before the consumer's load of it by P1.
+	 * put_rec() with the word after the record free (checked above),
+	 * its two stores around the copy: the relaxed clear before it, so
+	 * that nothing but the header's word lives across the copy; P1
+	 * after it.
 	 */
 	store_relaxed((_Atomic uint64_t *)(void *)(data + (end & r->mask)), 0);
 	if (small)
 		copy_small(data + idx + REC_HDR_SIZE, msg, len);
 	else
 		memcpy(data + idx + REC_HDR_SIZE, msg, len);
-	/* P1: release pairs with C0; see put_rec(). */
 	store_release((_Atomic uint64_t *)(void *)(data + idx),
 		      rec_word((uint32_t)len,
 			       rec_type(pos, REC_KIND_DATA | REC_NEXT_CLEAR)));
-	/* As publish_pos(): P1', then prod_clear (the word at end is clear). */
-	struct shmring_hdr *hd = r->hdr;
-	count(&r->line[0]->sent, 1);
-	count(&r->line[0]->sent_bytes, len);
-	store_release(&hd->prod_pos, end);
-	store_relaxed(&hd->prod_clear, end);
-	if (wait_wanted(r, &hd->data_wait))
+	publish_pos(r, end, REC_NEXT_CLEAR, 1, len);
+	if (wait_wanted(r, &r->hdr->data_wait))
 		return spsc_wake_consumer(r);
 	return 0;
 }
@@ -243,21 +244,15 @@ spsc_recv1_body(struct shmring *r, void *buf, size_t cap, int64_t timeout_ns,
 		return spsc_recv1_slow(r, buf, cap, timeout_ns);
 	if (small && len > 64)
 		return spsc_recv1_large(r, buf, cap, timeout_ns);
-	/* As pass_record() and consume_pos(), the handle's part first. */
+	/* As pass_record(). */
 	r->cached_prod = kind & REC_NEXT_CLEAR ? PROD_TRUSTED : end;
 	r->peeked = false;
-	r->cpos = end;
-	r->taken++;
 	if (small)
 		copy_small(buf, r->data + idx + REC_HDR_SIZE, len);
 	else
 		memcpy(buf, r->data + idx + REC_HDR_SIZE, len);
-	struct shmring_hdr *hd = r->hdr;
-	count(&r->line[1]->recvd, 1);
-	count(&r->line[1]->recvd_bytes, len);
-	/* C2: release pairs with P0 (see consume_pos()): the copy is done. */
-	store_release(&hd->cons_pos, end);
-	if (wait_wanted(r, &hd->space_wait))
+	consume_pos(r, end, 1, len);
+	if (wait_wanted(r, &r->hdr->space_wait))
 		return spsc_wake_producer(r, (ssize_t)len);
 	return (ssize_t)len;
 }

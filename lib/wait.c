@@ -97,13 +97,15 @@ bool wait_register(void)
  * which slows both; after the slip the producer is some records ahead
  * and the consumer reads lines the producer has finished with.
  *
- * The slip is part of the spin: none where the handle does not spin, and
- * never longer than the spin or @timeout_ns. Returns the timeout left
- * for the wait that follows.
+ * A kind of spinning: none where the handle does not spin, and never
+ * longer than the spin (which follows in full) or @timeout_ns. Returns
+ * the timeout left for the wait that follows.
  */
 int64_t wait_slip(struct shmring *r, int64_t timeout_ns)
 {
 	uint64_t ns = r->slip_ns < r->spin_ns ? r->slip_ns : r->spin_ns;
+	if (ns > INT64_MAX)
+		ns = INT64_MAX;
 	if (timeout_ns >= 0 && (uint64_t)timeout_ns < ns)
 		ns = (uint64_t)timeout_ns;
 	if (!ns)
