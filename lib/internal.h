@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "shmring.h"
+#include "hooks.h"
 #include "layout.h"
 #include "region.h"
 
@@ -302,12 +303,5 @@ size_t mpmc_used(struct shmring *r);
 
 /* ring.c, for tests and fuzzers: a handle over caller-owned memory. */
 int ring_adopt_memory(void *base, size_t size, int role, struct shmring **out);
-
-/* Test hook, NULL in production: called where a process holds a claim. */
-extern void (*shmring_test_hook)(int where);
-#define HOOK_PRODUCER_CLAIMED 1
-#define HOOK_CONSUMER_CLAIMED 2
-/* 3 and 4: mpmc.c. A consumer starts a slip (wait.c). */
-#define HOOK_CONSUMER_SLIP 5
 
 #endif /* SHMRING_INTERNAL_H */

@@ -28,23 +28,12 @@
 #include "atomics.h"
 #include "internal.h"
 
-void (*shmring_test_hook)(int where);
-
 /*
  * A claim loop goes round once per position another process took first.
  * Millions of those in one call do not happen between honest peers; a
  * peer scribbling on the positions must not keep us here for ever.
  */
 #define MAX_CLAIM_TRIES (UINT32_C(1) << 24)
-
-/*
- * Test hook points on a claim loop's retry path (internal.h has the
- * others): where a peer that moves the position at the worst moment
- * lands, so that a test can be that peer deterministically. Never on
- * the path of a claim that succeeds at the first try.
- */
-#define HOOK_PRODUCER_RETRY 3
-#define HOOK_CONSUMER_RETRY 4
 
 static struct mpmc_slot *slot_at(const struct shmring *r, uint64_t pos)
 {
@@ -111,8 +100,7 @@ static int claim_prod(struct shmring *r, uint64_t *out)
 		}
 		/* Another producer took pos; a position that did not move is
 		 * a sequence nobody could have written. */
-		if (shmring_test_hook)
-			shmring_test_hook(HOOK_PRODUCER_RETRY);
+		test_hook(HOOK_PRODUCER_RETRY);
 		uint64_t now = load_relaxed(&h->prod_pos);
 		if (now == pos) {
 			store_relaxed(claim, CLAIM_NONE);
@@ -199,8 +187,7 @@ static int claim_cons(struct shmring *r, size_t cap, uint64_t *pos_out,
 			store_relaxed(claim, CLAIM_NONE);
 			return 0;
 		}
-		if (shmring_test_hook)
-			shmring_test_hook(HOOK_CONSUMER_RETRY);
+		test_hook(HOOK_CONSUMER_RETRY);
 		uint64_t now = load_relaxed(&h->cons_pos);
 		if (now == pos) {
 			store_relaxed(claim, CLAIM_NONE);
@@ -347,8 +334,7 @@ int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 				return ret;
 			break;
 		}
-		if (shmring_test_hook)
-			shmring_test_hook(HOOK_PRODUCER_CLAIMED);
+		test_hook(HOOK_PRODUCER_CLAIMED);
 		if (len)
 			copy_payload(slot_at(r, pos)->payload, msgs[i].iov_base,
 				     len);
@@ -433,8 +419,7 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 			return ret;
 		if (i > 0 && ret != 1)
 			break;
-		if (shmring_test_hook)
-			shmring_test_hook(HOOK_CONSUMER_CLAIMED);
+		test_hook(HOOK_CONSUMER_CLAIMED);
 		if (a.len)
 			copy_payload(bufs[i].iov_base,
 				     slot_at(r, a.pos)->payload, a.len);

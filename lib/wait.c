@@ -110,8 +110,7 @@ int64_t wait_slip(struct shmring *r, int64_t timeout_ns)
 		ns = (uint64_t)timeout_ns;
 	if (!ns)
 		return timeout_ns;
-	if (shmring_test_hook)
-		shmring_test_hook(HOOK_CONSUMER_SLIP);
+	test_hook(HOOK_CONSUMER_SLIP);
 	int64_t start = now_ns(), now;
 	for (unsigned i = 1;; i++) {
 		caa_cpu_relax();

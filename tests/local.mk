@@ -52,6 +52,7 @@ tests_test_cpu_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 # Counts slips through the library's test hook, a hidden symbol: only
 # the static library lets the program reach it.
 tests_test_slip_SOURCES = tests/test_slip.c tests/testutil.h
+tests_test_slip_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 tests_test_slip_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_slip_LDFLAGS = $(AM_LDFLAGS) -static
 tests_test_slip_LDADD = lib/libshmring.la $(CRITERION_LIBS)

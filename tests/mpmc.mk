@@ -36,6 +36,7 @@ tests_test_mpmc_multiproc_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 # a hidden symbol: only the static library lets the program reach it.
 tests_test_mpmc_kill_SOURCES = tests/test_mpmc_kill.c tests/testutil.h \
 	tests/mpmc_util.h
+tests_test_mpmc_kill_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 tests_test_mpmc_kill_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_mpmc_kill_LDFLAGS = $(AM_LDFLAGS) -static
 tests_test_mpmc_kill_LDADD = lib/libshmring.la $(CRITERION_LIBS)

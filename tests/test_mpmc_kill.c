@@ -2,13 +2,11 @@
 #include "mpmc_util.h"
 
 /*
- * The library's test hook (lib/internal.h), called where a process holds
+ * The library's test hook (lib/hooks.h), called where a process holds
  * a claim. It is a hidden symbol: this program links the static library
  * (-static in tests/mpmc.mk) to reach it.
  */
-extern void (*shmring_test_hook)(int where);
-#define HOOK_PRODUCER_CLAIMED 1
-#define HOOK_CONSUMER_CLAIMED 2
+#include "hooks.h"
 
 #define CAP 8            /* slots: small, so that every phase laps the ring */
 #define MAXM 64          /* max_msg */

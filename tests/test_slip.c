@@ -11,9 +11,7 @@
  */
 #include "testutil.h"
 
-extern void (*shmring_test_hook)(int where);
-/* lib/internal.h: a consumer starts a slip. */
-#define HOOK_CONSUMER_SLIP 5
+#include "hooks.h" /* lib/: the hook and its points */
 
 #define STREAK 16 /* SLIP_STREAK in lib/internal.h, as documented */
 #define WAIT_NS INT64_C(2000000)

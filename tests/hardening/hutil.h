@@ -33,9 +33,9 @@
 
 #include "shmring.h"
 
-/* Internal hooks (lib/ring.c, lib/mpmc.c), hidden but linkable statically. */
+/* Internal hooks (lib/ring.c, lib/hooks.h), hidden but linkable statically. */
 int ring_adopt_memory(void *base, size_t size, int role, struct shmring **out);
-extern void (*shmring_test_hook)(int where);
+#include "hooks.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define HU_SANITIZED 1

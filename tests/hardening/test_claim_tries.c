@@ -7,7 +7,7 @@
  * so a peer that is only sometimes running (another process on a busy
  * machine: test_hostile.c's mpmc_claim_bounded_*) lets it stop early
  * whether the bound is there or not. Here the peer is the test hook on
- * the loop's retry path (HOOK_*_RETRY in lib/mpmc.c): it moves the
+ * the loop's retry path (HOOK_*_RETRY in lib/hooks.h): it moves the
  * position between the loop's read of the slot and its re-read of the
  * position, every time, which a peer running on another core can do at
  * any moment. Every slot's sequence runs far ahead, so no try can
@@ -24,11 +24,8 @@
 
 #include <stdatomic.h>
 
+#include "hooks.h" /* HOOK_*_RETRY: the claim loop's retry path */
 #include "layout.h"
-
-/* lib/mpmc.c's hook points on the producer and consumer retry paths. */
-#define HOOK_PRODUCER_RETRY 3
-#define HOOK_CONSUMER_RETRY 4
 
 /* The bound shmring(7) promises: a claim loop gives up after 2^24 tries. */
 #define DOCUMENTED_TRIES (UINT64_C(1) << 24)
