@@ -8,6 +8,7 @@
 #ifndef SHMRING_INTERNAL_H
 #define SHMRING_INTERNAL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -93,8 +94,11 @@ struct shmring {
 	/* Liveness cache: a pidfd per peer entry, for the id it was opened on. */
 	int pidfd[PEER_SLOTS];
 	uint64_t pidfd_id[PEER_SLOTS];
-	/* MPMC: recover the claim of a dead peer; false if not (yet) possible. */
-	bool (*recover)(struct shmring *r, uint64_t claim, int owner);
+	/* Entries of dead peers marked by peer.c, for ring.c to reap. */
+	uint32_t dead;
+	uint64_t dead_id[PEER_SLOTS]; /* the dead one's id, to put it back */
+	/* wait_for(): the time left when a dead peer cut the wait short. */
+	int64_t wait_left;
 	/* Sleeping on the futex and the peers' pidfds at once (uring.c). */
 	struct uring *ur;
 	bool ur_none; /* io_uring cannot do it here: sleep in slices */
@@ -171,12 +175,28 @@ static inline void count(_Atomic uint64_t *c, uint64_t n)
 }
 #endif
 
+/*
+ * A dead peer found below the ring layer: returned up to ring.c, which
+ * reaps it (the ring kind recovers its claim, peer.c frees its entry, the
+ * wait layer wakes the sleepers) and calls again. Never escapes ring.c.
+ */
+#define PEER_DEAD (-EOWNERDEAD)
+
 /* wait.c */
 int64_t now_ns(void);
+/*
+ * A wait_for() condition, run before the wait, while spinning and after
+ * each wake-up: > 0 the wait is over (wait_for() returns 0), < 0 an error
+ * to return as is (PEER_DEAD included: r->wait_left then says how much
+ * of the timeout is left), 0 keep waiting.
+ */
 typedef int (*wait_cond_fn)(struct shmring *r, void *arg);
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	     void *arg, int64_t timeout_ns);
 void wait_wake_slow(struct shmring *r, struct wait_line *w, int n);
+void wait_wake_all(struct shmring *r);
+void wait_fini(struct shmring *r);
+void wait_forget(struct shmring *r, int entry);
 int64_t wait_slip(struct shmring *r, int64_t timeout_ns);
 bool wait_register(void);
 
@@ -192,10 +212,16 @@ void peer_init(struct shmring *r);
 int peer_self_id(uint64_t *id);
 int peer_attach(struct shmring *r, int role);
 void peer_detach(struct shmring *r);
-bool peer_side_gone(struct shmring *r, int role);
+int peer_side_gone(struct shmring *r, int role);
 bool peer_side_closed_slow(struct shmring *r, int role, uint32_t gen);
 bool peer_claim_held(struct shmring *r, uint64_t claim, int except);
-void peer_reap(struct shmring *r);
+uint32_t peer_find_dead(struct shmring *r);
+uint32_t peer_dead(const struct shmring *r);
+uint64_t peer_dead_claim(struct shmring *r, int i);
+void peer_dead_keep(struct shmring *r, int i);
+void peer_dead_free(struct shmring *r, int i);
+bool peer_owns(const struct shmring *r);
+int peer_self_start(uint64_t *start);
 unsigned peer_count(struct shmring *r, int role);
 int peer_list(struct shmring *r, struct shmring_peer *out, size_t n);
 int peer_pid_alive(uint32_t pid, uint64_t start);
@@ -264,13 +290,16 @@ static inline bool peer_side_open_cached(struct shmring *r, int role)
  * (peers_gen moved); one killed without closing is looked for on one send
  * in 256, and then at most every LIVENESS_PERIOD_NS, so that a producer
  * writing into a ring nobody reads hears -EPIPE soon, not only when the
- * ring fills.
+ * ring fills. Returns 0, -EPIPE or PEER_DEAD (see peer_side_gone()).
  */
-static inline bool consumers_gone(struct shmring *r)
+static inline int consumers_gone(struct shmring *r)
 {
 	if (peer_side_closed(r, SHMRING_CONSUMER))
-		return true;
-	return !(++r->sends & 255) && peer_side_gone(r, SHMRING_CONSUMER);
+		return -EPIPE;
+	if (++r->sends & 255)
+		return 0;
+	int ret = peer_side_gone(r, SHMRING_CONSUMER);
+	return ret > 0 ? -EPIPE : ret;
 }
 
 /* spsc.c */
@@ -288,7 +317,7 @@ size_t spsc_used(struct shmring *r);
 
 /* mpmc.c */
 void mpmc_format(struct shmring_hdr *h, unsigned char *data);
-void mpmc_init(struct shmring *r);
+bool mpmc_recover(struct shmring *r, uint64_t claim, int owner);
 void mpmc_close(struct shmring *r);
 int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		    int64_t timeout_ns);

@@ -11,10 +11,10 @@
  *
  * Killed peers: before each claim a handle writes the position it is
  * claiming to its claim word in the peer table. When a process dies
- * holding a claim, a survivor that finds the ring stuck reaps the dead
- * entry (peer.c) and recovers the slot here: an unpublished producer slot
- * becomes a SKIP that consumers pass over, an unreleased consumer slot is
- * freed. Publishing and freeing are CASes, so a late writer can never
+ * holding a claim, a survivor that finds the ring stuck finds the dead
+ * entry (peer.c), and ring.c has the slot recovered here (mpmc_recover()):
+ * an unpublished producer slot becomes a SKIP that consumers pass over, an
+ * unreleased consumer slot is freed. Publishing and freeing are CASes, so a late writer can never
  * overwrite a slot a recoverer already decided about. Only the message in
  * flight in the dead process is lost; nothing is duplicated or torn.
  */
@@ -214,7 +214,7 @@ static void free_slot(struct shmring *r, uint64_t pos, uint64_t seq)
  * Returns false while a live process holds the same claim: the dead one's
  * is then stale, or the live one is about to move on; ask again later.
  */
-static bool recover(struct shmring *r, uint64_t claim, int owner)
+bool mpmc_recover(struct shmring *r, uint64_t claim, int owner)
 {
 	struct shmring_hdr *h = r->hdr;
 	bool cons = claim & CLAIM_CONSUMER;
@@ -246,11 +246,6 @@ static bool recover(struct shmring *r, uint64_t claim, int owner)
 	return true;
 }
 
-void mpmc_init(struct shmring *r)
-{
-	r->recover = recover;
-}
-
 /* ---- waiting conditions --------------------------------------------- */
 
 /* wait_for() condition: claimed a free slot into *arg, or no consumer. */
@@ -259,10 +254,13 @@ static int cond_claim_prod(struct shmring *r, void *arg)
 	int ret = claim_prod(r, arg);
 	if (ret)
 		return ret;
-	/* Full: a dead consumer may hold a slot; reaping recovers it. */
-	bool gone = peer_side_gone(r, SHMRING_CONSUMER);
+	/*
+	 * Full: a dead consumer may hold a slot; reaping it (PEER_DEAD, in
+	 * ring.c) recovers the slot.
+	 */
+	int gone = peer_side_gone(r, SHMRING_CONSUMER);
 	if (gone)
-		return -EPIPE;
+		return gone < 0 ? gone : -EPIPE;
 	return claim_prod(r, arg);
 }
 
@@ -279,9 +277,14 @@ static int cond_claim_cons(struct shmring *r, void *arg)
 	int ret = claim_cons(r, a->cap, &a->pos, &a->seq, &a->len);
 	if (ret)
 		return ret;
-	/* Empty or stuck: reaping a dead producer turns its slot to SKIP. */
-	bool gone = peer_side_gone(r, SHMRING_PRODUCER);
-	/* Look again: C-EOS (peer.c) or the recovery made it visible. */
+	/*
+	 * Empty or stuck: reaping a dead producer (PEER_DEAD, in ring.c)
+	 * turns its slot to SKIP.
+	 */
+	int gone = peer_side_gone(r, SHMRING_PRODUCER);
+	if (gone < 0)
+		return gone;
+	/* Look again: C-EOS (peer.c) made the last publication visible. */
 	ret = claim_cons(r, a->cap, &a->pos, &a->seq, &a->len);
 	if (ret)
 		return ret;
@@ -291,9 +294,10 @@ static int cond_claim_cons(struct shmring *r, void *arg)
 static int wait_claim_prod(struct shmring *r, uint64_t *pos,
 			   int64_t timeout_ns)
 {
-	if (consumers_gone(r))
-		return -EPIPE;
-	int ret = claim_prod(r, pos);
+	int ret = consumers_gone(r);
+	if (ret)
+		return ret;
+	ret = claim_prod(r, pos);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	count(&r->line[0]->full, 1);
@@ -470,7 +474,7 @@ void mpmc_close(struct shmring *r)
 {
 	if (r->rsv_open) {
 		uint64_t expect = r->rsv_pos;
-		/* As recover(): an unpublished slot becomes a SKIP. */
+		/* As mpmc_recover(): an unpublished slot becomes a SKIP. */
 		cas_acq_rel(&slot_at(r, r->rsv_pos)->seq, &expect,
 			    (r->rsv_pos + 1) | SEQ_SKIP);
 		store_relaxed(my_claim(r, 0), CLAIM_NONE);

@@ -94,7 +94,25 @@ int peer_self_id(uint64_t *id)
 	return 0;
 }
 
-/* Alive = the pid exists, started when recorded, and is not a zombie. */
+/* This process's start time, as the peer table records it. */
+int peer_self_start(uint64_t *start)
+{
+	uint64_t id;
+	int ret = peer_self_id(&id);
+	if (!ret)
+		*start = id & PEER_START_MASK;
+	return ret;
+}
+
+/*
+ * Is the handle's attachment this process's? A handle inherited across
+ * fork() names its parent in the peer table.
+ */
+bool peer_owns(const struct shmring *r)
+{
+	return id_pid(r->self_id) == getpid();
+}
+
 /* Alive by /proc alone: the pid exists, started when recorded, no zombie. */
 static bool id_alive_proc(uint64_t id)
 {
@@ -130,7 +148,6 @@ static int pidfd_open_(pid_t pid)
 
 static void pidfd_drop(struct shmring *r, int i)
 {
-	uring_unwatch(r, i);
 	if (r->pidfd[i] >= 0)
 		close(r->pidfd[i]);
 	r->pidfd[i] = -1;
@@ -182,17 +199,11 @@ static bool id_is_self(const struct shmring *r, uint64_t id)
 	return (id & ~(UINT64_C(3) << 62)) == r->self_id;
 }
 
+/* The peer table changed: who reads peers_gen recomputes what it cached. */
 static void peers_changed(struct shmring *r)
 {
-	struct shmring_hdr *h = r->hdr;
 	/* A5: release: pairs with A6; the table change is seen with it. */
-	fetch_add_release(&h->peers_gen, 1);
-	/*
-	 * Sleepers on either side re-evaluate: a detach may be an end of
-	 * stream, an attach may be the first consumer a producer waits for.
-	 */
-	wait_wake(r, &h->data_wait, INT_MAX);
-	wait_wake(r, &h->space_wait, INT_MAX);
+	fetch_add_release(&r->hdr->peers_gen, 1);
 }
 
 void peer_init(struct shmring *r)
@@ -209,7 +220,6 @@ void peer_init(struct shmring *r)
 
 void peer_fini(struct shmring *r)
 {
-	uring_fini(r);
 	for (unsigned i = 0; i < PEER_SLOTS; i++)
 		pidfd_drop(r, (int)i);
 }
@@ -247,47 +257,65 @@ static void fold(struct shmring_hdr *h, int i)
 }
 
 /*
- * Free entry @i, held by a dead process whose id we read as @id, after the
- * ring has recovered whatever it had claimed. Returns false if its claim
- * cannot be recovered yet (the entry then still counts as attached).
+ * Take entry @i, held by a dead process whose id we read as @id, for
+ * reaping: ring.c then has the ring kind recover its claim and frees it
+ * (peer_dead_free()), or puts it back (peer_dead_keep()). False if another
+ * reaper took it first.
  */
-static bool reap(struct shmring *r, int i, uint64_t id)
+static bool mark_dead(struct shmring *r, int i, uint64_t id)
 {
-	struct shmring_hdr *h = r->hdr;
 	/*
 	 * A7: take the entry first: a CAS decides between two reapers, and
 	 * the entry, now marked with our id and the dead one's roles, can
-	 * neither be attached to nor reaped by anyone else while we recover
-	 * its claim (recovering the claim of a process that attached to the
-	 * entry since would free a slot under a live consumer). The roles
+	 * neither be attached to nor reaped by anyone else while its claim
+	 * is recovered (recovering the claim of a process that attached to
+	 * the entry since would free a slot under a live consumer). The roles
 	 * stay so that the entry still counts: a side is not over while a
 	 * claim of its is being recovered. A reaper that dies on the way
 	 * leaves a marked entry of a dead process: the next reaper redoes it.
 	 */
 	uint64_t mark = r->self_id | (id & (UINT64_C(3) << 62));
-	if (!cas_acq_rel(&h->peer_id[i], &id, mark))
-		return true;
+	if (!cas_acq_rel(&r->hdr->peer_id[i], &id, mark))
+		return false;
+	r->dead |= UINT32_C(1) << i;
+	r->dead_id[i] = id;
+	return true;
+}
+
+uint32_t peer_dead(const struct shmring *r)
+{
+	return r->dead;
+}
+
+uint64_t peer_dead_claim(struct shmring *r, int i)
+{
 	/*
 	 * Relaxed: the dead owner's last claim store is ordered before its
 	 * CAS on the ring position, which the recoverer acquires (M-R).
 	 */
-	uint64_t claim = load_relaxed(&h->claims[i].pos);
-	if (claim != CLAIM_NONE && r->recover && !r->recover(r, claim, i)) {
-		/* Not yet (a live process holds the same claim): put it back. */
-		store_release(&h->peer_id[i], id);
-		return false;
-	}
+	return load_relaxed(&r->hdr->claims[i].pos);
+}
+
+/* Its claim cannot be recovered yet (a live process holds the same). */
+void peer_dead_keep(struct shmring *r, int i)
+{
+	/* As A4: the dead one's id again, for a later reaper. */
+	store_release(&r->hdr->peer_id[i], r->dead_id[i]);
+	r->dead &= ~(UINT32_C(1) << i);
+}
+
+/* Its claim recovered and its announcements taken down: free it. */
+void peer_dead_free(struct shmring *r, int i)
+{
+	struct shmring_hdr *h = r->hdr;
 	fold(h, i);
 	store_relaxed(&h->claims[i].pos, CLAIM_NONE);
-	/* Killed in its sleep: take its announcement down (see W1). */
-	fetch_and_release(&h->data_wait.waiters, ~(UINT32_C(1) << i));
-	fetch_and_release(&h->space_wait.waiters, ~(UINT32_C(1) << i));
 	/* A4 (as for a detach). */
 	store_release(&h->peer_id[i], 0);
 	store_relaxed(&h->totals.last_detach_ns, realtime_ns());
 	pidfd_drop(r, i);
+	r->dead &= ~(UINT32_C(1) << i);
 	peers_changed(r);
-	return true;
 }
 
 static void note_attach(struct shmring *r, int i)
@@ -322,20 +350,20 @@ static int claim_fixed(struct shmring *r, int i, unsigned role)
 	return 0;
 }
 
-/* Take any free MPMC entry, reaping dead holders if the table is full. */
+/*
+ * Take any free MPMC entry; -EUSERS if there is none (ring.c then reaps
+ * the dead holders peer_find_dead() finds, and asks again).
+ */
 static int claim_any(struct shmring *r, unsigned role)
 {
 	uint64_t mine = r->self_id | ((uint64_t)role << 62);
-	for (int pass = 0; pass < 2; pass++) {
-		for (unsigned i = 0; i < PEER_SLOTS; i++) {
-			uint64_t cur = 0;
-			/* A2: as for SPSC. */
-			if (cas_acq_rel(&r->hdr->peer_id[i], &cur, mine)) {
-				note_attach(r, (int)i);
-				return (int)i;
-			}
+	for (unsigned i = 0; i < PEER_SLOTS; i++) {
+		uint64_t cur = 0;
+		/* A2: as for SPSC. */
+		if (cas_acq_rel(&r->hdr->peer_id[i], &cur, mine)) {
+			note_attach(r, (int)i);
+			return (int)i;
 		}
-		peer_reap(r);
 	}
 	return -EUSERS;
 }
@@ -390,7 +418,7 @@ int peer_attach(struct shmring *r, int role)
 	 */
 	fetch_or_acq_rel(&r->hdr->ever_roles, (uint32_t)role);
 	peers_changed(r);
-	return 0;
+	return 0; /* the caller wakes the sleepers (wait_wake_all()) */
 }
 
 void peer_detach(struct shmring *r)
@@ -402,34 +430,37 @@ void peer_detach(struct shmring *r)
 			release_entry(r, r->entry[k]);
 	r->entry[0] = r->entry[1] = -1;
 	r->line[0] = r->line[1] = &r->scratch;
-	peers_changed(r);
+	peers_changed(r); /* the caller wakes the sleepers */
 }
 
-/* Free the entries of every dead process (recovering their claims). */
-void peer_reap(struct shmring *r)
+/* Mark the entries of every dead process for reaping (peer_dead()). */
+uint32_t peer_find_dead(struct shmring *r)
 {
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
 		/* A6: acquire pairs with A2/A5: the entry's claim is seen. */
 		uint64_t id = load_acquire(&r->hdr->peer_id[i]);
 		if (id && !id_is_self(r, id) && !entry_alive(r, (int)i, id))
-			reap(r, (int)i, id);
+			mark_dead(r, (int)i, id);
 	}
+	return r->dead;
 }
 
 /*
  * Has every process that ever held @role closed or died? Called with the
  * ring empty (role = producer) or full (role = consumer); the caller
- * re-checks the ring after a yes. Dead holders are reaped at most every
+ * re-checks the ring after a yes. Returns 1 yes, 0 no, or PEER_DEAD when
+ * it marked dead holders: the caller returns that to ring.c, which reaps
+ * them and calls again. Dead holders are looked for at most every
  * LIVENESS_PERIOD_NS; in between the answer costs a scan of 256 bytes.
  */
-bool peer_side_gone(struct shmring *r, int role)
+int peer_side_gone(struct shmring *r, int role)
 {
 	struct shmring_hdr *h = r->hdr;
 	/* A3': pairs with A3; a bit not yet set means "never attached". */
 	if (!(load_acquire(&h->ever_roles) & (uint32_t)role))
-		return false;
+		return 0;
 	if (peer_side_closed(r, role))
-		return true;
+		return 1;
 	/*
 	 * Someone holds the role. Whether they still live is looked at
 	 * every LIVENESS_PERIOD_NS, on the coarse clock: this runs on every
@@ -439,24 +470,25 @@ bool peer_side_gone(struct shmring *r, int role)
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	int64_t now = (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 	if (now < r->next_live_check)
-		return false;
+		return 0;
 	r->next_live_check = now + LIVENESS_PERIOD_NS;
 	/*
 	 * Look at every holder, not just up to the first live one: a dead
 	 * holder further on may hold the claim the ring is stuck on, and
 	 * only reaping it recovers that.
 	 */
-	bool live = false;
+	bool live = false, dead = false;
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
 		/* C-EOS: acquire pairs with A4 in a closing peer. */
 		uint64_t id = load_acquire(&h->peer_id[i]);
 		if (!id || !(id_role(id) & (unsigned)role))
 			continue;
-		if (id_is_self(r, id) || entry_alive(r, (int)i, id) ||
-		    !reap(r, (int)i, id))
+		if (id_is_self(r, id) || entry_alive(r, (int)i, id))
 			live = true;
+		else if (mark_dead(r, (int)i, id))
+			dead = true;
 	}
-	return !live;
+	return dead ? PEER_DEAD : !live;
 }
 
 /*
@@ -471,7 +503,7 @@ int peer_watch(struct shmring *r, int role, int *entries)
 {
 	int n = 0;
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
-		/* A6: as in peer_reap(). */
+		/* A6: as in peer_find_dead(). */
 		uint64_t id = load_acquire(&r->hdr->peer_id[i]);
 		if (!id || !(id_role(id) & (unsigned)role) || id_is_self(r, id))
 			continue;
@@ -498,7 +530,7 @@ bool peer_claim_held(struct shmring *r, uint64_t claim, int except)
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
 		if ((int)i == except)
 			continue;
-		/* Relaxed: see reap(); a live holder re-stores its claim. */
+		/* Relaxed: see peer_dead_claim(); a live holder re-stores it. */
 		if (load_relaxed(&r->hdr->claims[i].pos) != claim)
 			continue;
 		uint64_t id = load_acquire(&r->hdr->peer_id[i]);

@@ -169,6 +169,30 @@ static struct shmring *handle_new(void)
 	return r;
 }
 
+/*
+ * Reap the dead peers peer.c marked (peer_dead()): the ring kind recovers
+ * what each had claimed, peer.c frees its entry, the wait layer takes its
+ * announcement down and wakes the sleepers, who look again. An entry
+ * whose claim cannot be recovered yet goes back, for a later look.
+ */
+static void reap_dead(struct shmring *r)
+{
+	uint32_t dead = peer_dead(r);
+	for (int i = 0; dead; i++, dead >>= 1) {
+		if (!(dead & 1))
+			continue;
+		uint64_t claim = peer_dead_claim(r, i);
+		if (r->kind == SHMRING_MPMC && claim != CLAIM_NONE &&
+		    !mpmc_recover(r, claim, i)) {
+			peer_dead_keep(r, i);
+			continue;
+		}
+		wait_forget(r, i);
+		peer_dead_free(r, i);
+	}
+	wait_wake_all(r);
+}
+
 /* Take the trusted geometry into the handle and attach in @role. */
 static int attach(struct shmring *r, int role, const struct shmring_hdr *id)
 {
@@ -180,15 +204,18 @@ static int attach(struct shmring *r, int role, const struct shmring_hdr *id)
 	r->slot_size = id->slot_size;
 	r->data = (unsigned char *)r->reg.base + SHMRING_HDR_SIZE;
 	r->role = role;
-	/* MPMC first: a reap while attaching recovers claims through it. */
-	if (r->kind == SHMRING_MPMC)
-		mpmc_init(r);
 	int ret = peer_self_id(&r->self_id);
 	if (ret)
 		return ret;
 	if (role) {
 		r->light_fence = wait_register();
 		ret = peer_attach(r, role);
+		/* A full table may hold dead peers: reap them, then again. */
+		if (ret == -EUSERS && peer_find_dead(r)) {
+			reap_dead(r);
+			ret = peer_attach(r, role);
+		}
+		wait_wake_all(r);
 		if (ret)
 			return ret;
 	}
@@ -220,9 +247,9 @@ static void format(struct shmring_hdr *h, const struct shmring_hdr *g)
 	h->region_size = g->region_size;
 	h->mode = g->mode;
 	h->creator_pid = (uint32_t)getpid();
-	uint64_t self;
-	if (peer_self_id(&self) == 0)
-		h->creator_start = self & PEER_START_MASK;
+	uint64_t start;
+	if (peer_self_start(&start) == 0)
+		h->creator_start = start;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->created_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -268,6 +295,7 @@ static int create(const char *name, int unnamed, const struct shmring_opts *o,
 	if (!ret)
 		ret = attach(r, role, &g);
 	if (ret) {
+		wait_fini(r);
 		peer_fini(r);
 		region_close(&r->reg);
 		if (name)
@@ -323,6 +351,7 @@ static int adopt(struct shmring *r, int role, struct shmring **out)
 		ret = attach(r, role, copy);
 	free(copy);
 	if (ret) {
+		wait_fini(r);
 		peer_fini(r);
 		region_close(&r->reg);
 		free(r);
@@ -471,13 +500,13 @@ SHMRING_API int shmring_close(struct shmring *r)
 	 * A handle inherited across fork() names its parent in the peer
 	 * table: closing it in the child only unmaps, it detaches nobody.
 	 */
-	bool ours = (uint64_t)getpid() ==
-		    ((r->self_id >> PEER_START_BITS) & PEER_PID_MASK);
-	if (r->role && ours) {
+	if (r->role && peer_owns(r)) {
 		if (r->kind == SHMRING_MPMC)
 			mpmc_close(r);
 		peer_detach(r);
+		wait_wake_all(r);
 	}
+	wait_fini(r);
 	peer_fini(r);
 	region_close(&r->reg);
 	free(r);
@@ -508,18 +537,78 @@ SHMRING_API int shmring_unlink(const char *name)
 
 /* ---- messages ------------------------------------------------------- */
 
-static int as_producer(struct shmring *r)
+/* Does @r hold @role? -EINVAL for no handle, -EPERM for another role. */
+static int check_holds(struct shmring *r, int role)
 {
 	if (!r)
 		return -EINVAL;
-	return (r->role & SHMRING_PRODUCER) ? 0 : -EPERM;
+	return (r->role & role) ? 0 : -EPERM;
 }
 
-static int as_consumer(struct shmring *r)
+/*
+ * The ring kinds' calls that may wait, each with what the layers below
+ * report done here: a call that found a dead peer returns PEER_DEAD
+ * before it took or gave anything; reap it (reap_dead()), then call again
+ * for the time the wait had left (r->wait_left, kept by wait_for()).
+ */
+static int kind_send(struct shmring *r, const struct iovec *msgs, size_t n,
+		     int64_t timeout_ns)
 {
-	if (!r)
-		return -EINVAL;
-	return (r->role & SHMRING_CONSUMER) ? 0 : -EPERM;
+	for (;;) {
+		r->wait_left = timeout_ns;
+		int ret = r->kind == SHMRING_MPMC ?
+				  mpmc_send_burst(r, msgs, n, timeout_ns) :
+				  spsc_send_burst(r, msgs, n, timeout_ns);
+		if (ret != PEER_DEAD)
+			return ret;
+		reap_dead(r);
+		timeout_ns = r->wait_left;
+	}
+}
+
+static int kind_recv(struct shmring *r, struct iovec *bufs, size_t n,
+		     int64_t timeout_ns)
+{
+	for (;;) {
+		r->wait_left = timeout_ns;
+		int ret = r->kind == SHMRING_MPMC ?
+				  mpmc_recv_burst(r, bufs, n, timeout_ns) :
+				  spsc_recv_burst(r, bufs, n, timeout_ns);
+		if (ret != PEER_DEAD)
+			return ret;
+		reap_dead(r);
+		timeout_ns = r->wait_left;
+	}
+}
+
+static int kind_reserve(struct shmring *r, size_t len, void **buf,
+			int64_t timeout_ns)
+{
+	for (;;) {
+		r->wait_left = timeout_ns;
+		int ret = r->kind == SHMRING_MPMC ?
+				  mpmc_reserve(r, len, buf, timeout_ns) :
+				  spsc_reserve(r, len, buf, timeout_ns);
+		if (ret != PEER_DEAD)
+			return ret;
+		reap_dead(r);
+		timeout_ns = r->wait_left;
+	}
+}
+
+static ssize_t kind_peek(struct shmring *r, const void **msg,
+			 int64_t timeout_ns)
+{
+	for (;;) {
+		r->wait_left = timeout_ns;
+		ssize_t ret = r->kind == SHMRING_MPMC ?
+				      mpmc_peek(r, msg, timeout_ns) :
+				      spsc_peek(r, msg, timeout_ns);
+		if (ret != PEER_DEAD)
+			return ret;
+		reap_dead(r);
+		timeout_ns = r->wait_left;
+	}
 }
 
 /*
@@ -530,7 +619,7 @@ static int as_consumer(struct shmring *r)
 static int send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		      int64_t timeout_ns)
 {
-	int ret = as_producer(r);
+	int ret = check_holds(r, SHMRING_PRODUCER);
 	if (ret)
 		return ret;
 	if (!msgs && n)
@@ -539,14 +628,50 @@ static int send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		return -EBUSY;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
-	return r->kind == SHMRING_MPMC ? mpmc_send_burst(r, msgs, n, timeout_ns) :
-					 spsc_send_burst(r, msgs, n, timeout_ns);
+	return kind_send(r, msgs, n, timeout_ns);
 }
 
 SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
 				   size_t n, int64_t timeout_ns)
 {
 	return send_burst(r, msgs, n, timeout_ns);
+}
+
+/*
+ * The SPSC fast paths' ways out (spsc_fast.h), out of line: the general
+ * path for one message, and the fast path again with memcpy() for a
+ * message over 64 bytes.
+ */
+__attribute__((noinline)) int spsc_send1_slow(struct shmring *r,
+					      const void *msg, size_t len,
+					      int64_t timeout_ns)
+{
+	struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
+	int ret = kind_send(r, &v, 1, timeout_ns);
+	return ret < 0 ? ret : 0;
+}
+
+__attribute__((noinline)) int spsc_send1_large(struct shmring *r,
+					       const void *msg, size_t len,
+					       int64_t timeout_ns)
+{
+	return spsc_send1_body(r, msg, len, timeout_ns, false);
+}
+
+__attribute__((noinline)) ssize_t spsc_recv1_slow(struct shmring *r,
+						  void *buf, size_t cap,
+						  int64_t timeout_ns)
+{
+	struct iovec v = { .iov_base = buf, .iov_len = cap };
+	int ret = kind_recv(r, &v, 1, timeout_ns);
+	return ret < 0 ? ret : (ssize_t)v.iov_len;
+}
+
+__attribute__((noinline)) ssize_t spsc_recv1_large(struct shmring *r,
+						   void *buf, size_t cap,
+						   int64_t timeout_ns)
+{
+	return spsc_recv1_body(r, buf, cap, timeout_ns, false);
 }
 
 /* shmring_send() when the SPSC fast path is not for this call or handle. */
@@ -589,15 +714,14 @@ SHMRING_API int shmring_try_send(struct shmring *r, const void *msg, size_t len)
 static int recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		      int64_t timeout_ns)
 {
-	int ret = as_consumer(r);
+	int ret = check_holds(r, SHMRING_CONSUMER);
 	if (ret)
 		return ret;
 	if (!bufs && n)
 		return -EINVAL;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
-	return r->kind == SHMRING_MPMC ? mpmc_recv_burst(r, bufs, n, timeout_ns) :
-					 spsc_recv_burst(r, bufs, n, timeout_ns);
+	return kind_recv(r, bufs, n, timeout_ns);
 }
 
 SHMRING_API int shmring_recv_burst(struct shmring *r, struct iovec *bufs,
@@ -642,18 +766,17 @@ SHMRING_API ssize_t shmring_try_recv(struct shmring *r, void *buf, size_t cap)
 SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,
 				int64_t timeout_ns)
 {
-	int ret = as_producer(r);
+	int ret = check_holds(r, SHMRING_PRODUCER);
 	if (ret)
 		return ret;
 	if (!buf)
 		return -EINVAL;
-	return r->kind == SHMRING_MPMC ? mpmc_reserve(r, len, buf, timeout_ns) :
-					 spsc_reserve(r, len, buf, timeout_ns);
+	return kind_reserve(r, len, buf, timeout_ns);
 }
 
 SHMRING_API int shmring_commit(struct shmring *r, size_t len)
 {
-	int ret = as_producer(r);
+	int ret = check_holds(r, SHMRING_PRODUCER);
 	if (ret)
 		return ret;
 	return r->kind == SHMRING_MPMC ? mpmc_commit(r, len) :
@@ -663,18 +786,17 @@ SHMRING_API int shmring_commit(struct shmring *r, size_t len)
 SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
 				 int64_t timeout_ns)
 {
-	int ret = as_consumer(r);
+	int ret = check_holds(r, SHMRING_CONSUMER);
 	if (ret)
 		return ret;
 	if (!msg)
 		return -EINVAL;
-	return r->kind == SHMRING_MPMC ? mpmc_peek(r, msg, timeout_ns) :
-					 spsc_peek(r, msg, timeout_ns);
+	return kind_peek(r, msg, timeout_ns);
 }
 
 SHMRING_API int shmring_release(struct shmring *r)
 {
-	int ret = as_consumer(r);
+	int ret = check_holds(r, SHMRING_CONSUMER);
 	if (ret)
 		return ret;
 	return r->kind == SHMRING_MPMC ? mpmc_release(r) : spsc_release(r);

@@ -172,18 +172,18 @@ static int cond_room(struct shmring *r, void *arg)
 	int ret = has_room(r, r->ppos, a->total);
 	if (ret)
 		return ret;
-	if (peer_side_gone(r, SHMRING_CONSUMER))
-		return -EPIPE;
-	return 0;
+	ret = peer_side_gone(r, SHMRING_CONSUMER);
+	return ret > 0 ? -EPIPE : ret;
 }
 
 /* Wait until @total bytes fit; fail fast if every consumer is gone. */
 static int wait_room(struct shmring *r, uint64_t total, int64_t timeout_ns)
 {
 	struct shmring_hdr *h = r->hdr;
-	if (consumers_gone(r))
-		return -EPIPE;
-	int ret = has_room(r, r->ppos, total);
+	int ret = consumers_gone(r);
+	if (ret)
+		return ret;
+	ret = has_room(r, r->ppos, total);
 	if (ret)
 		return ret < 0 ? ret : 0;
 	count(&r->line[0]->full, 1);
@@ -226,23 +226,6 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		return -EINVAL;
 	publish(r, pos, clear, i, bytes);
 	return (int)i;
-}
-
-__attribute__((noinline)) int spsc_send1_slow(struct shmring *r,
-					      const void *msg, size_t len,
-					      int64_t timeout_ns)
-{
-	struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
-	int ret = spsc_send_burst(r, &v, 1, timeout_ns);
-	return ret < 0 ? ret : 0;
-}
-
-/* spsc_send1() for a message over 64 bytes, with memcpy(). */
-__attribute__((noinline)) int spsc_send1_large(struct shmring *r,
-					       const void *msg, size_t len,
-					       int64_t timeout_ns)
-{
-	return spsc_send1_body(r, msg, len, timeout_ns, false);
 }
 
 int spsc_reserve(struct shmring *r, size_t len, void **buf,
@@ -399,8 +382,9 @@ static int cond_data(struct shmring *r, void *arg)
 	 * not a read: it orders nothing and races with nothing.
 	 */
 	__builtin_prefetch(r->data + ((r->cpos + 64) & r->mask));
-	if (!peer_side_gone(r, SHMRING_PRODUCER))
-		return 0;
+	ret = peer_side_gone(r, SHMRING_PRODUCER);
+	if (ret <= 0)
+		return ret;
 	/*
 	 * The producer is gone, but may have published just before going:
 	 * look again now that C-EOS (peer.c) made its last store visible.
@@ -467,23 +451,6 @@ int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 	/* A PAD skipped after the last record stays for the next call. */
 	consume_to(r, end, i, bytes);
 	return (int)i;
-}
-
-__attribute__((noinline)) ssize_t spsc_recv1_slow(struct shmring *r,
-						  void *buf, size_t cap,
-						  int64_t timeout_ns)
-{
-	struct iovec v = { .iov_base = buf, .iov_len = cap };
-	int ret = spsc_recv_burst(r, &v, 1, timeout_ns);
-	return ret < 0 ? ret : (ssize_t)v.iov_len;
-}
-
-/* spsc_recv1() for a message over 64 bytes, with memcpy(). */
-__attribute__((noinline)) ssize_t spsc_recv1_large(struct shmring *r,
-						   void *buf, size_t cap,
-						   int64_t timeout_ns)
-{
-	return spsc_recv1_body(r, buf, cap, timeout_ns, false);
 }
 
 ssize_t spsc_peek(struct shmring *r, const void **msg, int64_t timeout_ns)

@@ -6,7 +6,8 @@
  * shmring_recv() (ring.c) take the fast paths below in line, so that the
  * common case of a message is one call from the application, not two;
  * everything else (full, empty, padding, a peer to look for, a bad
- * record) leaves through the out-of-line spsc_*_slow() in spsc.c. The
+ * record) leaves through the out-of-line spsc_*_slow() in ring.c, to the
+ * general path in spsc.c. The
  * ring's protocol and the pairings named here (P1, P1', C0, C2) are
  * described at the top of spsc.c.
  */
@@ -152,7 +153,7 @@ static inline void consume_pos(struct shmring *r, uint64_t pos, uint64_t msgs,
 	store_release(&r->hdr->cons_pos, pos);
 }
 
-/* The fast paths' ways out (spsc.c). */
+/* The fast paths' ways out: ring.c (the general path), spsc.c (wakes). */
 int spsc_send1_slow(struct shmring *r, const void *msg, size_t len,
 		    int64_t timeout_ns);
 ssize_t spsc_recv1_slow(struct shmring *r, void *buf, size_t cap,

@@ -123,57 +123,118 @@ int64_t wait_slip(struct shmring *r, int64_t timeout_ns)
 	return timeout_ns - (now - start) > 0 ? timeout_ns - (now - start) : 1;
 }
 
-int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
-	     void *arg, int64_t timeout_ns)
+/*
+ * What wait_for() returns for a condition's answer @ret: 0 done, or the
+ * error. A dead peer (PEER_DEAD) goes up to ring.c, which reaps it and
+ * calls again for the time that was left (r->wait_left).
+ */
+static int wait_result(struct shmring *r, int ret, int64_t deadline)
 {
-	int ret = cond(r, arg);
-	if (ret)
+	if (ret != PEER_DEAD)
 		return ret < 0 ? ret : 0;
-	if (timeout_ns == 0)
-		return -EAGAIN;
-
-	int64_t start = now_ns();
-	int64_t deadline = timeout_ns < 0 || timeout_ns > INT64_MAX - start ?
-				   INT64_MAX :
-				   start + timeout_ns;
-
-	/*
-	 * Spin first: a cache line crosses cores in ~100 ns, a futex wake-up
-	 * of an idle CPU costs tens of microseconds.
-	 */
-	if (r->spin_ns) {
-		int64_t spin_end = r->spin_ns > (uint64_t)(INT64_MAX - start) ?
-					   INT64_MAX :
-					   start + (int64_t)r->spin_ns;
-		if (spin_end > deadline)
-			spin_end = deadline;
-		/*
-		 * Look at the ring after every pause (a message is seen
-		 * ~100 ns after it is published), at the clock every 16.
-		 */
-		for (unsigned i = 1;; i++) {
-			caa_cpu_relax();
-			ret = cond(r, arg);
-			if (ret)
-				return ret < 0 ? ret : 0;
-			if (!(i & 15) && now_ns() >= spin_end)
-				break;
-		}
+	if (deadline == INT64_MAX) {
+		r->wait_left = -1;
+	} else if (deadline > INT64_MIN) {
+		int64_t left = deadline - now_ns();
+		/* At least 1 ns: 0 would make the next call a try. */
+		r->wait_left = left > 0 ? left : 1;
 	}
+	return ret;
+}
 
+/* When a wait of @timeout_ns begun at @start ends: INT64_MAX for never. */
+static int64_t deadline_of(int64_t start, int64_t timeout_ns)
+{
+	if (timeout_ns < 0 || timeout_ns > INT64_MAX - start)
+		return INT64_MAX;
+	return start + timeout_ns;
+}
+
+/*
+ * Spin first: a cache line crosses cores in ~100 ns, a futex wake-up of
+ * an idle CPU costs tens of microseconds. Returns the condition's answer,
+ * or 0 once the spin (r->spin_ns, at most until @deadline) ran out.
+ */
+static int wait_spin(struct shmring *r, wait_cond_fn cond, void *arg,
+		     int64_t start, int64_t deadline)
+{
+	if (!r->spin_ns)
+		return 0;
+	int64_t spin_end = deadline_of(start, r->spin_ns > INT64_MAX ?
+						      -1 : (int64_t)r->spin_ns);
+	if (spin_end > deadline)
+		spin_end = deadline;
 	/*
-	 * W1: announce once for the whole wait, by the bit of the peer
-	 * entry we wait in; pairs with P3.
+	 * Look at the ring after every pause (a message is seen ~100 ns
+	 * after it is published), at the clock every 16.
 	 */
-	bool for_data = w == &r->hdr->data_wait;
-	uint32_t bit = UINT32_C(1) << r->entry[for_data];
+	for (unsigned i = 1;; i++) {
+		caa_cpu_relax();
+		int ret = cond(r, arg);
+		if (ret)
+			return ret;
+		if (!(i & 15) && now_ns() >= spin_end)
+			return 0;
+	}
+}
+
+/*
+ * W1, W2, W2': announce once for the whole wait, by bit @bit (our peer
+ * entry's). Returns the longest a sleep may last: a sleeper whose
+ * membarrier call fails sleeps in 1 ms slices (see the top of the file).
+ */
+static int64_t wait_announce(struct wait_line *w, uint32_t bit)
+{
+	/* W1: pairs with P3. */
 	fetch_or_seqcst(&w->waiters, bit);
 	/* W2: full fence; pairs with P2 in wait_wake(). */
 	fence_full();
 	/* W2': the other half of P2 for fence-free publishers. */
-	int64_t max_slice = SLEEP_SLICE_NS;
 	if (membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) < 0)
-		max_slice = NSEC_PER_MSEC;
+		return NSEC_PER_MSEC;
+	return SLEEP_SLICE_NS;
+}
+
+/*
+ * W5: sleep on @w->seq while it reads @v, for @slice at most. A peer
+ * killed with SIGKILL wakes nobody: the kernel wakes us when a watched
+ * one exits, and the condition looks at it when it runs again. Where the
+ * peers cannot be watched, sleep @max_slice at most and look then. EINTR
+ * and spurious wake-ups just return: the caller goes round again with
+ * the time that remains.
+ */
+static void wait_sleep(struct shmring *r, struct wait_line *w, uint32_t v,
+		       int watch_role, int64_t slice, int64_t max_slice)
+{
+	if (max_slice == SLEEP_SLICE_NS) {
+		int watch[PEER_SLOTS];
+		int n = peer_watch(r, watch_role, watch);
+		if (n >= 0 &&
+		    uring_sleep(r, &w->seq, v, watch, n,
+				slice < WATCH_SLICE_NS ? slice : WATCH_SLICE_NS) >= 0)
+			return;
+	}
+	futex_wait(&w->seq, v, slice > max_slice ? max_slice : slice);
+}
+
+int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
+	     void *arg, int64_t timeout_ns)
+{
+	r->wait_left = timeout_ns;
+	int ret = cond(r, arg);
+	if (ret)
+		return wait_result(r, ret, INT64_MIN);
+	if (timeout_ns == 0)
+		return -EAGAIN;
+	int64_t start = now_ns();
+	int64_t deadline = deadline_of(start, timeout_ns);
+	ret = wait_spin(r, cond, arg, start, deadline);
+	if (ret)
+		return wait_result(r, ret, deadline);
+
+	bool for_data = w == &r->hdr->data_wait;
+	uint32_t bit = UINT32_C(1) << r->entry[for_data];
+	int64_t max_slice = wait_announce(w, bit);
 	/*
 	 * The announcement stays up across wake-ups: every publish after it
 	 * bumps seq, so each round only needs a fresh v (W3) and a re-check
@@ -195,33 +256,38 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 			ret = -ETIMEDOUT;
 			break;
 		}
-		/*
-		 * W5: sleep. A peer killed with SIGKILL wakes nobody: the
-		 * kernel wakes us when a watched one exits, and cond() looks
-		 * at it when it runs again. Where the peers cannot be watched,
-		 * sleep a slice at most and look then. EINTR and spurious
-		 * wake-ups just go round the loop with the time that remains.
-		 */
-		int64_t slice = deadline - now;
 		count(&r->line[for_data]->sleeps, 1);
-		if (max_slice == SLEEP_SLICE_NS) {
-			int watch[PEER_SLOTS];
-			int n = peer_watch(r, for_data ? SHMRING_PRODUCER :
-							 SHMRING_CONSUMER,
-					   watch);
-			if (n >= 0 &&
-			    uring_sleep(r, &w->seq, v, watch, n,
-					slice < WATCH_SLICE_NS ? slice :
-								 WATCH_SLICE_NS) >= 0)
-				continue;
-		}
-		if (slice > max_slice)
-			slice = max_slice;
-		futex_wait(&w->seq, v, slice);
+		wait_sleep(r, w, v, for_data ? SHMRING_PRODUCER : SHMRING_CONSUMER,
+			   deadline - now, max_slice);
 	}
 	/* W6: release: nothing to order, the bit is advisory now. */
 	fetch_and_release(&w->waiters, ~bit);
-	return ret < 0 ? ret : 0;
+	return wait_result(r, ret, deadline);
+}
+
+/*
+ * The peer table changed (an attach, a detach, a reap): sleepers on
+ * either side re-evaluate. A detach may be an end of stream, an attach
+ * the first consumer a producer waits for.
+ */
+void wait_wake_all(struct shmring *r)
+{
+	wait_wake(r, &r->hdr->data_wait, INT_MAX);
+	wait_wake(r, &r->hdr->space_wait, INT_MAX);
+}
+
+/* The handle closes: the wait layer's own state goes (wait_uring.c). */
+void wait_fini(struct shmring *r)
+{
+	uring_fini(r);
+}
+
+/* Peer entry @entry was killed in its sleep: take its announcement down. */
+void wait_forget(struct shmring *r, int entry)
+{
+	/* Release: as W6, the bit is advisory. */
+	fetch_and_release(&r->hdr->data_wait.waiters, ~(UINT32_C(1) << entry));
+	fetch_and_release(&r->hdr->space_wait.waiters, ~(UINT32_C(1) << entry));
 }
 
 void wait_wake_slow(struct shmring *r, struct wait_line *w, int n)
