@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "shmring.h"
 #include "hooks.h"
@@ -24,7 +25,7 @@
 /*
  * How often a polling side checks that its peer is still alive (a poll of
  * a pidfd, or a /proc read, per attached peer). A sleeping side is woken
- * by the kernel when a watched peer exits (uring.c) and sleeps at most
+ * by the kernel when a watched peer exits (wait_uring.c) and sleeps at most
  * WATCH_SLICE_NS, a safety net; where that cannot be had it sleeps in
  * SLEEP_SLICE_NS slices, so that a peer killed with SIGKILL, which wakes
  * nobody, is still noticed within about 100 ms.
@@ -99,7 +100,7 @@ struct shmring {
 	uint64_t dead_id[PEER_SLOTS]; /* the dead one's id, to put it back */
 	/* wait_for(): the time left when a dead peer cut the wait short. */
 	int64_t wait_left;
-	/* Sleeping on the futex and the peers' pidfds at once (uring.c). */
+	/* Sleeping on the futex and the peers' pidfds at once (wait_uring.c). */
 	struct uring *ur;
 	bool ur_none; /* io_uring cannot do it here: sleep in slices */
 	/*
@@ -182,8 +183,15 @@ static inline void count(_Atomic uint64_t *c, uint64_t n)
  */
 #define PEER_DEAD (-EOWNERDEAD)
 
+/* CLOCK_MONOTONIC in nanoseconds: timeouts and deadlines. */
+static inline int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
 /* wait.c */
-int64_t now_ns(void);
 /*
  * A wait_for() condition, run before the wait, while spinning and after
  * each wake-up: > 0 the wait is over (wait_for() returns 0), < 0 an error
@@ -200,14 +208,24 @@ void wait_forget(struct shmring *r, int entry);
 int64_t wait_slip(struct shmring *r, int64_t timeout_ns);
 bool wait_register(void);
 
-/* uring.c */
-int uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
-		const int *entries, int n, int64_t rel_ns);
-void uring_unwatch(struct shmring *r, int i);
-void uring_fini(struct shmring *r);
+/*
+ * A descriptor that polls readable when a peer process exits (its
+ * pidfd), and a tag naming that process: what peer.c hands the wait
+ * layer to watch while it sleeps.
+ */
+struct peer_fd {
+	int fd;
+	uint64_t tag;
+};
+
+/* wait_uring.c: the wait layer's io_uring backend. */
+int wait_uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
+		     const struct peer_fd *fds, int n, int64_t rel_ns);
+void wait_uring_fini(struct shmring *r);
 
 /* peer.c */
-int peer_watch(struct shmring *r, int role, int *entries);
+int peer_watch(struct shmring *r, int role, struct peer_fd *fds);
+void peer_look_soon(struct shmring *r);
 void peer_init(struct shmring *r);
 int peer_self_id(uint64_t *id);
 int peer_attach(struct shmring *r, int role);

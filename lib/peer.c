@@ -492,14 +492,15 @@ int peer_side_gone(struct shmring *r, int role)
 }
 
 /*
- * The entries a side about to sleep must watch: every holder of @role
- * but ourselves (consumers waiting for data watch the producers, and the
- * other way round), each with its pidfd open, so that the kernel wakes the
- * sleeper when one of them exits (uring.c). Returns how many, or -1 if one
- * cannot be watched (no pidfd here, or found dead and not yet reaped): the
- * caller then sleeps in slices and looks again.
+ * What a side about to sleep must watch: every holder of @role but
+ * ourselves (consumers waiting for data watch the producers, and the
+ * other way round), each by its pidfd, so that the kernel wakes the
+ * sleeper when one of them exits (wait_uring.c); tagged by the process.
+ * Returns how many, or -1 if one cannot be watched (no pidfd here, or
+ * found dead and not yet reaped): the caller then sleeps in slices and
+ * looks again.
  */
-int peer_watch(struct shmring *r, int role, int *entries)
+int peer_watch(struct shmring *r, int role, struct peer_fd *fds)
 {
 	int n = 0;
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
@@ -516,9 +517,17 @@ int peer_watch(struct shmring *r, int role, int *entries)
 			if (r->pidfd[i] < 0)
 				return -1;
 		}
-		entries[n++] = (int)i;
+		fds[n].fd = r->pidfd[i];
+		fds[n].tag = id & ~(UINT64_C(3) << 62);
+		n++;
 	}
 	return n;
+}
+
+/* A watched peer exited: look at the peers at the next chance. */
+void peer_look_soon(struct shmring *r)
+{
+	r->next_live_check = 0;
 }
 
 /*

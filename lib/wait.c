@@ -49,13 +49,6 @@
 #include "atomics.h"
 #include "internal.h"
 
-int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 static int futex_wait(_Atomic uint32_t *word, uint32_t val, int64_t rel_ns)
 {
 	struct timespec ts = {
@@ -207,11 +200,15 @@ static void wait_sleep(struct shmring *r, struct wait_line *w, uint32_t v,
 		       int watch_role, int64_t slice, int64_t max_slice)
 {
 	if (max_slice == SLEEP_SLICE_NS) {
-		int watch[PEER_SLOTS];
-		int n = peer_watch(r, watch_role, watch);
-		if (n >= 0 &&
-		    uring_sleep(r, &w->seq, v, watch, n,
-				slice < WATCH_SLICE_NS ? slice : WATCH_SLICE_NS) >= 0)
+		struct peer_fd fds[PEER_SLOTS];
+		int n = peer_watch(r, watch_role, fds);
+		int ret = n < 0 ? n :
+			  wait_uring_sleep(r, &w->seq, v, fds, n,
+					   slice < WATCH_SLICE_NS ? slice :
+								    WATCH_SLICE_NS);
+		if (ret > 0)
+			peer_look_soon(r); /* a watched peer exited */
+		if (ret >= 0)
 			return;
 	}
 	futex_wait(&w->seq, v, slice > max_slice ? max_slice : slice);
@@ -279,7 +276,7 @@ void wait_wake_all(struct shmring *r)
 /* The handle closes: the wait layer's own state goes (wait_uring.c). */
 void wait_fini(struct shmring *r)
 {
-	uring_fini(r);
+	wait_uring_fini(r);
 }
 
 /* Peer entry @entry was killed in its sleep: take its announcement down. */

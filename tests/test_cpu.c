@@ -39,7 +39,7 @@
 /*
  * Can this kernel wake a sleeper for a publication or a peer's death
  * alone (an io_uring futex wait beside a poll of the peer's pidfd, as
- * lib/uring.c does)? Then a side blocked for a second sleeps once or
+ * lib/wait_uring.c does)? Then a side blocked for a second sleeps once or
  * twice, not once per 100 ms slice: the count of its futex sleeps shows
  * which way it waited, where CPU time on a shared machine can only hint.
  * Checked by making peer_watch() in lib/peer.c answer -1 (the slices):

@@ -1,5 +1,6 @@
 /*
- * uring.c - sleep until the ring moves or a watched peer process exits.
+ * wait_uring.c - the wait layer's io_uring backend: sleep until the ring
+ * moves or a watched peer process exits.
  *
  * A process killed with SIGKILL wakes nobody. A side asleep on a futex
  * would never hear of its peer's death without a timeout, and every timed
@@ -14,11 +15,16 @@
  * process that set it up (a forked child that inherits the handle sets up
  * its own). The pidfd polls stay armed across sleeps, so that a sleep
  * costs one io_uring_enter, as a futex wait costs one futex call; only the
- * futex wait is submitted each time, and it never outlives uring_sleep(): a
- * stale waiter left on the futex word would swallow a wake-up meant for a
- * live sleeper. Where io_uring or its futex operation is missing or
- * forbidden, uring_sleep() answers -ENOSYS once and for all and the caller
- * sleeps in slices (wait.c).
+ * futex wait is submitted each time, and it never outlives
+ * wait_uring_sleep(): a stale waiter left on the futex word would swallow
+ * a wake-up meant for a live sleeper. Where io_uring or its futex
+ * operation is missing or forbidden, wait_uring_sleep() answers -ENOSYS
+ * once and for all and the caller sleeps in slices (wait.c).
+ *
+ * The caller hands the descriptors to watch with a tag each, which names
+ * the process behind the descriptor (peer.c's business, not ours). A poll
+ * stays armed while its tag is handed in again; one whose tag is no
+ * longer handed in is cancelled at the next sleep.
  *
  * The rings shared with the kernel follow io_uring's protocol: we own the
  * submission tail and the completion head, the kernel the other two.
@@ -46,11 +52,14 @@
 #define FUTEX2_SIZE_U32 0x02
 #endif
 
-/* Room for a poll per peer entry, the futex wait and a few cancels. */
-#define URING_ENTRIES 64u
+/* Room for a poll and a cancel per watch slot, and the futex wait. */
+#define URING_ENTRIES 128u
+
+/* Watch slots: as many as there are peer entries to watch. */
+#define WATCH_SLOTS PEER_SLOTS
 
 /*
- * user_data: the kind in the top byte, for polls the peer entry in the
+ * user_data: the kind in the top byte, for polls the watch slot in the
  * next, then a serial that makes every request's tag unique, so that the
  * completion of an earlier arming is never taken for the current one.
  */
@@ -74,9 +83,13 @@ struct uring {
 	unsigned queued; /* entries filled in since the tail was published */
 	int futex_res;   /* result of the last futex wait */
 	uint64_t serial;
-	uint64_t armed[PEER_SLOTS];    /* tag of the poll armed on entry i, 0 none */
-	uint64_t armed_id[PEER_SLOTS]; /* the peer id that poll watches */
-	uint64_t fired_id[PEER_SLOTS]; /* exit reported for this id: not re-armed */
+	/*
+	 * Watch slot i: the caller's tag it watches (0: free), the
+	 * user_data of its armed poll (0: none), whether its exit fired.
+	 */
+	uint64_t tag[WATCH_SLOTS];
+	uint64_t armed[WATCH_SLOTS];
+	bool fired[WATCH_SLOTS];
 };
 
 static uint64_t ud_make(unsigned kind, unsigned entry, struct uring *u)
@@ -231,7 +244,8 @@ static int enter(struct uring *u, unsigned submit, unsigned wait, int64_t rel_ns
  * Take every completion posted. Sets *futex_done when the futex wait
  * tagged @futex_ud completed; returns whether a watched process exited.
  */
-static bool reap(struct uring *u, uint64_t futex_ud, bool *futex_done)
+static bool take_completions(struct uring *u, uint64_t futex_ud,
+			     bool *futex_done)
 {
 	bool fired = false;
 	/* Relaxed: only this process writes the head. */
@@ -248,7 +262,7 @@ static bool reap(struct uring *u, uint64_t futex_ud, bool *futex_done)
 		if (ud == futex_ud) {
 			*futex_done = true;
 			u->futex_res = c->res;
-		} else if (ud >> UD_KIND_SHIFT == UD_POLL && i < PEER_SLOTS &&
+		} else if (ud >> UD_KIND_SHIFT == UD_POLL && i < WATCH_SLOTS &&
 			   u->armed[i] == ud) {
 			u->armed[i] = 0;
 			/*
@@ -257,7 +271,7 @@ static bool reap(struct uring *u, uint64_t futex_ud, bool *futex_done)
 			 * again for that process, and the caller looks.
 			 */
 			if (c->res != -ECANCELED) {
-				u->fired_id[i] = u->armed_id[i];
+				u->fired[i] = true;
 				fired = true;
 			}
 		}
@@ -286,7 +300,7 @@ static bool futex_wait_end(struct uring *u, uint64_t ud, bool *fired)
 		/* 0: cancelled; -ENOENT: it completed, or is not submitted yet. */
 		syscall(SYS_io_uring_register, u->fd, IORING_REGISTER_SYNC_CANCEL,
 			&reg, 1);
-		*fired |= reap(u, ud, &done);
+		*fired |= take_completions(u, ud, &done);
 		if (done)
 			break;
 		/*
@@ -294,12 +308,12 @@ static bool futex_wait_end(struct uring *u, uint64_t ud, bool *fired)
 		 * wait a moment for the completion to be posted.
 		 */
 		enter(u, sq_unread(u), 1, NSEC_PER_MSEC);
-		*fired |= reap(u, ud, &done);
+		*fired |= take_completions(u, ud, &done);
 	}
 	return done;
 }
 
-void uring_fini(struct shmring *r)
+void wait_uring_fini(struct shmring *r)
 {
 	struct uring *u = r->ur;
 	if (!u)
@@ -313,58 +327,95 @@ void uring_fini(struct shmring *r)
 	r->ur = NULL;
 }
 
-void uring_unwatch(struct shmring *r, int i)
+/* Queue the cancel of the poll armed in watch slot @i, and free the slot. */
+static void unwatch(struct uring *u, unsigned i)
 {
-	struct uring *u = r->ur;
-	if (!u || u->owner != getpid() || !u->armed[i])
-		return;
-	struct io_uring_sqe *s = sqe_next(u);
-	if (s) {
-		s->opcode = IORING_OP_ASYNC_CANCEL;
-		s->addr = u->armed[i];
-		s->user_data = ud_make(UD_CANCEL, 0, u);
-		enter(u, sq_publish(u), 0, 0);
-	}
-	u->armed[i] = 0;
-}
-
-int uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
-		const int *entries, int n, int64_t rel_ns)
-{
-	if (r->ur_none)
-		return -ENOSYS;
-	if (r->ur && r->ur->owner != getpid())
-		uring_fini(r);
-	if (!r->ur) {
-		r->ur = uring_setup();
-		if (!r->ur) {
-			r->ur_none = true;
-			return -ENOSYS;
+	if (u->armed[i]) {
+		struct io_uring_sqe *s = sqe_next(u);
+		if (s) {
+			s->opcode = IORING_OP_ASYNC_CANCEL;
+			s->addr = u->armed[i];
+			s->user_data = ud_make(UD_CANCEL, 0, u);
 		}
 	}
-	struct uring *u = r->ur;
+	u->armed[i] = 0;
+	u->tag[i] = 0;
+	u->fired[i] = false;
+}
 
+static bool watched(const struct peer_fd *fds, int n, uint64_t tag)
+{
+	for (int k = 0; k < n; k++)
+		if (fds[k].tag == tag)
+			return true;
+	return false;
+}
+
+/* A watch slot for @tag: its own, else a free one (there is always one). */
+static unsigned slot_for(const struct uring *u, uint64_t tag)
+{
+	unsigned free_slot = WATCH_SLOTS;
+	for (unsigned i = 0; i < WATCH_SLOTS; i++) {
+		if (u->tag[i] == tag)
+			return i;
+		if (!u->tag[i] && free_slot == WATCH_SLOTS)
+			free_slot = i;
+	}
+	return free_slot;
+}
+
+/*
+ * Arm a poll on each of @fds not armed yet, and cancel those no longer
+ * handed in. -EAGAIN if one of them already exited (the caller reaps it,
+ * in slices) or the queue is full.
+ */
+static int arm_watches(struct uring *u, const struct peer_fd *fds, int n)
+{
+	for (unsigned i = 0; i < WATCH_SLOTS; i++)
+		if (u->tag[i] && !watched(fds, n, u->tag[i]))
+			unwatch(u, i);
 	for (int k = 0; k < n; k++) {
-		int i = entries[k];
-		uint64_t id = r->pidfd_id[i];
-		/* Exited, still listed: the caller reaps it, in slices. */
-		if (u->fired_id[i] == id)
+		unsigned i = slot_for(u, fds[k].tag);
+		if (i == WATCH_SLOTS)
 			return -EAGAIN;
-		if (u->armed[i] && u->armed_id[i] == id)
+		if (u->tag[i] == fds[k].tag && u->fired[i])
+			return -EAGAIN;
+		if (u->tag[i] == fds[k].tag && u->armed[i])
 			continue;
-		uring_unwatch(r, i);
 		struct io_uring_sqe *s = sqe_next(u);
 		if (!s)
 			return -EAGAIN;
 		s->opcode = IORING_OP_POLL_ADD;
-		s->fd = r->pidfd[i];
+		s->fd = fds[k].fd;
 		s->poll32_events = POLLIN;
-		s->user_data = u->armed[i] = ud_make(UD_POLL, (unsigned)i, u);
-		u->armed_id[i] = id;
+		s->user_data = u->armed[i] = ud_make(UD_POLL, i, u);
+		u->tag[i] = fds[k].tag;
 	}
+	return 0;
+}
+
+/* The io_uring of this handle and process, set up at its first sleep. */
+static struct uring *uring_of(struct shmring *r)
+{
+	if (r->ur_none)
+		return NULL;
+	if (r->ur && r->ur->owner != getpid())
+		wait_uring_fini(r);
+	if (!r->ur) {
+		r->ur = uring_setup();
+		if (!r->ur)
+			r->ur_none = true;
+	}
+	return r->ur;
+}
+
+/* Queue the futex wait on @word while it reads @val; its user_data. */
+static uint64_t queue_futex_wait(struct uring *u, _Atomic uint32_t *word,
+				 uint32_t val)
+{
 	struct io_uring_sqe *s = sqe_next(u);
 	if (!s)
-		return -EAGAIN;
+		return 0;
 	uint64_t fud = ud_make(UD_FUTEX, 0, u);
 	s->opcode = IORING_OP_FUTEX_WAIT;
 	s->fd = FUTEX2_SIZE_U32; /* shared: no FUTEX2_PRIVATE */
@@ -372,27 +423,50 @@ int uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
 	s->off = val;
 	s->addr3 = FUTEX_BITSET_MATCH_ANY;
 	s->user_data = fud;
+	return fud;
+}
 
-	/*
-	 * Returns on a completion (maybe one that concerns nothing now: a
-	 * cancel, an arming since replaced), the timeout (-ETIME), or a
-	 * signal (-EINTR, or the count submitted if it submitted any). Only
-	 * our futex wait, a watched exit or the end of the time ends the
-	 * sleep: a signal does not (the caller would only start it again),
-	 * so wait on for the time left with the futex wait still armed.
-	 */
+/*
+ * Submit, and wait until the futex wait tagged @fud completes, a watched
+ * exit fires or @rel_ns passes. Enter returns on a completion (maybe one
+ * that concerns nothing now: a cancel, an arming since replaced), the
+ * timeout (-ETIME), or a signal (-EINTR, or the count submitted if it
+ * submitted any). A signal does not end the sleep (the caller would only
+ * start it again): wait on for the time left with the futex wait armed.
+ * Returns whether a watched process exited; *done, whether the wait did.
+ */
+static bool wait_events(struct uring *u, uint64_t fud, int64_t rel_ns,
+			bool *done)
+{
 	int64_t end = now_ns() + rel_ns;
 	int ret = enter(u, sq_publish(u), 1, rel_ns);
-	bool done = false;
-	bool fired = reap(u, fud, &done);
-	while (!done && !fired && ret != -ETIME &&
+	bool fired = take_completions(u, fud, done);
+	while (!*done && !fired && ret != -ETIME &&
 	       (ret >= 0 || ret == -EINTR || ret == -EAGAIN || ret == -EBUSY)) {
 		int64_t left = end - now_ns();
 		if (left <= 0)
 			break;
 		ret = enter(u, sq_unread(u), 1, left);
-		fired = reap(u, fud, &done);
+		fired = take_completions(u, fud, done);
 	}
+	return fired;
+}
+
+int wait_uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
+		     const struct peer_fd *fds, int n, int64_t rel_ns)
+{
+	struct uring *u = uring_of(r);
+	if (!u)
+		return -ENOSYS;
+	int ret = arm_watches(u, fds, n);
+	uint64_t fud = ret ? 0 : queue_futex_wait(u, word, val);
+	if (!fud) {
+		/* Hand over what was queued (cancels, polls) all the same. */
+		enter(u, sq_publish(u), 0, 0);
+		return -EAGAIN;
+	}
+	bool done = false;
+	bool fired = wait_events(u, fud, rel_ns, &done);
 	/*
 	 * Woken (0), the word had moved (-EAGAIN), cancelled: all fine.
 	 * Anything else means this kernel cannot do the wait after all.
@@ -405,10 +479,8 @@ int uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
 		 * io_uring for this handle (closing it cancels all) and sleep
 		 * in slices.
 		 */
-		uring_fini(r);
+		wait_uring_fini(r);
 		r->ur_none = true;
 	}
-	if (fired)
-		r->next_live_check = 0; /* look at the peers now */
 	return fired;
 }
