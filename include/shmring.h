@@ -470,6 +470,29 @@ SHMRING_API int shmring_set_slip(struct shmring *r, uint64_t slip_ns);
 #define SHMRING_DEFAULT_SLIP_NS ((uint64_t)2000)
 
 /**
+ * Say whether the object called @name is a ring a process could open,
+ * and if not, why: for tools that survey shared memory, and for error
+ * messages better than "-EPROTO". Maps the object read-only, changes
+ * nothing, does not wait (a ring being created at that moment reads as
+ * one whose creation never finished; shmring_open() waits for it).
+ *
+ * @param name  a ring name, as for shmring_open()
+ * @param why   receives one line saying what was found (the first check
+ *              that fails: "truncated: ...", "layout version ...",
+ *              "inconsistent header: capacity 3 is not a power of two",
+ *              ...), NUL-terminated and cut to @len bytes; NULL with
+ *              @len 0 when only the verdict is wanted
+ * @return 0 for a usable ring; -ENOMSG when the object does not carry
+ *         the shmring magic (another program's object; shmring_open()
+ *         says -EPROTO for it too); -EPROTO for a shmring region that
+ *         cannot be used (corrupt or inconsistent header, another layout
+ *         version, creation unfinished); -EINVAL for a bad name, or @why
+ *         NULL with @len not 0; -ENOENT, -EACCES, -ENOMEM and the errors
+ *         of opening the object as for shmring_open().
+ */
+SHMRING_API int shmring_check(const char *name, char *why, size_t len);
+
+/**
  * Describe an error code returned by this library (e.g. -EPIPE).
  * @return a static string, never NULL.
  */

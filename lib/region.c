@@ -437,7 +437,9 @@ int region_open(const char *name, int writable, size_t min_size,
 		return ret;
 	if (p.kind == REGION_SYSV)
 		return open_sysv(p.key, writable, min_size, out);
-	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+	/* O_NONBLOCK: a FIFO left under the name must not hang the open
+	 * (open_checked_fd() then refuses it); nothing for a regular file. */
+	int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK;
 	int fd = p.kind == REGION_POSIX ? shm_open(p.path, flags, 0) :
 					  open(p.path, flags | O_NOFOLLOW);
 	if (fd < 0)

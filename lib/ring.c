@@ -5,7 +5,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +29,8 @@
 #define OPEN_WAIT_NS (1000 * NSEC_PER_MSEC)
 
 _Static_assert(APP_AREA_SIZE == SHMRING_APP_AREA_SIZE, "app area size");
+
+static const char *error_text(int err);
 
 static bool is_pow2(uint64_t v)
 {
@@ -108,41 +113,84 @@ static bool region_size_ok(uint64_t size, uint64_t need)
 	       size - need < unit;
 }
 
+/* Say why a header is refused into @why (when asked); -EPROTO. */
+static __attribute__((format(printf, 3, 4))) int
+refuse(char *why, size_t len, const char *fmt, ...)
+{
+	if (why && len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return -EPROTO;
+}
+
+static int validate_spsc(const struct shmring_hdr *h, char *why, size_t len)
+{
+	if (h->capacity < MIN_CAPACITY || h->capacity > MAX_CAPACITY)
+		return refuse(why, len, "inconsistent header: capacity %" PRIu64
+			      " out of range", h->capacity);
+	if (h->data_size != h->capacity || h->slot_size != 0)
+		return refuse(why, len, "inconsistent header: data size %" PRIu64
+			      ", capacity %" PRIu64 ", slot size %" PRIu64,
+			      h->data_size, h->capacity, h->slot_size);
+	if (h->max_msg == 0 || h->max_msg > SHMRING_MAX_MSG_LIMIT ||
+	    h->max_msg > spsc_max_msg_for(h->capacity))
+		return refuse(why, len, "inconsistent header: max_msg %" PRIu64
+			      " for capacity %" PRIu64, h->max_msg, h->capacity);
+	return 0;
+}
+
+static int validate_mpmc(const struct shmring_hdr *h, char *why, size_t len)
+{
+	if (h->capacity < 2 || h->capacity > MAX_SLOTS)
+		return refuse(why, len, "inconsistent header: %" PRIu64
+			      " slots, out of range", h->capacity);
+	if (h->max_msg > SHMRING_MAX_MSG_LIMIT ||
+	    h->slot_size != mpmc_slot_size(h->max_msg) ||
+	    h->slot_size > MAX_CAPACITY / h->capacity ||
+	    h->data_size != h->capacity * h->slot_size)
+		return refuse(why, len, "inconsistent header: max_msg %" PRIu64
+			      ", slot size %" PRIu64 ", data size %" PRIu64,
+			      h->max_msg, h->slot_size, h->data_size);
+	return 0;
+}
+
 /*
  * Is this header one we can trust for indexing? Every size field is
- * checked against the others and against the object's real size.
+ * checked against the others and against the object's real size. The
+ * first check that fails says why in @why (NULL: not asked).
  */
-static int validate(const struct shmring_hdr *h, size_t mapped)
+static int validate(const struct shmring_hdr *h, size_t mapped, char *why,
+		    size_t len)
 {
-	if (h->magic != SHMRING_MAGIC || h->version != SHMRING_LAYOUT_VERSION)
-		return -EPROTO;
+	if (h->magic != SHMRING_MAGIC)
+		return refuse(why, len, "not a shmring region");
+	if (h->version != SHMRING_LAYOUT_VERSION)
+		return refuse(why, len, "layout version %" PRIu32
+			      ", this library reads %u", h->version,
+			      SHMRING_LAYOUT_VERSION);
+	if (h->kind != SHMRING_SPSC && h->kind != SHMRING_MPMC)
+		return refuse(why, len, "unknown ring kind %" PRIu32, h->kind);
+	if (!is_pow2(h->capacity))
+		return refuse(why, len, "inconsistent header: capacity %" PRIu64
+			      " is not a power of two", h->capacity);
 	if (h->data_off != SHMRING_HDR_SIZE || h->region_size != mapped)
-		return -EPROTO;
+		return refuse(why, len, "inconsistent header: region size %" PRIu64
+			      ", object size %zu", h->region_size, mapped);
 	if (h->flags)
-		return -EPROTO;
-	switch (h->kind) {
-	case SHMRING_SPSC:
-		if (!is_pow2(h->capacity) || h->capacity < MIN_CAPACITY ||
-		    h->capacity > MAX_CAPACITY || h->data_size != h->capacity ||
-		    h->max_msg == 0 || h->max_msg > SHMRING_MAX_MSG_LIMIT ||
-		    h->max_msg > spsc_max_msg_for(h->capacity) ||
-		    h->slot_size != 0)
-			return -EPROTO;
-		break;
-	case SHMRING_MPMC:
-		if (!is_pow2(h->capacity) || h->capacity < 2 ||
-		    h->capacity > MAX_SLOTS || h->max_msg > SHMRING_MAX_MSG_LIMIT ||
-		    h->slot_size != mpmc_slot_size(h->max_msg) ||
-		    h->slot_size > MAX_CAPACITY / h->capacity ||
-		    h->data_size != h->capacity * h->slot_size)
-			return -EPROTO;
-		break;
-	default:
-		return -EPROTO;
-	}
+		return refuse(why, len, "inconsistent header: flags 0x%" PRIx32,
+			      h->flags);
+	int ret = h->kind == SHMRING_SPSC ? validate_spsc(h, why, len) :
+					    validate_mpmc(h, why, len);
+	if (ret)
+		return ret;
 	if (!region_size_ok(h->region_size,
 			    SHMRING_HDR_SIZE + page_round(h->data_size)))
-		return -EPROTO;
+		return refuse(why, len, "inconsistent header: region size %" PRIu64
+			      " for data size %" PRIu64, h->region_size,
+			      h->data_size);
 	return 0;
 }
 
@@ -343,7 +391,7 @@ static int adopt(struct shmring *r, int role, struct shmring **out)
 		ret = -EPROTO;
 	if (!ret) {
 		memcpy(copy, h, offsetof(struct shmring_hdr, ever_roles));
-		ret = validate(copy, r->reg.size);
+		ret = validate(copy, r->reg.size, NULL, 0);
 	}
 	if (!ret)
 		ret = region_share(&r->reg);
@@ -533,6 +581,65 @@ SHMRING_API int shmring_unlink(const char *name)
 			return -EPROTO;
 	}
 	return region_unlink(name);
+}
+
+/*
+ * Why the region mapped at @reg is not a ring a monitor could open, as
+ * shmring_check() reports it: -ENOMSG without the magic, -EPROTO with the
+ * first check that fails, or 0.
+ */
+static int diagnose(struct region *reg, char *why, size_t len)
+{
+	struct shmring_hdr *h = reg->base;
+	if (reg->size < sizeof(h->magic) || h->magic != SHMRING_MAGIC) {
+		refuse(why, len, "not a shmring region");
+		return -ENOMSG;
+	}
+	if (reg->size < SHMRING_HDR_SIZE)
+		return refuse(why, len, "truncated: %zu bytes, the header alone "
+			      "is %u", reg->size, SHMRING_HDR_SIZE);
+	/* I2: acquire pairs with I1 in create, as in map_ready(). */
+	uint32_t state = load_acquire(&h->state);
+	if (state == SHMRING_STATE_INITIALISING)
+		return refuse(why, len, "its creation never finished");
+	if (state != SHMRING_STATE_READY)
+		return refuse(why, len, "bad state word 0x%08" PRIx32, state);
+	/* A copy, as adopt() validates one. */
+	struct shmring_hdr *copy = malloc(sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, h, offsetof(struct shmring_hdr, ever_roles));
+	int ret = validate(copy, reg->size, why, len);
+	free(copy);
+	return ret;
+}
+
+SHMRING_API int shmring_check(const char *name, char *why, size_t len)
+{
+	if (!why && len)
+		return -EINVAL;
+	if (why && len)
+		why[0] = '\0';
+	int ret = region_check_name(name);
+	if (ret)
+		return ret;
+	struct region reg;
+	/* Read-only, whatever its size: the checks say what is wrong. */
+	ret = region_open(name, 0, 1, &reg);
+	if (ret == -EPROTO) {
+		/* Empty, or not a regular file or segment. */
+		refuse(why, len, "not a shmring region");
+		return -ENOMSG;
+	}
+	if (!ret) {
+		ret = diagnose(&reg, why, len);
+		region_close(&reg);
+	}
+	if (ret && why && len && !why[0])
+		snprintf(why, len, "%s", error_text(ret));
+	else if (!ret && why && len)
+		snprintf(why, len, "a usable ring");
+	return ret;
 }
 
 /* ---- messages ------------------------------------------------------- */
@@ -906,6 +1013,11 @@ SHMRING_API int shmring_set_slip(struct shmring *r, uint64_t slip_ns)
 
 SHMRING_API const char *shmring_strerror(int err)
 {
+	return error_text(err);
+}
+
+static const char *error_text(int err)
+{
 	switch (err) {
 	case 0: return "success";
 	case -EAGAIN: return "ring full (send) or empty (receive)";
@@ -917,6 +1029,7 @@ SHMRING_API const char *shmring_strerror(int err)
 	case -EACCES: return "permission denied";
 	case -EINVAL: return "invalid argument";
 	case -EPROTO: return "not a shmring region, or an inconsistent header";
+	case -ENOMSG: return "not a shmring region: no shmring magic";
 	case -EBUSY: return "role already held by a live process, or busy";
 	case -EPERM: return "not permitted: the handle does not hold that role, "
 			    "or System V huge pages are not allowed";

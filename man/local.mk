@@ -6,6 +6,7 @@ dist_man_MANS += \
 	man/shmring.7 \
 	man/shmring_app_area.3 \
 	man/shmring_attach.3 \
+	man/shmring_check.3 \
 	man/shmring_close.3 \
 	man/shmring_commit.3 \
 	man/shmring_create.3 \

@@ -416,6 +416,88 @@ Test(errors, eproto_header, TU_FIXTURE, .timeout = TU_TIMEOUT(120))
 	}
 }
 
+/*
+ * shmring_check(3) on the same corrupt headers: never "usable" where open
+ * refuses, -ENOMSG only without the magic, and the reason it gives names
+ * the field that is wrong. Checked to fail without the check it reports:
+ * with the power-of-two test taken out of validate() in lib/ring.c, a
+ * later size check refuses the capacity case with another reason ("data
+ * size 4096, capacity 3000"), and the strstr() assertion fails.
+ */
+static const struct {
+	scribble_fn *fn;
+	const char *says;
+} check_reasons[] = {
+	{ s_magic, "not a shmring region" },
+	{ s_version, "layout version" },
+	{ s_kind, "unknown ring kind 77" },
+	{ s_cap_pow2, "capacity 3000 is not a power of two" },
+	{ s_region_more, "region size" },
+	{ s_data_size, "data size" },
+	{ s_state, "its creation never finished" },
+	{ s_state_junk, "bad state word 0x12345678" },
+	{ s_shrink, "object size 4096" },
+};
+
+Test(errors, check_says_why, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
+{
+	char why[160];
+
+	for (size_t i = 0; i < sizeof(scribbles) / sizeof(scribbles[0]); i++) {
+		const char *name = tu_name();
+		struct shmring *r = tu_create(name, CAP, 0, 0);
+		int rc;
+
+		rc = shmring_check(name, why, sizeof(why));
+		cr_assert_eq(rc, 0, "fresh ring: %s", why);
+		cr_assert_str_eq(why, "a usable ring");
+		cr_assert_eq(shmring_close(r), 0);
+		scribble_on(name, scribbles[i].fn);
+		rc = shmring_check(name, why, sizeof(why));
+		cr_assert_eq(rc, scribbles[i].fn == s_magic ? -ENOMSG : -EPROTO,
+			     "%s: check gave %s (%s)", scribbles[i].what,
+			     shmring_strerror(rc), why);
+		for (size_t k = 0; k < sizeof(check_reasons) / sizeof(check_reasons[0]); k++)
+			if (check_reasons[k].fn == scribbles[i].fn)
+				cr_assert(strstr(why, check_reasons[k].says),
+					  "%s: \"%s\" does not say \"%s\"",
+					  scribbles[i].what, why,
+					  check_reasons[k].says);
+		cr_assert_eq(shm_unlink(name), 0);
+	}
+}
+
+/* The object itself: missing, foreign, short; and the arguments. */
+Test(errors, check_objects, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	const char *name = tu_name();
+	char why[160];
+	int fd;
+
+	cr_assert_eq(shmring_check(name, why, sizeof(why)), -ENOENT);
+	cr_assert_eq(shmring_check("noslash", why, sizeof(why)), -EINVAL);
+	cr_assert_eq(shmring_check(name, NULL, 1), -EINVAL);
+	fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+	cr_assert_geq(fd, 0, "shm_open: %s", strerror(errno));
+	cr_assert_eq(shmring_check(name, why, sizeof(why)), -ENOMSG, "%s", why);
+	cr_assert_eq(ftruncate(fd, 100), 0);
+	cr_assert_eq(pwrite(fd, "NOTARING", 8, 0), 8);
+	cr_assert_eq(shmring_check(name, NULL, 0), -ENOMSG);
+	/* The magic on a short object: a ring cut short. */
+	{
+		uint64_t magic = SHMRING_MAGIC;
+
+		cr_assert_eq(pwrite(fd, &magic, 8, 0), 8);
+	}
+	cr_assert_eq(shmring_check(name, why, sizeof(why)), -EPROTO);
+	cr_assert_str_eq(why, "truncated: 100 bytes, the header alone is 4096");
+	/* A short buffer gets the start of the line, terminated. */
+	cr_assert_eq(shmring_check(name, why, 10), -EPROTO);
+	cr_assert_str_eq(why, "truncated");
+	close(fd);
+	cr_assert_eq(shm_unlink(name), 0);
+}
+
 /* Objects that were never rings, or never finished being one. */
 Test(errors, eproto_foreign, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 {

@@ -2,10 +2,9 @@
  * cli-probe.c - the survey of /dev/shm: which objects are rings, which
  * of those are corrupt or stale, and why a ring could not be opened.
  *
- * The library answers -EPROTO alike for "not a ring" and "a broken ring";
- * to tell them apart this file alone reads the region's first bytes
- * itself (lib/layout.h gives the magic and the header's offsets). It only
- * reads a copy, never maps the object.
+ * Why an object is not a usable ring is the library's to say
+ * (shmring_check(3)): this file asks it, and reads nothing of a region
+ * itself.
  *
  * Copyright the shmring authors. SPDX-License-Identifier: MIT
  */
@@ -20,137 +19,28 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "layout.h"
 
-/* A copy of an object's header bytes. */
-struct raw {
-	unsigned char b[SHMRING_HDR_SIZE];
-	size_t n;      /* bytes read */
-	uint64_t size; /* of the whole object */
-};
-
-/*
- * Read the header of /dev/shm/@entry into @raw. Anything but a regular
- * file (a FIFO, a directory) reads as empty: it cannot be a ring.
- */
-static int read_raw(const char *entry, struct raw *raw)
+/* "/" and the name of the /dev/shm entry @entry. */
+static void ring_name(const char *entry, char *out, size_t n)
 {
-	char path[sizeof(CLI_SHM_DIR) + NAME_MAX + 2];
-	struct stat st;
-	int fd, ret = 0;
-
-	raw->n = 0;
-	raw->size = 0;
-	snprintf(path, sizeof(path), CLI_SHM_DIR "/%s", entry);
-	/* O_NONBLOCK: opening a FIFO someone left here must not hang. */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode))
-		goto out;
-	raw->size = (uint64_t)st.st_size;
-	while (raw->n < sizeof(raw->b)) {
-		ssize_t got = pread(fd, raw->b + raw->n, sizeof(raw->b) - raw->n,
-				    (off_t)raw->n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			ret = -errno;
-			break;
-		}
-		if (got == 0)
-			break;
-		raw->n += (size_t)got;
-	}
-out:
-	close(fd);
-	return ret;
-}
-
-static uint64_t raw_u64(const struct raw *raw, size_t off)
-{
-	uint64_t v = 0;
-
-	if (off + sizeof(v) <= raw->n)
-		memcpy(&v, raw->b + off, sizeof(v));
-	return v;
-}
-
-static uint32_t raw_u32(const struct raw *raw, size_t off)
-{
-	uint32_t v = 0;
-
-	if (off + sizeof(v) <= raw->n)
-		memcpy(&v, raw->b + off, sizeof(v));
-	return v;
-}
-
-static bool raw_magic(const struct raw *raw)
-{
-	return raw->n >= sizeof(uint64_t) &&
-	       raw_u64(raw, offsetof(struct shmring_hdr, magic)) == SHMRING_MAGIC;
+	snprintf(out, n, "/%s", entry);
 }
 
 int cli_probe_magic(const char *entry)
 {
-	struct raw raw;
-	int ret = read_raw(entry, &raw);
-
-	return ret ? ret : raw_magic(&raw);
-}
-
-#define HDR(field) offsetof(struct shmring_hdr, field)
-
-/* Say which part of a header with the magic the library refused. */
-static void raw_reason(const struct raw *raw, char *buf, size_t n)
-{
-	uint32_t version = raw_u32(raw, HDR(version));
-	uint32_t state = raw_u32(raw, HDR(state));
-	uint32_t kind = raw_u32(raw, HDR(kind));
-	uint64_t cap = raw_u64(raw, HDR(capacity));
-	uint64_t region = raw_u64(raw, HDR(region_size));
-
-	if (raw->size < SHMRING_HDR_SIZE || raw->n < SHMRING_HDR_SIZE)
-		snprintf(buf, n,
-			 "truncated: %" PRIu64 " bytes, the header alone is %u",
-			 raw->size, SHMRING_HDR_SIZE);
-	else if (version != SHMRING_LAYOUT_VERSION)
-		snprintf(buf, n, "layout version %" PRIu32 ", this tool reads %u",
-			 version, SHMRING_LAYOUT_VERSION);
-	else if (state == SHMRING_STATE_INITIALISING)
-		snprintf(buf, n, "its creation never finished");
-	else if (state != SHMRING_STATE_READY)
-		snprintf(buf, n, "bad state word 0x%08" PRIx32, state);
-	else if (kind != SHMRING_SPSC && kind != SHMRING_MPMC)
-		snprintf(buf, n, "unknown ring kind %" PRIu32, kind);
-	else if (!cap || (cap & (cap - 1)))
-		snprintf(buf, n,
-			 "inconsistent header: capacity %" PRIu64
-			 " is not a power of two",
-			 cap);
-	else if (region != raw->size)
-		snprintf(buf, n,
-			 "inconsistent header: region size %" PRIu64
-			 ", object size %" PRIu64,
-			 region, raw->size);
-	else
-		snprintf(buf, n, "inconsistent header");
+	char name[NAME_MAX + 2];
+	ring_name(entry, name, sizeof(name));
+	int ret = shmring_check(name, NULL, 0);
+	if (ret == -ENOMSG)
+		return 0;
+	return ret == 0 || ret == -EPROTO ? 1 : ret;
 }
 
 void cli_open_reason(const char *name, int err, char *buf, size_t n)
 {
-	struct raw raw;
-
-	/* Only a POSIX ring can be read here without the library. */
-	if (err == -EPROTO && name[0] == '/' && !strchr(name + 1, '/') &&
-	    read_raw(name + 1, &raw) == 0 && raw_magic(&raw)) {
-		raw_reason(&raw, buf, n);
+	/* The library says why the open failed, unless it succeeds now. */
+	if (err == -EPROTO && shmring_check(name, buf, n) != 0)
 		return;
-	}
 	if (err == -EPROTO)
 		snprintf(buf, n, "not a shmring region");
 	else
@@ -200,15 +90,18 @@ enum cli_ring_state cli_ring_state(struct shmring *r,
 /* 1 and @out filled if /dev/shm/@entry is a ring, else 0. */
 static int probe(const char *entry, struct cli_ring *out)
 {
-	struct raw raw;
 	struct shmring *r;
+	struct stat st;
 	int err;
 
-	if (read_raw(entry, &raw) || !raw_magic(&raw))
-		return 0;
 	memset(out, 0, sizeof(*out));
-	snprintf(out->name, sizeof(out->name), "/%s", entry);
-	out->object_size = raw.size;
+	ring_name(entry, out->name, sizeof(out->name));
+	/* Another program's object (no magic), or one removed meanwhile. */
+	if (cli_probe_magic(entry) != 1)
+		return 0;
+	char path[sizeof(CLI_SHM_DIR) + NAME_MAX + 2];
+	snprintf(path, sizeof(path), CLI_SHM_DIR "/%s", entry);
+	out->object_size = lstat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 	err = shmring_open(out->name, 0, &r);
 	if (err == -ENOENT) /* removed since readdir() */
 		return 0;

@@ -13,9 +13,6 @@ tools_shmring_SOURCES = \
 	tools/cli-admin.c \
 	tools/cli-io.c \
 	tools/cli-limits.c
-# lib/layout.h: cli-probe.c tells a foreign object from a corrupt ring
-# by the magic, which the library reports alike (-EPROTO).
-tools_shmring_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 tools_shmring_LDADD = lib/libshmring.la
 
 dist_man_MANS += tools/shmring.1
