@@ -60,54 +60,112 @@ void mpmc_format(struct shmring_hdr *h, unsigned char *data)
 
 /* ---- claims --------------------------------------------------------- */
 
-/* Claim the next free slot: 1 and its position, 0 if full, or -EBADMSG. */
-static int claim_prod(struct shmring *r, uint64_t *out)
+/* The ring's two sides, as the claim loop and its callers name them. */
+#define SIDE_PROD 0
+#define SIDE_CONS 1
+
+/* A claimed slot: its position, the sequence read, a message's length. */
+struct claim {
+	size_t cap; /* consumers: the largest message the caller takes */
+	uint64_t pos, seq;
+	uint32_t len;
+};
+
+/*
+ * A consumer's look at the published slot @s (read as @seq) before it
+ * claims it: its length into *len; -EMSGSIZE if the message exceeds
+ * @cap (it stays in the ring), -EBADMSG if no producer wrote that. A
+ * skipped slot holds no message.
+ */
+static inline int check_message(const struct shmring *r,
+				struct mpmc_slot *s, uint64_t seq, size_t cap,
+				uint32_t *len)
+{
+	*len = 0;
+	if (seq & SEQ_SKIP)
+		return 0;
+	/* Relaxed: ordered by M1; re-validated by the CAS (M2): another
+	 * consumer may take the slot first. */
+	*len = atomic_load_explicit(&s->len, memory_order_relaxed);
+	return *len > r->max_msg ? -EBADMSG : *len > cap ? -EMSGSIZE : 0;
+}
+
+/*
+ * Claim the next position of @side whose slot is ready for it: its
+ * sequence reads pos for a producer (free for this lap), pos + 1 for a
+ * consumer (published). Returns 1 with the claim in *c; 0 if there is
+ * none (full, or empty); -EMSGSIZE (consumers, see check_message());
+ * -EBADMSG for positions and sequences no honest peer writes.
+ * Consumers pass over skipped slots, freeing them on the way.
+ *
+ * One loop for both sides, as DPDK's __rte_ring_headtail_move_head();
+ * always in line, with @side a constant, so that each side's copy keeps
+ * only its own branches.
+ */
+static inline __attribute__((always_inline)) int
+claim(struct shmring *r, int side, struct claim *c)
 {
 	struct shmring_hdr *h = r->hdr;
-	_Atomic uint64_t *claim = my_claim(r, 0);
+	_Atomic uint64_t *head = side == SIDE_CONS ? &h->cons_pos : &h->prod_pos;
+	_Atomic uint64_t *mine = my_claim(r, side);
+	uint64_t tag = side == SIDE_CONS ? CLAIM_CONSUMER : 0;
 	/* Relaxed: the slot's sequence and the CAS validate it. */
-	uint64_t pos = load_relaxed(&h->prod_pos);
-	for (uint32_t tries = 0;; tries++) {
-		if (tries == MAX_CLAIM_TRIES) {
-			store_relaxed(claim, CLAIM_NONE);
-			return -EBADMSG;
-		}
+	uint64_t pos = load_relaxed(head);
+	for (uint32_t tries = 0; tries < MAX_CLAIM_TRIES; tries++) {
 		/* M0: relaxed: published to recoverers by M2's release. */
-		store_relaxed(claim, pos);
+		store_relaxed(mine, pos | tag);
 		struct mpmc_slot *s = slot_at(r, pos);
 		/*
-		 * M1: acquire pairs with M6 (a consumer freeing the slot):
-		 * its copy-out is done before we write the slot again.
+		 * M1: acquire. A producer's pairs with M6 (a consumer freeing
+		 * the slot): its copy-out is done before we write the slot
+		 * again. A consumer's pairs with M3: payload and length are
+		 * visible.
 		 */
 		uint64_t seq = load_acquire(&s->seq);
 		/* A SKIP of the previous lap not yet passed reads as full. */
-		int64_t dif = (int64_t)((seq & ~SEQ_SKIP) - pos);
+		int64_t dif = (int64_t)((seq & ~SEQ_SKIP) - (pos + (uint64_t)side));
 		if (dif == 0) {
+			int err = side == SIDE_CONS ?
+					  check_message(r, s, seq, c->cap, &c->len) :
+					  0;
+			if (err) {
+				store_relaxed(mine, CLAIM_NONE);
+				return err;
+			}
 			/*
 			 * M2: release makes M0 visible to a recoverer that
-			 * acquires prod_pos (M-R); a failed CAS reloads pos.
+			 * acquires the position (M-R); a failed CAS reloads pos.
 			 */
-			if (cas_acq_rel(&h->prod_pos, &pos, pos + 1)) {
-				*out = pos;
-				return 1;
+			if (!cas_acq_rel(head, &pos, pos + 1))
+				continue;
+			if (side == SIDE_CONS && (seq & SEQ_SKIP)) {
+				/* M6 (see free_slot()) for a slot with no message. */
+				cas_release(&s->seq, &seq, pos + r->cap);
+				wait_wake(r, &h->space_wait, 1);
+				pos++;
+				continue;
 			}
-			continue;
+			c->pos = pos;
+			c->seq = seq;
+			return 1;
 		}
 		if (dif < 0) {
-			/* Full: the slot still holds the previous lap. */
-			store_relaxed(claim, CLAIM_NONE);
+			/* Full: the slot still holds the previous lap; or
+			 * empty: claimed and not yet published. */
+			store_relaxed(mine, CLAIM_NONE);
 			return 0;
 		}
-		/* Another producer took pos; a position that did not move is
+		/* Another process took pos; a position that did not move is
 		 * a sequence nobody could have written. */
-		test_hook(HOOK_PRODUCER_RETRY);
-		uint64_t now = load_relaxed(&h->prod_pos);
-		if (now == pos) {
-			store_relaxed(claim, CLAIM_NONE);
-			return -EBADMSG;
-		}
+		test_hook(side == SIDE_CONS ? HOOK_CONSUMER_RETRY :
+					      HOOK_PRODUCER_RETRY);
+		uint64_t now = load_relaxed(head);
+		if (now == pos)
+			break;
 		pos = now;
 	}
+	store_relaxed(mine, CLAIM_NONE);
+	return -EBADMSG;
 }
 
 /* Publish the claimed slot @pos holding @len bytes; -EAGAIN if lost. */
@@ -118,7 +176,7 @@ static int publish(struct shmring *r, uint64_t pos, size_t len)
 	atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
 	uint64_t expect = pos;
 	/*
-	 * M3: release pairs with M4: payload and length are visible before
+	 * M3: release pairs with M1 (a consumer's claim): payload and length are visible before
 	 * the sequence that hands the slot to consumers. A CAS, not a store:
 	 * a recoverer that judged us dead and skipped the slot wins.
 	 */
@@ -128,80 +186,11 @@ static int publish(struct shmring *r, uint64_t pos, size_t len)
 	return ok ? 0 : -EAGAIN;
 }
 
-/*
- * Claim the next published slot: 1 with its position, sequence and
- * length; 0 if none is ready; -EMSGSIZE if its message exceeds @cap (it
- * stays in the ring); -EBADMSG. Skipped slots are consumed on the way.
- */
-static int claim_cons(struct shmring *r, size_t cap, uint64_t *pos_out,
-		      uint64_t *seq_out, uint32_t *len_out)
-{
-	struct shmring_hdr *h = r->hdr;
-	_Atomic uint64_t *claim = my_claim(r, 1);
-	/* Relaxed: the slot's sequence and the CAS validate it. */
-	uint64_t pos = load_relaxed(&h->cons_pos);
-	for (uint32_t tries = 0;; tries++) {
-		if (tries == MAX_CLAIM_TRIES) {
-			store_relaxed(claim, CLAIM_NONE);
-			return -EBADMSG;
-		}
-		/* M0': as M0, for consumers. */
-		store_relaxed(claim, pos | CLAIM_CONSUMER);
-		struct mpmc_slot *s = slot_at(r, pos);
-		/* M4: acquire pairs with M3: payload and length visible. */
-		uint64_t seq = load_acquire(&s->seq);
-		int64_t dif = (int64_t)((seq & ~SEQ_SKIP) - (pos + 1));
-		if (dif == 0) {
-			uint32_t len = 0;
-			bool skip = seq & SEQ_SKIP;
-			if (!skip) {
-				/* Relaxed: ordered by M4; re-validated by the
-				 * CAS (another consumer may take it). */
-				len = atomic_load_explicit(&s->len,
-							   memory_order_relaxed);
-				int err = len > r->max_msg ? -EBADMSG :
-					  len > cap	    ? -EMSGSIZE :
-							      0;
-				if (err) {
-					store_relaxed(claim, CLAIM_NONE);
-					return err;
-				}
-			}
-			/* M5: acq_rel: as M2, for consumers. */
-			if (!cas_acq_rel(&h->cons_pos, &pos, pos + 1))
-				continue;
-			if (skip) {
-				/* M6 (see below) for a slot with no message. */
-				cas_release(&s->seq, &seq, pos + r->cap);
-				wait_wake(r, &h->space_wait, 1);
-				pos++;
-				continue;
-			}
-			*pos_out = pos;
-			*seq_out = seq;
-			*len_out = len;
-			return 1;
-		}
-		if (dif < 0) {
-			/* Empty, or claimed and not yet published. */
-			store_relaxed(claim, CLAIM_NONE);
-			return 0;
-		}
-		test_hook(HOOK_CONSUMER_RETRY);
-		uint64_t now = load_relaxed(&h->cons_pos);
-		if (now == pos) {
-			store_relaxed(claim, CLAIM_NONE);
-			return -EBADMSG;
-		}
-		pos = now;
-	}
-}
-
 /* Free slot @pos (read as @seq) for the producers of the next lap. */
 static void free_slot(struct shmring *r, uint64_t pos, uint64_t seq)
 {
 	/*
-	 * M6: release pairs with M1: our copy-out is done before a producer
+	 * M6: release pairs with M1 (a producer's claim): our copy-out is done before a producer
 	 * writes the slot again. A CAS: a recoverer may already have freed
 	 * it, and a plain store could then undo a later lap.
 	 */
@@ -220,7 +209,7 @@ bool mpmc_recover(struct shmring *r, uint64_t claim, int owner)
 	bool cons = claim & CLAIM_CONSUMER;
 	uint64_t pos = claim & ~CLAIM_CONSUMER;
 	/*
-	 * M-R: acquire pairs with M2/M5 (a release sequence of CASes): if
+	 * M-R: acquire pairs with M2 (a release sequence of CASes): if
 	 * position pos was claimed, its winner's claim word is visible now,
 	 * so peer_claim_held() below sees a live winner.
 	 */
@@ -248,72 +237,60 @@ bool mpmc_recover(struct shmring *r, uint64_t claim, int owner)
 
 /* ---- waiting conditions --------------------------------------------- */
 
-/* wait_for() condition: claimed a free slot into *arg, or no consumer. */
-static int cond_claim_prod(struct shmring *r, void *arg)
+/*
+ * wait_for() condition of @side: claimed a slot into *c; or the other
+ * side is gone: a consumer first takes what is left, a producer stops.
+ */
+static inline __attribute__((always_inline)) int
+cond_claim(struct shmring *r, int side, struct claim *c)
 {
-	int ret = claim_prod(r, arg);
+	int ret = claim(r, side, c);
 	if (ret)
 		return ret;
 	/*
-	 * Full: a dead consumer may hold a slot; reaping it (PEER_DEAD, in
-	 * ring.c) recovers the slot.
+	 * Stuck: a dead peer of the other side may hold the slot; reaping
+	 * it (PEER_DEAD, in ring.c) recovers the slot.
 	 */
-	int gone = peer_side_gone(r, SHMRING_CONSUMER);
-	if (gone)
-		return gone < 0 ? gone : -EPIPE;
-	return claim_prod(r, arg);
-}
-
-struct cons_arg {
-	size_t cap;
-	uint64_t pos, seq;
-	uint32_t len;
-};
-
-/* wait_for() condition: claimed a published slot, or end of stream. */
-static int cond_claim_cons(struct shmring *r, void *arg)
-{
-	struct cons_arg *a = arg;
-	int ret = claim_cons(r, a->cap, &a->pos, &a->seq, &a->len);
-	if (ret)
-		return ret;
-	/*
-	 * Empty or stuck: reaping a dead producer (PEER_DEAD, in ring.c)
-	 * turns its slot to SKIP.
-	 */
-	int gone = peer_side_gone(r, SHMRING_PRODUCER);
+	int gone = peer_side_gone(r, side == SIDE_CONS ? SHMRING_PRODUCER :
+							 SHMRING_CONSUMER);
 	if (gone < 0)
 		return gone;
+	if (gone && side == SIDE_PROD)
+		return -EPIPE;
 	/* Look again: C-EOS (peer.c) made the last publication visible. */
-	ret = claim_cons(r, a->cap, &a->pos, &a->seq, &a->len);
+	ret = claim(r, side, c);
 	if (ret)
 		return ret;
 	return gone ? -EPIPE : 0;
 }
 
-static int wait_claim_prod(struct shmring *r, uint64_t *pos,
-			   int64_t timeout_ns)
+static int cond_claim_prod(struct shmring *r, void *arg)
 {
-	int ret = consumers_gone(r);
-	if (ret)
-		return ret;
-	ret = claim_prod(r, pos);
-	if (ret)
-		return ret < 0 ? ret : 0;
-	count(&r->line[0]->full, 1);
-	return wait_for(r, &r->hdr->space_wait, cond_claim_prod, pos,
-			timeout_ns);
+	return cond_claim(r, SIDE_PROD, arg);
 }
 
-static int wait_claim_cons(struct shmring *r, struct cons_arg *a,
-			   int64_t timeout_ns)
+static int cond_claim_cons(struct shmring *r, void *arg)
 {
-	int ret = claim_cons(r, a->cap, &a->pos, &a->seq, &a->len);
+	return cond_claim(r, SIDE_CONS, arg);
+}
+
+/* Claim for @side, waiting up to @timeout_ns: 0, or -errno. */
+static inline __attribute__((always_inline)) int
+wait_claim(struct shmring *r, int side, struct claim *c, int64_t timeout_ns)
+{
+	int ret = side == SIDE_PROD ? consumers_gone(r) : 0;
+	if (ret)
+		return ret;
+	ret = claim(r, side, c);
 	if (ret)
 		return ret < 0 ? ret : 0;
+	if (side == SIDE_PROD) {
+		count(&r->line[0]->full, 1);
+		return wait_for(r, &r->hdr->space_wait, cond_claim_prod, c,
+				timeout_ns);
+	}
 	count(&r->line[1]->empty, 1);
-	return wait_for(r, &r->hdr->data_wait, cond_claim_cons, a,
-			timeout_ns);
+	return wait_for(r, &r->hdr->data_wait, cond_claim_cons, c, timeout_ns);
 }
 
 /* ---- producer ------------------------------------------------------- */
@@ -330,9 +307,10 @@ int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 				return len > r->max_msg ? -EMSGSIZE : -EINVAL;
 			break;
 		}
-		uint64_t pos;
-		int ret = i == 0 ? wait_claim_prod(r, &pos, timeout_ns) :
-				   claim_prod(r, &pos) == 1 ? 0 : -EAGAIN;
+		struct claim c;
+		int ret = i == 0 ? wait_claim(r, SIDE_PROD, &c, timeout_ns) :
+			  claim(r, SIDE_PROD, &c) == 1 ? 0 :
+							   -EAGAIN;
 		if (ret) {
 			if (i == 0)
 				return ret;
@@ -340,9 +318,9 @@ int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		}
 		test_hook(HOOK_PRODUCER_CLAIMED);
 		if (len)
-			copy_payload(slot_at(r, pos)->payload, msgs[i].iov_base,
-				     len);
-		if (publish(r, pos, len) == 0) {
+			copy_payload(slot_at(r, c.pos)->payload,
+				     msgs[i].iov_base, len);
+		if (publish(r, c.pos, len) == 0) {
 			i++;
 			bytes += len;
 		}
@@ -361,14 +339,14 @@ int mpmc_reserve(struct shmring *r, size_t len, void **buf,
 		return -EBUSY;
 	if (len > r->max_msg)
 		return -EMSGSIZE;
-	uint64_t pos;
-	int ret = wait_claim_prod(r, &pos, timeout_ns);
+	struct claim c;
+	int ret = wait_claim(r, SIDE_PROD, &c, timeout_ns);
 	if (ret)
 		return ret;
-	r->rsv_pos = pos;
+	r->rsv_pos = c.pos;
 	r->rsv_len = len;
 	r->rsv_open = true;
-	*buf = slot_at(r, pos)->payload;
+	*buf = slot_at(r, c.pos)->payload;
 	return 0;
 }
 
@@ -411,14 +389,14 @@ int mpmc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		i = 1;
 	}
 	for (; i < n; i++) {
-		struct cons_arg a = { .cap = bufs[i].iov_len };
+		struct claim a = { .cap = bufs[i].iov_len };
 		if (a.cap && !bufs[i].iov_base) {
 			if (i == 0)
 				return -EINVAL;
 			break;
 		}
-		int ret = i == 0 ? wait_claim_cons(r, &a, timeout_ns) :
-				   claim_cons(r, a.cap, &a.pos, &a.seq, &a.len);
+		int ret = i == 0 ? wait_claim(r, SIDE_CONS, &a, timeout_ns) :
+				   claim(r, SIDE_CONS, &a);
 		if (i == 0 && ret)
 			return ret;
 		if (i > 0 && ret != 1)
@@ -445,8 +423,8 @@ ssize_t mpmc_peek(struct shmring *r, const void **msg, int64_t timeout_ns)
 		*msg = slot_at(r, r->peek_pos)->payload;
 		return (ssize_t)r->peek_len;
 	}
-	struct cons_arg a = { .cap = SIZE_MAX };
-	int ret = wait_claim_cons(r, &a, timeout_ns);
+	struct claim a = { .cap = SIZE_MAX };
+	int ret = wait_claim(r, SIDE_CONS, &a, timeout_ns);
 	if (ret)
 		return ret;
 	r->peek_pos = a.pos;

@@ -14,9 +14,9 @@
  * succeed, the ring never reads as full, and the position never stands
  * still: only the bound ends the call.
  *
- * Checked to fail without the protection: with the two
- * "tries == MAX_CLAIM_TRIES" tests of claim_prod() and claim_cons()
- * removed from lib/mpmc.c, both tests hang in the claim loop until
+ * Checked to fail without the protection: with the
+ * "tries < MAX_CLAIM_TRIES" bound of claim() (the one claim loop of
+ * both sides) removed from lib/mpmc.c, both tests hang in the claim loop until
  * Criterion's timeout kills them, and are reported failed ("Timed
  * out"); restored, each passes in well under a second (unsanitized).
  */

@@ -13,7 +13,7 @@
  *  - spsc_records: the length bounds of next_record() (lib/spsc.c)
  *    removed: fails (lengths past the data area are returned);
  *  - spsc_positions: the cons_pos check of has_room() removed: fails;
- *  - mpmc_slots: the "len > r->max_msg" test of claim_cons() (lib/mpmc.c)
+ *  - mpmc_slots: the "len > r->max_msg" test of check_message() (lib/mpmc.c)
  *    removed: fails;
  *  - header_read_once, adopt_race, spsc_positions_at_attach,
  *    spsc_padding_lap_at_attach, mpmc_peek_again, random_bytes were written against holes these tests
