@@ -745,9 +745,10 @@ SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
 }
 
 /*
- * The SPSC fast paths' ways out (spsc_fast.h), out of line: the general
- * path for one message, and the fast path again with memcpy() for a
- * message over 64 bytes.
+ * One message as a burst of one, through the ring kind's general path:
+ * the SPSC fast paths' way out (spsc_fast.h), and shmring_send() and
+ * shmring_recv() for every other handle (send_one(), recv_one()). Then
+ * the fast paths again with memcpy(), for a message over 64 bytes.
  */
 __attribute__((noinline)) int spsc_send1_slow(struct shmring *r,
 					      const void *msg, size_t len,
@@ -788,9 +789,12 @@ static __attribute__((noinline)) int send_one(struct shmring *r,
 {
 	if (!msg && len)
 		return -EINVAL;
-	struct iovec v = { .iov_base = (void *)msg, .iov_len = len };
-	int ret = send_burst(r, &v, 1, timeout_ns);
-	return ret < 0 ? ret : 0;
+	int ret = check_holds(r, SHMRING_PRODUCER);
+	if (ret)
+		return ret;
+	if (r->rsv_open)
+		return -EBUSY;
+	return spsc_send1_slow(r, msg, len, timeout_ns);
 }
 
 /*
@@ -844,9 +848,10 @@ static __attribute__((noinline)) ssize_t recv_one(struct shmring *r,
 {
 	if (!buf && cap)
 		return -EINVAL;
-	struct iovec v = { .iov_base = buf, .iov_len = cap };
-	int ret = recv_burst(r, &v, 1, timeout_ns);
-	return ret < 0 ? ret : (ssize_t)v.iov_len;
+	int ret = check_holds(r, SHMRING_CONSUMER);
+	if (ret)
+		return ret;
+	return spsc_recv1_slow(r, buf, cap, timeout_ns);
 }
 
 /* As send1(), for a consumer of an SPSC ring. */

@@ -68,10 +68,8 @@ static uint64_t recover_ppos(struct shmring *r, uint64_t prod)
 		uint32_t kind = kind_of(pos, h);
 		uint64_t size = kind_is(kind, REC_KIND_PAD) ? r->cap - idx :
 							       rec_size(h.len);
-		if (kind_is(kind, REC_KIND_PAD) ?
-			    h.len != size - REC_HDR_SIZE :
-			    !kind_is(kind, REC_KIND_DATA) || h.len > r->max_msg ||
-				    size > r->cap - idx)
+		if (kind_is(kind, REC_KIND_PAD) ? h.len != size - REC_HDR_SIZE :
+						  !data_rec_ok(r, idx, kind, h.len))
 			break;
 		if (pos + size - cons > r->cap || pos + size - prod > r->cap)
 			break;
@@ -215,10 +213,12 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		uint64_t total = room_needed(r, pos, need, &pad);
 		if (i > 0 && has_room(r, pos, total) != 1)
 			break;
+		clear = clear_after(hdr_word(r, (pos + total) & r->mask),
+				    next_free(r, pos + total));
 		copy_payload(r->data + ((pos + pad) & r->mask) + REC_HDR_SIZE,
 			     msgs[i].iov_base, len);
-		clear = put_rec(r, pos, pos + pad, (uint32_t)len,
-				next_free(r, pos + total));
+		put_hdr(hdr_word(r, (pos + pad) & r->mask), pos + pad,
+			hdr_word(r, pos & r->mask), pos, (uint32_t)len, clear);
 		pos += total;
 		bytes += len;
 	}
@@ -254,8 +254,10 @@ int spsc_commit(struct shmring *r, size_t len)
 	if (!r->rsv_open || len > r->rsv_len)
 		return -EINVAL;
 	uint64_t end = r->rsv_pos + rec_size(len);
-	uint32_t clear = put_rec(r, r->ppos, r->rsv_pos, (uint32_t)len,
-				 next_free(r, end));
+	uint32_t clear = clear_after(hdr_word(r, end & r->mask),
+				     next_free(r, end));
+	put_hdr(hdr_word(r, r->rsv_pos & r->mask), r->rsv_pos,
+		hdr_word(r, r->ppos & r->mask), r->ppos, (uint32_t)len, clear);
 	r->rsv_open = false;
 	publish(r, end, clear, 1, len);
 	return 0;
@@ -332,9 +334,7 @@ static int next_record(struct shmring *r, uint64_t *pos_out,
 				r->cached_prod = PROD_TRUSTED;
 			continue;
 		}
-		uint64_t size = rec_size(h.len);
-		if (!kind_is(kind, REC_KIND_DATA) || h.len > r->max_msg ||
-		    size > r->cap - idx || size > avail)
+		if (!data_rec_ok(r, idx, kind, h.len) || rec_size(h.len) > avail)
 			return -EBADMSG;
 		*pos_out = pos;
 		*out = h;
@@ -350,10 +350,8 @@ static inline void pass_record(struct shmring *r, uint64_t pos,
 			       struct rec_hdr h)
 {
 	uint64_t end = pos + rec_size(h.len);
-	if (kind_of(pos, h) & REC_NEXT_CLEAR)
-		r->cached_prod = PROD_TRUSTED;
-	else if (r->cached_prod == PROD_TRUSTED)
-		r->cached_prod = end;
+	r->cached_prod = trust_after(r->cached_prod,
+				     kind_of(pos, h) & REC_NEXT_CLEAR, end);
 	r->cpos = end;
 }
 
@@ -476,10 +474,8 @@ int spsc_release(struct shmring *r)
 		return -EINVAL;
 	r->peeked = false;
 	uint64_t len = (uint32_t)r->peek_len;
-	if (r->peek_len >> 32)
-		r->cached_prod = PROD_TRUSTED;
-	else if (r->cached_prod == PROD_TRUSTED)
-		r->cached_prod = r->peek_next;
+	r->cached_prod = trust_after(r->cached_prod, r->peek_len >> 32,
+				     r->peek_next);
 	consume_to(r, r->peek_next, 1, len);
 	return 0;
 }

@@ -63,43 +63,74 @@ static inline bool kind_is(uint32_t kind, uint32_t want)
 }
 
 /*
- * Write the record (header and payload done by the caller's @len bytes
- * at @pos + 8) live: clear the word after it if it is ours to write,
- * then publish the header, and the PAD before it, if any, last. Returns
- * the REC_NEXT_CLEAR bit it stored.
+ * Before a record is published: clear @next, the header word after it,
+ * if it is ours to write (@next_free, see next_free()). Returns the
+ * REC_NEXT_CLEAR bit the record's header must carry.
  */
-static inline uint32_t put_rec(struct shmring *r, uint64_t pad_pos,
-			       uint64_t pos, uint32_t len, bool next_free)
+static inline uint32_t clear_after(_Atomic uint64_t *next, bool next_free)
 {
-	uint32_t clear = 0;
-	/* The 8 bytes after the record are free (@next_free, from
-	 * cached_cons, which P0 read): the consumer is done with them and
-	 * cannot be reading them. */
-	if (next_free) {
-		/*
-		 * Relaxed: ordered before the consumer's load of this word
-		 * by P1 below, which the consumer acquires (C0) before it
-		 * looks here.
-		 */
-		store_relaxed(hdr_word(r, (pos + rec_size(len)) & r->mask), 0);
-		clear = REC_NEXT_CLEAR;
-	}
+	if (!next_free)
+		return 0;
+	/*
+	 * Relaxed: ordered before the consumer's load of this word by P1
+	 * (put_hdr()), which the consumer acquires (C0) before it looks
+	 * here. The consumer is done with these 8 bytes (next_free() read
+	 * cached_cons, which P0 read) and cannot be reading them.
+	 */
+	store_relaxed(next, 0);
+	return REC_NEXT_CLEAR;
+}
+
+/*
+ * Publish the record of @len bytes at position @pos (its header word at
+ * @at), its payload written and the word after it cleared (@clear, from
+ * clear_after()): store its header, then the PAD before it at @pad_pos
+ * (header word @pad_at), if any. The words come as pointers so that a
+ * caller holding them in registers keeps them there across the atomics.
+ */
+static inline void put_hdr(_Atomic uint64_t *at, uint64_t pos,
+			   _Atomic uint64_t *pad_at, uint64_t pad_pos,
+			   uint32_t len, uint32_t clear)
+{
 	/* P1: release pairs with C0: the payload, and the cleared word
 	 * after it, are visible before the header that covers them. */
-	store_release(hdr_word(r, pos & r->mask),
-		      rec_word(len, rec_type(pos, REC_KIND_DATA | clear)));
+	store_release(at, rec_word(len, rec_type(pos, REC_KIND_DATA | clear)));
 	if (pad_pos != pos) {
 		/*
 		 * P1 for the PAD, after the record it leads to: a consumer
 		 * that acquires the PAD (C0) sees that record's header, so
 		 * the PAD always vouches for the word after it.
 		 */
-		store_release(hdr_word(r, pad_pos & r->mask),
+		store_release(pad_at,
 			      rec_word((uint32_t)(pos - pad_pos - REC_HDR_SIZE),
 				       rec_type(pad_pos, REC_KIND_PAD |
 							 REC_NEXT_CLEAR)));
 	}
-	return clear;
+}
+
+/*
+ * Can the DATA record at index @idx, of kind @kind and @len bytes, be
+ * taken on its header? Its kind, length and extent are bounded before
+ * they index anything.
+ */
+static inline bool data_rec_ok(const struct shmring *r, uint64_t idx,
+			       uint32_t kind, uint64_t len)
+{
+	return kind_is(kind, REC_KIND_DATA) && len <= r->max_msg &&
+	       rec_size(len) <= r->cap - idx;
+}
+
+/*
+ * What the consumer's cached_prod becomes past a record ending at @end
+ * whose header says whether it cleared the word after it (@next_clear):
+ * that word is then trusted alone; else a trust held so far ends there.
+ */
+static inline uint64_t trust_after(uint64_t cached_prod, bool next_clear,
+				   uint64_t end)
+{
+	if (next_clear)
+		return PROD_TRUSTED;
+	return cached_prod == PROD_TRUSTED ? end : cached_prod;
 }
 
 /* Whether the word after a record ending at @end is free to clear. */
@@ -197,22 +228,21 @@ spsc_send1_body(struct shmring *r, const void *msg, size_t len,
 	if (small && len > 64)
 		return spsc_send1_large(r, msg, len, timeout_ns);
 	r->sends = sends;
-	unsigned char *data = r->data;
 	/*
-	 * put_rec() with the word after the record free (checked above),
-	 * its two stores around the copy: the relaxed clear before it, so
-	 * that nothing but the header's word lives across the copy; P1
-	 * after it.
+	 * The general path's steps, the word after the record known free
+	 * (checked above): the clear before the copy, so that nothing but
+	 * the header's word lives across the copy; P1 after it.
 	 */
-	store_relaxed((_Atomic uint64_t *)(void *)(data + (end & r->mask)), 0);
+	unsigned char *data = r->data;
+	uint32_t clear = clear_after(
+		(_Atomic uint64_t *)(void *)(data + (end & r->mask)), true);
 	if (small)
 		copy_small(data + idx + REC_HDR_SIZE, msg, len);
 	else
 		memcpy(data + idx + REC_HDR_SIZE, msg, len);
-	store_release((_Atomic uint64_t *)(void *)(data + idx),
-		      rec_word((uint32_t)len,
-			       rec_type(pos, REC_KIND_DATA | REC_NEXT_CLEAR)));
-	publish_pos(r, end, REC_NEXT_CLEAR, 1, len);
+	_Atomic uint64_t *at = (_Atomic uint64_t *)(void *)(data + idx);
+	put_hdr(at, pos, at, pos, (uint32_t)len, clear);
+	publish_pos(r, end, clear, 1, len);
 	if (wait_wanted(r, &r->hdr->data_wait))
 		return spsc_wake_consumer(r);
 	return 0;
@@ -240,13 +270,12 @@ spsc_recv1_body(struct shmring *r, void *buf, size_t cap, int64_t timeout_ns,
 	struct rec_hdr h = load_hdr(r, pos);
 	uint32_t kind = kind_of(pos, h);
 	uint64_t len = h.len, end = pos + rec_size(len);
-	if (!kind_is(kind, REC_KIND_DATA) || len > r->max_msg ||
-	    end - pos > r->cap - idx || len > cap)
+	if (!data_rec_ok(r, idx, kind, len) || len > cap)
 		return spsc_recv1_slow(r, buf, cap, timeout_ns);
 	if (small && len > 64)
 		return spsc_recv1_large(r, buf, cap, timeout_ns);
-	/* As pass_record(). */
-	r->cached_prod = kind & REC_NEXT_CLEAR ? PROD_TRUSTED : end;
+	/* pass_record(), from a trusted word. */
+	r->cached_prod = trust_after(PROD_TRUSTED, kind & REC_NEXT_CLEAR, end);
 	r->peeked = false;
 	if (small)
 		copy_small(buf, r->data + idx + REC_HDR_SIZE, len);

@@ -48,11 +48,6 @@ static const char rm_help[] =
 	"  --prefix /PREFIX  with --stale: only rings whose name starts so\n"
 	"  --help            this text\n";
 
-static bool is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
-
 int cmd_create(int argc, char **argv)
 {
 	enum { O_KIND = 256, O_CAP, O_MAX, O_MODE, O_HUGE };
@@ -82,7 +77,9 @@ int cmd_create(int argc, char **argv)
 						 optarg);
 			break;
 		case O_CAP:
-			if (cli_parse_size(optarg, &v) || !is_pow2(v) ||
+			/* The library checks it too; said here as usage. */
+			if (cli_parse_size(optarg, &v) ||
+			    __builtin_popcountll(v) != 1 ||
 			    (size_t)v != v)
 				return cli_usage("bad capacity '%s' (a power of "
 						 "two, e.g. 64k)",
