@@ -90,6 +90,15 @@ static inline int check_message(const struct shmring *r,
 	return *len > r->max_msg ? -EBADMSG : *len > cap ? -EMSGSIZE : 0;
 }
 
+/* A consumer claimed the skipped slot @s at @pos (read as @seq): free it. */
+static inline void pass_skip(struct shmring *r, struct mpmc_slot *s,
+			     uint64_t pos, uint64_t seq)
+{
+	/* M6 (see free_slot()) for a slot with no message. */
+	cas_release(&s->seq, &seq, pos + r->cap);
+	wait_wake(r, &r->hdr->space_wait, 1);
+}
+
 /*
  * Claim the next position of @side whose slot is ready for it: its
  * sequence reads pos for a producer (free for this lap), pos + 1 for a
@@ -109,18 +118,16 @@ claim(struct shmring *r, int side, struct claim *c)
 	_Atomic uint64_t *head = side == SIDE_CONS ? &h->cons_pos : &h->prod_pos;
 	_Atomic uint64_t *mine = my_claim(r, side);
 	uint64_t tag = side == SIDE_CONS ? CLAIM_CONSUMER : 0;
+	int ret = -EBADMSG;
 	/* Relaxed: the slot's sequence and the CAS validate it. */
 	uint64_t pos = load_relaxed(head);
 	for (uint32_t tries = 0; tries < MAX_CLAIM_TRIES; tries++) {
 		/* M0: relaxed: published to recoverers by M2's release. */
 		store_relaxed(mine, pos | tag);
 		struct mpmc_slot *s = slot_at(r, pos);
-		/*
-		 * M1: acquire. A producer's pairs with M6 (a consumer freeing
-		 * the slot): its copy-out is done before we write the slot
-		 * again. A consumer's pairs with M3: payload and length are
-		 * visible.
-		 */
+		/* M1: acquire pairs, for a producer, with M6 (the consumer's
+		 * copy-out is done before we write the slot again); for a
+		 * consumer, with M3 (payload and length visible). */
 		uint64_t seq = load_acquire(&s->seq);
 		/* A SKIP of the previous lap not yet passed reads as full. */
 		int64_t dif = (int64_t)((seq & ~SEQ_SKIP) - (pos + (uint64_t)side));
@@ -129,8 +136,8 @@ claim(struct shmring *r, int side, struct claim *c)
 					  check_message(r, s, seq, c->cap, &c->len) :
 					  0;
 			if (err) {
-				store_relaxed(mine, CLAIM_NONE);
-				return err;
+				ret = err;
+				break;
 			}
 			/*
 			 * M2: release makes M0 visible to a recoverer that
@@ -139,10 +146,7 @@ claim(struct shmring *r, int side, struct claim *c)
 			if (!cas_acq_rel(head, &pos, pos + 1))
 				continue;
 			if (side == SIDE_CONS && (seq & SEQ_SKIP)) {
-				/* M6 (see free_slot()) for a slot with no message. */
-				cas_release(&s->seq, &seq, pos + r->cap);
-				wait_wake(r, &h->space_wait, 1);
-				pos++;
+				pass_skip(r, s, pos++, seq);
 				continue;
 			}
 			c->pos = pos;
@@ -152,8 +156,8 @@ claim(struct shmring *r, int side, struct claim *c)
 		if (dif < 0) {
 			/* Full: the slot still holds the previous lap; or
 			 * empty: claimed and not yet published. */
-			store_relaxed(mine, CLAIM_NONE);
-			return 0;
+			ret = 0;
+			break;
 		}
 		/* Another process took pos; a position that did not move is
 		 * a sequence nobody could have written. */
@@ -165,7 +169,7 @@ claim(struct shmring *r, int side, struct claim *c)
 		pos = now;
 	}
 	store_relaxed(mine, CLAIM_NONE);
-	return -EBADMSG;
+	return ret;
 }
 
 /* Publish the claimed slot @pos holding @len bytes; -EAGAIN if lost. */

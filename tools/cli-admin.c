@@ -48,7 +48,11 @@ static const char rm_help[] =
 	"  --prefix /PREFIX  with --stale: only rings whose name starts so\n"
 	"  --help            this text\n";
 
-int cmd_create(int argc, char **argv)
+/*
+ * Read create's options into @o; -1 when they are all read (the name is
+ * at optind), else the exit status (usage, help).
+ */
+static int create_opts(int argc, char **argv, struct shmring_opts *o)
 {
 	enum { O_KIND = 256, O_CAP, O_MAX, O_MODE, O_HUGE };
 	static const struct option opts[] = {
@@ -60,18 +64,16 @@ int cmd_create(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct shmring_opts o = { .kind = SHMRING_SPSC };
-	struct shmring *r;
 	uint64_t v;
-	int c, err;
+	int c;
 
 	while ((c = cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case O_KIND:
 			if (!strcmp(optarg, "spsc"))
-				o.kind = SHMRING_SPSC;
+				o->kind = SHMRING_SPSC;
 			else if (!strcmp(optarg, "mpmc"))
-				o.kind = SHMRING_MPMC;
+				o->kind = SHMRING_MPMC;
 			else
 				return cli_usage("bad kind '%s' (spsc or mpmc)",
 						 optarg);
@@ -79,66 +81,77 @@ int cmd_create(int argc, char **argv)
 		case O_CAP:
 			/* The library checks it too; said here as usage. */
 			if (cli_parse_size(optarg, &v) ||
-			    __builtin_popcountll(v) != 1 ||
-			    (size_t)v != v)
+			    __builtin_popcountll(v) != 1 || (size_t)v != v)
 				return cli_usage("bad capacity '%s' (a power of "
 						 "two, e.g. 64k)",
 						 optarg);
-			o.capacity = (size_t)v;
+			o->capacity = (size_t)v;
 			break;
 		case O_MAX:
 			if (cli_parse_size(optarg, &v) || !v || (size_t)v != v)
 				return cli_usage("bad max message size '%s'",
 						 optarg);
-			o.max_msg = (size_t)v;
+			o->max_msg = (size_t)v;
 			break;
 		case O_MODE:
-			if (cli_parse_mode(optarg, &o.mode) || !o.mode)
+			if (cli_parse_mode(optarg, &o->mode) || !o->mode)
 				return cli_usage("bad mode '%s' (octal, e.g. 0660)",
 						 optarg);
 			break;
-		case O_HUGE: o.flags |= SHMRING_HUGE_PAGES; break;
+		case O_HUGE: o->flags |= SHMRING_HUGE_PAGES; break;
 		case 'h': return cli_help(create_help);
 		default: return CLI_USAGE;
 		}
 	}
+	return -1;
+}
+
+/* Say why creating @name with @o failed (@err); the exit status. */
+static int create_failed(const char *name, const struct shmring_opts *o,
+			 int err)
+{
+	const char *why = NULL;
+
+	if (err == -EINVAL)
+		why = "invalid name or sizes (name: /NAME, file:PATH or "
+		      "sysv:KEY; max-msg at most half the capacity for spsc)";
+	/* The library's one-line errors, said for the case at hand. */
+	else if ((o->flags & SHMRING_HUGE_PAGES) && err == -ENOMEM)
+		why = "not enough free huge pages (none reserved, or the pool "
+		      "exhausted: see 'shmring limits' and "
+		      "/proc/sys/vm/nr_hugepages)";
+	else if ((o->flags & SHMRING_HUGE_PAGES) && err == -EPERM)
+		why = "System V huge pages need CAP_IPC_LOCK or the group of "
+		      "/proc/sys/vm/hugetlb_shm_group (older kernels: a high "
+		      "enough RLIMIT_MEMLOCK)";
+	else if ((o->flags & SHMRING_HUGE_PAGES) && err == -EOPNOTSUPP)
+		why = "huge pages are not available for this name (/NAME is "
+		      "on tmpfs: use sysv:KEY or a file: path on hugetlbfs) "
+		      "or on this kernel";
+	if (why)
+		cli_err(name, "%s", why);
+	else
+		cli_err_ring(name, err);
+	return CLI_FAIL;
+}
+
+int cmd_create(int argc, char **argv)
+{
+	struct shmring_opts o = { .kind = SHMRING_SPSC };
+	struct shmring *r;
+	int status = create_opts(argc, argv, &o);
+
+	if (status >= 0)
+		return status;
 	if (optind >= argc)
 		return cli_usage("missing ring name");
 	if (optind + 1 < argc)
 		return cli_usage("unexpected argument '%s'", argv[optind + 1]);
 
 	const char *name = argv[optind];
-	err = shmring_create(name, &o, 0, &r);
-	if (err == -EINVAL) {
-		cli_err(name, "invalid name or sizes (name: /NAME, file:PATH or "
-			      "sysv:KEY; max-msg at most half the capacity "
-			      "for spsc)");
-		return CLI_FAIL;
-	}
-	if (o.flags & SHMRING_HUGE_PAGES) {
-		/* The library's one-line errors, said for the case at hand. */
-		const char *why = NULL;
-		if (err == -ENOMEM)
-			why = "not enough free huge pages (none reserved, or "
-			      "the pool exhausted: see 'shmring limits' and "
-			      "/proc/sys/vm/nr_hugepages)";
-		else if (err == -EPERM)
-			why = "System V huge pages need CAP_IPC_LOCK or the "
-			      "group of /proc/sys/vm/hugetlb_shm_group (older "
-			      "kernels: a high enough RLIMIT_MEMLOCK)";
-		else if (err == -EOPNOTSUPP)
-			why = "huge pages are not available for this name "
-			      "(/NAME is on tmpfs: use sysv:KEY or a file: "
-			      "path on hugetlbfs) or on this kernel";
-		if (why) {
-			cli_err(name, "%s", why);
-			return CLI_FAIL;
-		}
-	}
-	if (err) {
-		cli_err_ring(name, err);
-		return CLI_FAIL;
-	}
+	int err = shmring_create(name, &o, 0, &r);
+	if (err)
+		return create_failed(name, &o, err);
 	shmring_close(r);
 	return 0;
 }
