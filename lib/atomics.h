@@ -5,8 +5,10 @@
  *
  * Every call site of these wrappers says, in a comment, which operation in
  * the other process it pairs with and what goes wrong without the order.
- * Labels used across lib/: P* producer side, C* consumer side, W* waiting
- * protocol, A* attach/detach bookkeeping.
+ * Labels used across lib/, each for one operation: SP* and SC* the SPSC
+ * ring's producer and consumer, M* the MPMC ring, P* and W* the waiting
+ * protocol's publisher and sleeper (wait.c, model/wait.pml), A* and C-EOS
+ * attach, detach and end of stream (peer.c), I* creation (ring.c).
  */
 #ifndef SHMRING_ATOMICS_H
 #define SHMRING_ATOMICS_H
@@ -20,6 +22,10 @@
 #define store_release(p, v) atomic_store_explicit((p), (v), memory_order_release)
 
 /* Read-modify-writes used only off the fast path. */
+#define fetch_add_relaxed(p, v) \
+	atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
+#define fetch_sub_acq_rel(p, v) \
+	atomic_fetch_sub_explicit((p), (v), memory_order_acq_rel)
 #define fetch_add_seqcst(p, v) \
 	atomic_fetch_add_explicit((p), (v), memory_order_seq_cst)
 #define fetch_sub_release(p, v) \
@@ -47,5 +53,11 @@
  * acquire nor release does. The waiting protocol needs it on both sides.
  */
 #define fence_full() atomic_thread_fence(memory_order_seq_cst)
+
+/*
+ * A compiler barrier only: orders nothing between CPUs. Where another
+ * CPU's barrier stands in for ours (membarrier(2), see wait.c).
+ */
+#define fence_compiler() atomic_signal_fence(memory_order_seq_cst)
 
 #endif /* SHMRING_ATOMICS_H */

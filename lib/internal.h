@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "shmring.h"
+#include "atomics.h"
 #include "hooks.h"
 #include "layout.h"
 #include "region.h"
@@ -171,8 +172,7 @@ static inline void count(_Atomic uint64_t *c, uint64_t n)
 #else
 static inline void count(_Atomic uint64_t *c, uint64_t n)
 {
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	store_relaxed(c, load_relaxed(c) + n);
 }
 #endif
 
@@ -257,11 +257,11 @@ static inline bool wait_wanted(struct shmring *r, struct wait_line *w)
 	 * membarrier, a compiler barrier that pairs with W2'.
 	 */
 	if (r->light_fence)
-		atomic_signal_fence(memory_order_seq_cst);
+		fence_compiler();
 	else
-		atomic_thread_fence(memory_order_seq_cst);
+		fence_full();
 	/* P3: relaxed is enough after the fence; pairs with W1. */
-	return atomic_load_explicit(&w->waiters, memory_order_relaxed) != 0;
+	return load_relaxed(&w->waiters) != 0;
 }
 
 /* After publishing: wake up to @n sleepers on @w, if any announced
@@ -282,8 +282,7 @@ static inline bool peer_side_closed(struct shmring *r, int role)
 {
 	int k = role == SHMRING_PRODUCER ? 0 : 1;
 	/* A6': acquire pairs with A5: the table as of that generation. */
-	uint32_t gen = atomic_load_explicit(&r->hdr->peers_gen,
-					    memory_order_acquire);
+	uint32_t gen = load_acquire(&r->hdr->peers_gen);
 	if (gen == r->closed_gen[k])
 		return r->open_gen[k] != gen;
 	return peer_side_closed_slow(r, role, gen);
@@ -297,9 +296,8 @@ static inline bool peer_side_closed(struct shmring *r, int role)
 static inline bool peer_side_open_cached(struct shmring *r, int role)
 {
 	int k = role == SHMRING_PRODUCER ? 0 : 1;
-	/* A6': acquire pairs with A5, as in peer_side_closed(). */
-	uint32_t gen = atomic_load_explicit(&r->hdr->peers_gen,
-					    memory_order_acquire);
+	/* A6'': acquire pairs with A5, as A6' in peer_side_closed(). */
+	uint32_t gen = load_acquire(&r->hdr->peers_gen);
 	return gen == r->open_gen[k];
 }
 

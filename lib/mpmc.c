@@ -86,7 +86,7 @@ static inline int check_message(const struct shmring *r,
 		return 0;
 	/* Relaxed: ordered by M1; re-validated by the CAS (M2): another
 	 * consumer may take the slot first. */
-	*len = atomic_load_explicit(&s->len, memory_order_relaxed);
+	*len = load_relaxed(&s->len);
 	return *len > r->max_msg ? -EBADMSG : *len > cap ? -EMSGSIZE : 0;
 }
 
@@ -94,7 +94,7 @@ static inline int check_message(const struct shmring *r,
 static inline void pass_skip(struct shmring *r, struct mpmc_slot *s,
 			     uint64_t pos, uint64_t seq)
 {
-	/* M6 (see free_slot()) for a slot with no message. */
+	/* M6': release, as M6 (free_slot()), for a slot with no message. */
 	cas_release(&s->seq, &seq, pos + r->cap);
 	wait_wake(r, &r->hdr->space_wait, 1);
 }
@@ -173,16 +173,17 @@ claim(struct shmring *r, int side, struct claim *c)
 }
 
 /* Publish the claimed slot @pos holding @len bytes; -EAGAIN if lost. */
-static int publish(struct shmring *r, uint64_t pos, size_t len)
+static int publish_slot(struct shmring *r, uint64_t pos, size_t len)
 {
 	struct mpmc_slot *s = slot_at(r, pos);
 	/* Relaxed: published by M3 below. */
-	atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
+	store_relaxed(&s->len, (uint32_t)len);
 	uint64_t expect = pos;
 	/*
-	 * M3: release pairs with M1 (a consumer's claim): payload and length are visible before
-	 * the sequence that hands the slot to consumers. A CAS, not a store:
-	 * a recoverer that judged us dead and skipped the slot wins.
+	 * M3: release pairs with M1 (a consumer's claim): payload and
+	 * length are visible before the sequence that hands the slot to
+	 * consumers. A CAS, not a store: a recoverer that judged us dead
+	 * and skipped the slot wins.
 	 */
 	bool ok = cas_release(&slot_at(r, pos)->seq, &expect, pos + 1);
 	/* Relaxed: the claim is advisory once the sequence has moved. */
@@ -223,7 +224,7 @@ bool mpmc_recover(struct shmring *r, uint64_t claim, int owner)
 	if (peer_claim_held(r, claim, owner))
 		return false;
 	struct mpmc_slot *s = slot_at(r, pos);
-	/* Acquire: pairs with M3/M6 of whoever moved the sequence last. */
+	/* M-R': acquire pairs with M3/M6 of whoever moved the sequence last. */
 	uint64_t seq = load_acquire(&s->seq);
 	if (!cons) {
 		/* Claimed, never published: consumers skip it. */
@@ -324,7 +325,7 @@ int mpmc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		if (len)
 			copy_payload(slot_at(r, c.pos)->payload,
 				     msgs[i].iov_base, len);
-		if (publish(r, c.pos, len) == 0) {
+		if (publish_slot(r, c.pos, len) == 0) {
 			i++;
 			bytes += len;
 		}
@@ -359,7 +360,7 @@ int mpmc_commit(struct shmring *r, size_t len)
 	if (!r->rsv_open || len > r->rsv_len)
 		return -EINVAL;
 	r->rsv_open = false;
-	int ret = publish(r, r->rsv_pos, len);
+	int ret = publish_slot(r, r->rsv_pos, len);
 	if (ret == 0) {
 		count(&r->line[0]->sent, 1);
 		count(&r->line[0]->sent_bytes, len);

@@ -250,7 +250,7 @@ static void fold(struct shmring_hdr *h, int i)
 		/* Relaxed: statistics; the entry is ours, nobody else adds. */
 		uint64_t v = load_relaxed(from[k]);
 		if (v) {
-			atomic_fetch_add_explicit(to[k], v, memory_order_relaxed);
+			fetch_add_relaxed(to[k], v);
 			store_relaxed(from[k], 0);
 		}
 	}
@@ -299,7 +299,7 @@ uint64_t peer_dead_claim(struct shmring *r, int i)
 /* Its claim cannot be recovered yet (a live process holds the same). */
 void peer_dead_keep(struct shmring *r, int i)
 {
-	/* As A4: the dead one's id again, for a later reaper. */
+	/* A4': release, as A4: the dead one's id again, for a later reaper. */
 	store_release(&r->hdr->peer_id[i], r->dead_id[i]);
 	r->dead &= ~(UINT32_C(1) << i);
 }
@@ -310,7 +310,7 @@ void peer_dead_free(struct shmring *r, int i)
 	struct shmring_hdr *h = r->hdr;
 	fold(h, i);
 	store_relaxed(&h->claims[i].pos, CLAIM_NONE);
-	/* A4 (as for a detach). */
+	/* A4'': release, as A4 for a detach: the entry freed. */
 	store_release(&h->peer_id[i], 0);
 	store_relaxed(&h->totals.last_detach_ns, realtime_ns());
 	pidfd_drop(r, i);
@@ -359,7 +359,7 @@ static int claim_any(struct shmring *r, unsigned role)
 	uint64_t mine = r->self_id | ((uint64_t)role << 62);
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
 		uint64_t cur = 0;
-		/* A2: as for SPSC. */
+		/* A2': acq_rel, as A2 for SPSC. */
 		if (cas_acq_rel(&r->hdr->peer_id[i], &cur, mine)) {
 			note_attach(r, (int)i);
 			return (int)i;
@@ -504,7 +504,7 @@ int peer_watch(struct shmring *r, int role, struct peer_fd *fds)
 {
 	int n = 0;
 	for (unsigned i = 0; i < PEER_SLOTS; i++) {
-		/* A6: as in peer_find_dead(). */
+		/* A8: acquire pairs with A2/A5, as A6. */
 		uint64_t id = load_acquire(&r->hdr->peer_id[i]);
 		if (!id || !(id_role(id) & (unsigned)role) || id_is_self(r, id))
 			continue;
@@ -542,6 +542,7 @@ bool peer_claim_held(struct shmring *r, uint64_t claim, int except)
 		/* Relaxed: see peer_dead_claim(); a live holder re-stores it. */
 		if (load_relaxed(&r->hdr->claims[i].pos) != claim)
 			continue;
+		/* A9: acquire pairs with A2, as A6: the holder's entry. */
 		uint64_t id = load_acquire(&r->hdr->peer_id[i]);
 		if (id && (id_is_self(r, id) || entry_alive(r, (int)i, id)))
 			return true;
@@ -567,10 +568,11 @@ bool peer_side_closed_slow(struct shmring *r, int role, uint32_t gen)
 	struct shmring_hdr *h = r->hdr;
 	int k = role == SHMRING_PRODUCER ? 0 : 1;
 	bool closed = false;
-	/* A3': pairs with A3. */
+	/* A3'': acquire pairs with A3, as A3'. */
 	if (load_acquire(&h->ever_roles) & (uint32_t)role) {
 		closed = true;
 		for (unsigned i = 0; i < PEER_SLOTS; i++) {
+			/* A10: acquire pairs with A4, as C-EOS. */
 			uint64_t id = load_acquire(&h->peer_id[i]);
 			if (id && (id_role(id) & (unsigned)role)) {
 				closed = false;

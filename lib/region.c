@@ -34,6 +34,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "atomics.h"
 #include "region.h"
 
 #define FILE_PREFIX "file:"
@@ -468,6 +469,7 @@ int region_share(struct region *reg)
 	reg->shared = malloc(sizeof(*reg->shared));
 	if (!reg->shared)
 		return -ENOMEM;
+	/* Not yet shared with anyone: an initialisation, no order. */
 	atomic_init(reg->shared, 1);
 	return 0;
 }
@@ -488,7 +490,7 @@ int region_dup(struct region *in, int writable, struct region *out)
 		/* Same access: share the mapping, counted. */
 		/* Relaxed: handles are handed between threads by the caller,
 		 * which orders that; the count needs only atomicity. */
-		atomic_fetch_add_explicit(in->shared, 1, memory_order_relaxed);
+		fetch_add_relaxed(in->shared, 1);
 		*out = *in;
 		return 0;
 	}
@@ -537,8 +539,7 @@ void region_close(struct region *reg)
 {
 	if (reg->shared) {
 		/* acq_rel: the last one out sees every other's last access. */
-		if (atomic_fetch_sub_explicit(reg->shared, 1,
-					      memory_order_acq_rel) > 1) {
+		if (fetch_sub_acq_rel(reg->shared, 1) > 1) {
 			reg->base = NULL;
 			reg->fd = -1;
 			return;

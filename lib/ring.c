@@ -503,7 +503,7 @@ static int map_ready(const char *name, int writable, struct region *reg)
 		int ret = region_open(name, writable, SHMRING_HDR_SIZE, reg);
 		if (ret == 0) {
 			struct shmring_hdr *h = reg->base;
-			/* I2: acquire pairs with I1 in create. */
+			/* I3: acquire pairs with I1 in create, as I2. */
 			uint32_t state = load_acquire(&h->state);
 			/* READY: adopt() validates a copy of the header. */
 			if (state == SHMRING_STATE_READY)
@@ -598,7 +598,7 @@ static int diagnose(struct region *reg, char *why, size_t len)
 	if (reg->size < SHMRING_HDR_SIZE)
 		return refuse(why, len, "truncated: %zu bytes, the header alone "
 			      "is %u", reg->size, SHMRING_HDR_SIZE);
-	/* I2: acquire pairs with I1 in create, as in map_ready(). */
+	/* I4: acquire pairs with I1 in create, as I2. */
 	uint32_t state = load_acquire(&h->state);
 	if (state == SHMRING_STATE_INITIALISING)
 		return refuse(why, len, "its creation never finished");
@@ -960,7 +960,7 @@ SHMRING_API int shmring_stats(struct shmring *r, struct shmring_stats *st)
 	const struct shmring_hdr *h = r->hdr;
 	const struct totals *t = &h->totals;
 	/* Relaxed throughout: statistics, each counter read once. */
-#define RD(x) atomic_load_explicit(&(x), memory_order_relaxed)
+#define RD(x) load_relaxed(&(x))
 	memset(st, 0, sizeof(*st));
 	st->msgs_sent = RD(t->sent);
 	st->bytes_sent = RD(t->sent_bytes);

@@ -8,11 +8,11 @@
  *
  * Publication is the record's header: the producer writes the payload,
  * clears the header word after the record when those bytes are free
- * (REC_NEXT_CLEAR), then stores the header with one release (P1). The
- * consumer loads the header at its own position (C0) and takes it when
+ * (REC_NEXT_CLEAR), then stores the header with one release (SP1). The
+ * consumer loads the header at its own position (SC0) and takes it when
  * it names that position; it reads prod_pos, stored after the headers
- * (P1'), only when the header does not match or cannot be trusted alone
- * (C1). A consumer that keeps up thus touches the record's lines and not
+ * (SP1'), only when the header does not match or cannot be trusted alone
+ * (SC1). A consumer that keeps up thus touches the record's lines and not
  * the producer's line, which the producer writes on every send.
  *
  * Only the producer writes the data area and prod_pos; only the consumer
@@ -124,7 +124,7 @@ static int has_room(struct shmring *r, uint64_t pos, uint64_t total)
 	if (pos + total - r->cached_cons <= r->cap)
 		return 1;
 	/*
-	 * P0: acquire pairs with C2 (the consumer's release of cons_pos):
+	 * SP0: acquire pairs with SC2 (the consumer's release of cons_pos):
 	 * without it we could overwrite a record the consumer is still
 	 * copying out.
 	 */
@@ -135,8 +135,9 @@ static int has_room(struct shmring *r, uint64_t pos, uint64_t total)
 	return pos + total - cons <= r->cap;
 }
 
-static inline void publish(struct shmring *r, uint64_t pos, uint32_t clear,
-			   uint64_t msgs, uint64_t bytes)
+/* Publish the records up to @pos, then wake a sleeping consumer. */
+static inline void publish_wake(struct shmring *r, uint64_t pos,
+				uint32_t clear, uint64_t msgs, uint64_t bytes)
 {
 	publish_pos(r, pos, clear, msgs, bytes);
 	wait_wake(r, &r->hdr->data_wait, 1);
@@ -224,7 +225,7 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 	}
 	if (i == 0)
 		return -EINVAL;
-	publish(r, pos, clear, i, bytes);
+	publish_wake(r, pos, clear, i, bytes);
 	return (int)i;
 }
 
@@ -259,7 +260,7 @@ int spsc_commit(struct shmring *r, size_t len)
 	put_hdr(hdr_word(r, r->rsv_pos & r->mask), r->rsv_pos,
 		hdr_word(r, r->ppos & r->mask), r->ppos, (uint32_t)len, clear);
 	r->rsv_open = false;
-	publish(r, end, clear, 1, len);
+	publish_wake(r, end, clear, 1, len);
 	return 0;
 }
 
@@ -273,7 +274,7 @@ int spsc_commit(struct shmring *r, size_t len)
 static int read_prod(struct shmring *r, uint64_t pos)
 {
 	/*
-	 * C1: acquire pairs with P1' (the producer's release of prod_pos):
+	 * SC1: acquire pairs with SP1' (the producer's release of prod_pos):
 	 * the headers below it, and what they cover, are visible.
 	 */
 	uint64_t prod = load_acquire(&r->hdr->prod_pos);
@@ -375,7 +376,7 @@ static int cond_data(struct shmring *r, void *arg)
 	 * Empty: while we wait, ask for the 64-byte cache line after the
 	 * one holding the next header. A record that does not fit in the
 	 * header's line (a 64-byte message does not) goes on there, and the
-	 * producer writes it before the header (P1): asked for now, it
+	 * producer writes it before the header (SP1): asked for now, it
 	 * crosses to us beside the header's line, not after it. A hint,
 	 * not a read: it orders nothing and races with nothing.
 	 */

@@ -8,7 +8,7 @@
  * everything else (full, empty, padding, a peer to look for, a bad
  * record) leaves through the out-of-line spsc_*_slow() in ring.c, to the
  * general path in spsc.c. The
- * ring's protocol and the pairings named here (P1, P1', C0, C2) are
+ * ring's protocol and the pairings named here (SP1, SP1', SC0, SC2) are
  * described at the top of spsc.c.
  */
 #ifndef SHMRING_SPSC_FAST_H
@@ -46,7 +46,7 @@ static inline struct rec_hdr rec_of(uint64_t w)
 static inline struct rec_hdr load_hdr(const struct shmring *r, uint64_t pos)
 {
 	/*
-	 * C0: acquire pairs with P1 (the producer's release store of this
+	 * SC0: acquire pairs with SP1 (the producer's release store of this
 	 * header): the payload written before it is visible once it is.
 	 */
 	return rec_of(load_acquire(hdr_word(r, pos & r->mask)));
@@ -72,10 +72,10 @@ static inline uint32_t clear_after(_Atomic uint64_t *next, bool next_free)
 	if (!next_free)
 		return 0;
 	/*
-	 * Relaxed: ordered before the consumer's load of this word by P1
-	 * (put_hdr()), which the consumer acquires (C0) before it looks
+	 * Relaxed: ordered before the consumer's load of this word by SP1
+	 * (put_hdr()), which the consumer acquires (SC0) before it looks
 	 * here. The consumer is done with these 8 bytes (next_free() read
-	 * cached_cons, which P0 read) and cannot be reading them.
+	 * cached_cons, which SP0 read) and cannot be reading them.
 	 */
 	store_relaxed(next, 0);
 	return REC_NEXT_CLEAR;
@@ -92,13 +92,13 @@ static inline void put_hdr(_Atomic uint64_t *at, uint64_t pos,
 			   _Atomic uint64_t *pad_at, uint64_t pad_pos,
 			   uint32_t len, uint32_t clear)
 {
-	/* P1: release pairs with C0: the payload, and the cleared word
+	/* SP1: release pairs with SC0: the payload, and the cleared word
 	 * after it, are visible before the header that covers them. */
 	store_release(at, rec_word(len, rec_type(pos, REC_KIND_DATA | clear)));
 	if (pad_pos != pos) {
 		/*
-		 * P1 for the PAD, after the record it leads to: a consumer
-		 * that acquires the PAD (C0) sees that record's header, so
+		 * SP1 for the PAD, after the record it leads to: a consumer
+		 * that acquires the PAD (SC0) sees that record's header, so
 		 * the PAD always vouches for the word after it.
 		 */
 		store_release(pad_at,
@@ -148,7 +148,7 @@ static inline void publish_pos(struct shmring *r, uint64_t pos,
 	count(&r->line[0]->sent_bytes, bytes);
 	r->ppos = pos;
 	/*
-	 * P1': release pairs with C1 (the consumer's acquire of prod_pos):
+	 * SP1': release pairs with SC1 (the consumer's acquire of prod_pos):
 	 * the headers stored above are visible before the position that
 	 * covers them.
 	 */
@@ -161,7 +161,7 @@ static inline void publish_pos(struct shmring *r, uint64_t pos,
 	 */
 	store_relaxed(&h->prod_clear, clear ? pos : ~pos);
 	/*
-	 * The wait protocol's P1 (wait.c) is the header store: it comes
+	 * The wait protocol's P1 (wait.c) is the header store, SP1: it comes
 	 * before P2 in wait_wake(), and a sleeper's re-check (W4, cond_data)
 	 * loads that header first, so either it sees the record or we see
 	 * the waiter. prod_pos, also stored before P2, serves the same way
@@ -178,7 +178,7 @@ static inline void consume_pos(struct shmring *r, uint64_t pos, uint64_t msgs,
 	count(&r->line[1]->recvd_bytes, bytes);
 	r->cpos = pos;
 	/*
-	 * C2: release pairs with P0: our reads of the records before pos
+	 * SC2: release pairs with SP0: our reads of the records before pos
 	 * are done before the producer may overwrite them.
 	 */
 	store_release(&r->hdr->cons_pos, pos);
@@ -231,7 +231,7 @@ spsc_send1_body(struct shmring *r, const void *msg, size_t len,
 	/*
 	 * The general path's steps, the word after the record known free
 	 * (checked above): the clear before the copy, so that nothing but
-	 * the header's word lives across the copy; P1 after it.
+	 * the header's word lives across the copy; SP1 after it.
 	 */
 	unsigned char *data = r->data;
 	uint32_t clear = clear_after(

@@ -297,6 +297,5 @@ void wait_wake_slow(struct shmring *r, struct wait_line *w, int n)
 	 */
 	futex_wake(&w->seq, n);
 	/* Relaxed: a statistic; the syscall costs far more. */
-	atomic_fetch_add_explicit(&r->hdr->totals.wakeups, 1,
-				  memory_order_relaxed);
+	fetch_add_relaxed(&r->hdr->totals.wakeups, 1);
 }
