@@ -549,6 +549,9 @@ SHMRING_API int shmring_close(struct shmring *r)
 	 * table: closing it in the child only unmaps, it detaches nobody.
 	 */
 	if (r->role && peer_owns(r)) {
+		/* Dead peers marked and not yet reaped: not left marked. */
+		if (peer_dead(r))
+			reap_dead(r);
 		if (r->kind == SHMRING_MPMC)
 			mpmc_close(r);
 		peer_detach(r);
