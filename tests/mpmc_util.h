@@ -23,27 +23,7 @@
 static inline struct shmring *mu_create(const char *name, size_t slots,
 					size_t max_msg, int role)
 {
-	struct shmring_opts o = { .kind = SHMRING_MPMC, .capacity = slots,
-				  .max_msg = max_msg };
-	struct shmring *r = NULL;
-	int rc = tu_ring_create(name, &o, role, &r);
-
-	cr_assert_eq(rc, 0, "create MPMC %s (%zu slots, max %zu) on %s: %s",
-		     name, slots, max_msg, tu_backend_name(),
-		     shmring_strerror(rc));
-	cr_assert_not_null(r);
-	return r;
-}
-
-static inline struct shmring_info mu_info(struct shmring *r)
-{
-	struct shmring_info in;
-	int rc;
-
-	memset(&in, 0xa5, sizeof(in));
-	rc = shmring_info(r, &in);
-	cr_assert_eq(rc, 0, "shmring_info: %s", shmring_strerror(rc));
-	return in;
+	return tu_create_kind(name, SHMRING_MPMC, slots, max_msg, role);
 }
 
 /* ---- self-checking messages ---------------------------------------- */

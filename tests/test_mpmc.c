@@ -61,7 +61,7 @@ Test(mpmc, info_fields, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	struct shmring_info in;
 
 	r = both(name, 16, 100);
-	in = mu_info(r);
+	in = tu_info(r);
 	cr_assert_eq(in.kind, SHMRING_MPMC);
 	cr_assert_eq(in.capacity, 16);
 	cr_assert_eq(in.max_msg, 100);
@@ -76,14 +76,14 @@ Test(mpmc, info_fields, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	put(r, 10, 1);
 	put(r, 0, 2);
 	put(r, 100, 3);
-	cr_assert_eq(mu_info(r).used, 3, "used counts slots");
+	cr_assert_eq(tu_info(r).used, 3, "used counts slots");
 
 	/* Every handle is a peer, even several in one process. */
 	p2 = tu_open(name, SHMRING_PRODUCER);
 	c2 = tu_open(name, SHMRING_CONSUMER);
 	pc = tu_open(name, SHMRING_PRODUCER | SHMRING_CONSUMER);
 	mon = tu_open(name, 0);
-	in = mu_info(mon);
+	in = tu_info(mon);
 	cr_assert_eq(in.kind, SHMRING_MPMC);
 	cr_assert_eq(in.capacity, 16);
 	cr_assert_eq(in.max_msg, 100);
@@ -92,25 +92,25 @@ Test(mpmc, info_fields, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.consumers, 3, "consumers %u", in.consumers);
 
 	cr_assert_eq(shmring_close(p2), 0);
-	in = mu_info(mon);
+	in = tu_info(mon);
 	cr_assert_eq(in.producers, 2);
 	cr_assert_eq(in.consumers, 3);
 	cr_assert_eq(shmring_close(pc), 0);
-	in = mu_info(mon);
+	in = tu_info(mon);
 	cr_assert_eq(in.producers, 1);
 	cr_assert_eq(in.consumers, 2);
 	cr_assert_eq(shmring_close(c2), 0);
-	in = mu_info(mon);
+	in = tu_info(mon);
 	cr_assert_eq(in.producers, 1);
 	cr_assert_eq(in.consumers, 1);
 
 	get(r, 10, 1);
 	get(r, 0, 2);
-	cr_assert_eq(mu_info(mon).used, 1);
+	cr_assert_eq(tu_info(mon).used, 1);
 	get(r, 100, 3);
-	cr_assert_eq(mu_info(mon).used, 0);
+	cr_assert_eq(tu_info(mon).used, 0);
 	cr_assert_eq(shmring_close(r), 0);
-	in = mu_info(mon);
+	in = tu_info(mon);
 	cr_assert_eq(in.producers, 0);
 	cr_assert_eq(in.consumers, 0);
 	cr_assert_eq(shmring_close(mon), 0);
@@ -129,7 +129,7 @@ Test(mpmc, defaults, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 	rc = tu_ring_create(name, &o, SHMRING_PRODUCER | SHMRING_CONSUMER, &r);
 	cr_assert_eq(rc, 0, "create: %s", shmring_strerror(rc));
-	in = mu_info(r);
+	in = tu_info(r);
 	cr_assert_eq(in.kind, SHMRING_MPMC);
 	cr_assert_eq(in.capacity, SHMRING_DEFAULT_SLOTS);
 	cr_assert_eq(in.max_msg, SHMRING_DEFAULT_MPMC_MAX_MSG);
@@ -181,13 +181,13 @@ Test(mpmc, invalid_options, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	r = NULL;
 	rc = tu_ring_create(tu_name(), &o, SHMRING_PRODUCER, &r);
 	cr_assert_eq(rc, 0, "capacity 2: %s", shmring_strerror(rc));
-	cr_assert_eq(mu_info(r).capacity, 2);
+	cr_assert_eq(tu_info(r).capacity, 2);
 	cr_assert_eq(shmring_close(r), 0);
 	o.capacity = 0;
 	r = NULL;
 	rc = tu_ring_create(tu_name(), &o, SHMRING_PRODUCER, &r);
 	cr_assert_eq(rc, 0, "capacity 0: %s", shmring_strerror(rc));
-	cr_assert_eq(mu_info(r).capacity, SHMRING_DEFAULT_SLOTS);
+	cr_assert_eq(tu_info(r).capacity, SHMRING_DEFAULT_SLOTS);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -208,7 +208,7 @@ static void laps(size_t cap)
 
 		for (size_t i = 0; i < k; i++, sent++)
 			put(r, (size_t)(sent % 65), sent);
-		cr_assert_eq(mu_info(r).used, k);
+		cr_assert_eq(tu_info(r).used, k);
 		for (size_t i = 0; i < k; i++, got++)
 			get(r, (size_t)(got % 65), got);
 		empty(r);
@@ -258,7 +258,7 @@ Test(mpmc, full_and_empty, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 		for (size_t i = 0; i < cap; i++)
 			put(r, i % 33, i);
 		full(r);
-		cr_assert_eq(mu_info(r).used, cap);
+		cr_assert_eq(tu_info(r).used, cap);
 		/* One out makes room for exactly one in. */
 		get(r, 0, 0);
 		put(r, 5, 1000);
@@ -267,7 +267,7 @@ Test(mpmc, full_and_empty, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 			get(r, i % 33, i);
 		get(r, 5, 1000);
 		empty(r);
-		cr_assert_eq(mu_info(r).used, 0);
+		cr_assert_eq(tu_info(r).used, 0);
 		cr_assert_eq(shmring_close(r), 0);
 	}
 }
@@ -280,7 +280,7 @@ static void all_sizes(size_t cap, size_t max)
 	struct shmring *r = both(tu_name(), cap, max);
 	size_t queued = 0, head = 0;
 
-	cr_assert_eq(mu_info(r).max_msg, max);
+	cr_assert_eq(tu_info(r).max_msg, max);
 	/* One at a time, into a buffer of exactly the message's size. */
 	for (size_t len = 0; len <= max; len++) {
 		ssize_t n;
@@ -331,7 +331,7 @@ Test(mpmc, zero_length_null, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_send(r, NULL, 0, -1), 0);
 	cr_assert_eq(shmring_send_burst(r, v, 2, 0), 2);
 	cr_assert_eq(shmring_try_send(r, NULL, 1), -EINVAL);
-	cr_assert_eq(mu_info(r).used, 4);
+	cr_assert_eq(tu_info(r).used, 4);
 	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
 	cr_assert_eq(shmring_recv(r, NULL, 0, -1), 0);
 	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), 2);
@@ -354,7 +354,7 @@ Test(mpmc, emsgsize_send, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_send(r, buf, sizeof(buf), -1), -EMSGSIZE);
 	cr_assert_eq(shmring_send_burst(r, v, 2, 0), -EMSGSIZE);
 	cr_assert_eq(shmring_reserve(r, 101, &p, 0), -EMSGSIZE);
-	cr_assert_eq(mu_info(r).used, 0, "a refused message took a slot");
+	cr_assert_eq(tu_info(r).used, 0, "a refused message took a slot");
 	empty(r);
 	/* A full ring still says -EMSGSIZE first: the size never fits. */
 	for (int i = 0; i < 4; i++)
@@ -384,7 +384,7 @@ Test(mpmc, emsgsize_recv, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	v[1] = (struct iovec){ b2, sizeof(b2) };
 	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), -EMSGSIZE);
 	/* It stayed, whole, and first. */
-	cr_assert_eq(mu_info(r).used, 2);
+	cr_assert_eq(tu_info(r).used, 2);
 	get(r, 150, 1);
 
 	/* In a burst, a short buffer past the first stops it there. */
@@ -537,7 +537,7 @@ Test(mpmc, bursts, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 			cr_assert_eq(tu_check(dst[i], v[i].iov_len, g), 0,
 				     "message %llu", (unsigned long long)g);
 		}
-		cr_assert_eq(mu_info(r).used, s - g);
+		cr_assert_eq(tu_info(r).used, s - g);
 	}
 	cr_assert_eq(shmring_close(r), 0);
 }
@@ -724,7 +724,7 @@ Test(mpmc, eos_producers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	put(p2, 3, 3);
 	put(p2, 4, 4);
 	cr_assert_eq(shmring_close(p2), 0);
-	cr_assert_eq(mu_info(mon).producers, 0);
+	cr_assert_eq(tu_info(mon).producers, 0);
 	/* The last one closed: drain, then -EPIPE, for every call. */
 	get(c, 3, 3);
 	get(c, 4, 4);
@@ -834,7 +834,7 @@ Test(mpmc, max_peers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(rc, -EUSERS, "peer %d: %s", SHMRING_MAX_PEERS + 1,
 		     shmring_strerror(rc));
 	mon2 = tu_open(name, 0);
-	in = mu_info(mon2);
+	in = tu_info(mon2);
 	cr_assert_eq(in.producers + in.consumers,
 		     SHMRING_MAX_PEERS + SHMRING_MAX_PEERS / 3,
 		     "%u producers, %u consumers", in.producers, in.consumers);
@@ -844,7 +844,7 @@ Test(mpmc, max_peers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	get(h[1], 7, 7);
 	for (int i = 0; i < SHMRING_MAX_PEERS; i++)
 		cr_assert_eq(shmring_close(h[i]), 0);
-	in = mu_info(mon);
+	in = tu_info(mon);
 	cr_assert_eq(in.producers, 0);
 	cr_assert_eq(in.consumers, 0);
 	cr_assert_eq(shmring_close(mon2), 0);

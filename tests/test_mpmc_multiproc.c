@@ -39,7 +39,7 @@ static void run(const struct run_cfg *c)
 	struct mu_board *b = mu_board_new((uint32_t)c->nprod, per);
 	uint64_t sent[MU_MAX_PROD], lost[MU_MAX_PROD];
 	pid_t prod[MU_MAX_PROD], cons[MU_MAX_PROD];
-	size_t max = mu_info(mon).max_msg;
+	size_t max = tu_info(mon).max_msg;
 	struct mu_gate g;
 	int64_t t0, dt;
 
@@ -234,8 +234,8 @@ Test(mpmc_multiproc, threads_and_processes, MU_FIXTURE,
 		lost[i] = UINT64_MAX;
 	}
 	mu_board_verify(b, sent, lost);
-	cr_assert_eq(mu_info(mon).producers, 0);
-	cr_assert_eq(mu_info(mon).consumers, 0);
+	cr_assert_eq(tu_info(mon).producers, 0);
+	cr_assert_eq(tu_info(mon).consumers, 0);
 	mu_gate_close(&g);
 	cr_assert_eq(shmring_close(mon), 0);
 }
@@ -315,13 +315,13 @@ Test(mpmc_multiproc, eos_producers_one_by_one, MU_FIXTURE,
 	}
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(tu_await(ready[0]), 0, "producer %d not ready", i);
-	cr_assert_eq(mu_info(mon).producers, 3);
+	cr_assert_eq(tu_info(mon).producers, 3);
 
 	/* Two of three leave, one after the other: no end of stream yet. */
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(tu_write_all(go[i][1], "!", 1), 0);
 		tu_wait_ok(prod[i], "producer");
-		cr_assert_eq(mu_info(mon).producers, (unsigned)(2 - i));
+		cr_assert_eq(tu_info(mon).producers, (unsigned)(2 - i));
 		cr_assert_eq(drain2(c1, c2, -EAGAIN, b, last), EOS_N,
 			     "after producer %d closed", i);
 		cr_assert_eq(shmring_try_recv(c1, buf, sizeof(buf)), -EAGAIN);

@@ -16,17 +16,6 @@ static struct shmring *both(const char *name, size_t cap, size_t max_msg)
 	return tu_create(name, cap, max_msg, SHMRING_PRODUCER | SHMRING_CONSUMER);
 }
 
-static struct shmring_info info_of(struct shmring *r)
-{
-	struct shmring_info in;
-	int rc;
-
-	memset(&in, 0xa5, sizeof(in));
-	rc = shmring_info(r, &in);
-	cr_assert_eq(rc, 0, "shmring_info: %s", shmring_strerror(rc));
-	return in;
-}
-
 /* Send len bytes of pattern seed; asserts success. */
 static void put(struct shmring *r, size_t len, uint64_t seed)
 {
@@ -92,7 +81,7 @@ Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	r = both(name, CAP, 1000);
 	clock_gettime(CLOCK_REALTIME, &t1);
 
-	in = info_of(r);
+	in = tu_info(r);
 	cr_assert_eq(in.kind, SHMRING_SPSC);
 	cr_assert_eq(in.capacity, CAP);
 	cr_assert_eq(in.max_msg, 1000);
@@ -108,13 +97,13 @@ Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.consumers, 1);
 
 	put(r, 13, 1);
-	cr_assert_eq(info_of(r).used, rec_bytes(13));
+	cr_assert_eq(tu_info(r).used, rec_bytes(13));
 	put(r, 0, 2);
-	cr_assert_eq(info_of(r).used, rec_bytes(13) + rec_bytes(0));
+	cr_assert_eq(tu_info(r).used, rec_bytes(13) + rec_bytes(0));
 
 	/* A monitor sees the same ring and counts as neither role. */
 	mon = tu_open(name, 0);
-	in = info_of(mon);
+	in = tu_info(mon);
 	cr_assert_eq(in.capacity, CAP);
 	cr_assert_eq(in.max_msg, 1000);
 	cr_assert_eq(in.used, rec_bytes(13) + rec_bytes(0));
@@ -123,9 +112,9 @@ Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 	get(r, 13, 1);
 	get(r, 0, 2);
-	cr_assert_eq(info_of(mon).used, 0);
+	cr_assert_eq(tu_info(mon).used, 0);
 	cr_assert_eq(shmring_close(r), 0);
-	in = info_of(mon);
+	in = tu_info(mon);
 	cr_assert_eq(in.producers, 0);
 	cr_assert_eq(in.consumers, 0);
 	cr_assert_eq(shmring_close(mon), 0);
@@ -143,7 +132,7 @@ Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 	rc = tu_ring_create(name, NULL, SHMRING_PRODUCER, &r);
 	cr_assert_eq(rc, 0, "create with NULL opts: %s", shmring_strerror(rc));
-	in = info_of(r);
+	in = tu_info(r);
 	cr_assert_eq(in.kind, SHMRING_SPSC);
 	cr_assert_eq(in.capacity, SHMRING_DEFAULT_CAPACITY);
 	cr_assert_eq(in.max_msg, SHMRING_DEFAULT_MAX_MSG);
@@ -241,7 +230,7 @@ Test(spsc, copies_stay_in_bounds, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 Test(spsc, all_lengths, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	struct shmring *r = both(tu_name(), CAP, 0);
-	size_t max = info_of(r).max_msg;
+	size_t max = tu_info(r).max_msg;
 	size_t queued = 0, head = 0;
 
 	cr_assert_gt(max, 64, "max_msg %zu for a %u-byte ring", max, CAP);
@@ -281,7 +270,7 @@ Test(spsc, all_lengths, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 		head++;
 	}
 	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
-	cr_assert_eq(info_of(r).used, 0);
+	cr_assert_eq(tu_info(r).used, 0);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -313,12 +302,12 @@ static void pad_step(struct padpos *p, size_t len)
 		want = rs;
 		p->at = 0;
 	}
-	used = info_of(p->r).used;
+	used = tu_info(p->r).used;
 	cr_assert_eq(used, want,
 		     "record of %zu bytes at offset %zu: %zu bytes used, want %zu",
 		     len, p->at, used, want);
 	get(p->r, len, p->seed);
-	cr_assert_eq(info_of(p->r).used, 0, "ring not empty after recv");
+	cr_assert_eq(tu_info(p->r).used, 0, "ring not empty after recv");
 	p->at = p->at + rs <= CAP ? (p->at + rs) % CAP : rs % CAP;
 	p->seed++;
 }
@@ -340,7 +329,7 @@ Test(spsc, padding_every_offset, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 {
 	struct padpos p = { .r = both(tu_name(), CAP, 0) };
 
-	p.max = info_of(p.r).max_msg;
+	p.max = tu_info(p.r).max_msg;
 	for (size_t t = 0; t < CAP; t += 8) {
 		size_t room = CAP - t;
 
@@ -589,7 +578,7 @@ Test(spsc, random_model, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 	uint64_t ops = tu_scaled(400000, 20000);
 
 	m = (struct model){ .r = both(tu_name(), CAP, 0), .rng = 42 };
-	m.max = info_of(m.r).max_msg;
+	m.max = tu_info(m.r).max_msg;
 	for (uint64_t i = 0; i < ops; i++) {
 		/* Phases that favour sending, then receiving, so the ring
 		 * swings between empty and full. */
@@ -599,7 +588,7 @@ Test(spsc, random_model, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 			model_send(&m);
 		else
 			model_recv(&m);
-		cr_assert_leq(info_of(m.r).used, CAP);
+		cr_assert_leq(tu_info(m.r).used, CAP);
 	}
 	while (m.n)
 		model_recv(&m);
@@ -622,7 +611,7 @@ Test(spsc, emsgsize_send, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_send(r, buf, SIZE_MAX, 0), -EMSGSIZE);
 	cr_assert_eq(shmring_reserve(r, 1001, &p, 0), -EMSGSIZE);
 	cr_assert_eq(shmring_send_burst(r, iov + 1, 2, 0), -EMSGSIZE);
-	cr_assert_eq(info_of(r).used, 0, "a refused message left bytes behind");
+	cr_assert_eq(tu_info(r).used, 0, "a refused message left bytes behind");
 
 	/* The burst stops before the message that is too large. */
 	tu_fill(buf, 10, 3);
@@ -687,7 +676,7 @@ Test(spsc, full_and_empty, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_recv(r, buf, sizeof(buf), 0), -EAGAIN);
 	cr_assert_eq(shmring_peek(r, &cp, 0), -EAGAIN);
 	cr_assert_eq(fill_tiles(r), (int)(CAP / 128));
-	cr_assert_eq(info_of(r).used, CAP);
+	cr_assert_eq(tu_info(r).used, CAP);
 	cr_assert_eq(shmring_send(r, buf, 120, 0), -EAGAIN);
 	cr_assert_eq(shmring_try_send(r, buf, 0), -EAGAIN);
 	cr_assert_eq(shmring_reserve(r, 1, &p, 0), -EAGAIN);
@@ -835,7 +824,7 @@ Test(spsc, reserve_commit, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_commit(r, 333), 0);
 	cr_assert_eq(shmring_commit(r, 333), -EINVAL, "second commit");
 	/* Only the committed length takes room. */
-	cr_assert_eq(info_of(r).used, rec_bytes(333));
+	cr_assert_eq(tu_info(r).used, rec_bytes(333));
 	get(r, 333, 4);
 
 	cr_assert_eq(shmring_reserve(r, 0, &p, 0), 0);
@@ -849,7 +838,7 @@ Test(spsc, reserve_commit, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_reserve(r, 8, &p, 1000000), -ETIMEDOUT);
 	for (int i = 0; i < (int)(CAP / 128); i++)
 		get(r, 120, (uint64_t)i);
-	room = info_of(r).max_msg;
+	room = tu_info(r).max_msg;
 	rc = shmring_reserve(r, room, &p, 0);
 	if (rc == -EAGAIN) {
 		/* Padding in the way, as in put_empty(). */
@@ -899,7 +888,7 @@ Test(spsc, peek_release, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(tu_check(p, 120, 0), 0);
 	cr_assert_eq(shmring_try_send(r, "x", 1), -EAGAIN, "peek freed room");
 	cr_assert_eq(shmring_release(r), 0);
-	cr_assert_eq(info_of(r).used, CAP - 128);
+	cr_assert_eq(tu_info(r).used, CAP - 128);
 	put(r, 120, 500);
 	for (int i = 1; i < (int)(CAP / 128); i++)
 		get(r, 120, (uint64_t)i);

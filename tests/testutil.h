@@ -1,8 +1,11 @@
 /*
- * testutil.h - what every Criterion test program here shares: unique ring
- * names, child processes that cannot outlive or outwait their test, the
- * fixture that removes both even when an assertion fails, pipes, clocks,
- * payload patterns, and how much work a run may do.
+ * testutil.h - the one helper library of the Criterion test programs
+ * (tests/, tests/hardening/): unique ring names on every backend, child
+ * processes that cannot outlive or outwait their test and that can say
+ * why they failed, the fixture that removes both even when an assertion
+ * fails, guarded memory, pipes, clocks, payload patterns, and how much
+ * work a run may do. Helpers of one family of tests build on it
+ * (mpmc_util.h, hardening/hutil.h); none repeats it.
  *
  * Criterion runs each Test() in a process of its own; the names below
  * carry that process's pid, so tests running in parallel (or two builds
@@ -18,6 +21,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +39,7 @@
 #include <unistd.h>
 
 #include "shmring.h"
+#include "guard.h"
 
 /*
  * Sanitized builds run several times slower: the heavy tests scale their
@@ -72,6 +78,8 @@
 #define TU_CHILD_ALARM ((unsigned)(180 * TU_SLOW))
 
 #define TU_MAX_NAMES 32
+#define TU_MAX_KEPT 16
+#define TU_PAGE GUARD_PAGE
 #define TU_MAX_KIDS 16
 #define TU_NAME_PREFIX "/shmring-t-"
 
@@ -125,6 +133,10 @@ struct tu_state {
 	struct shmring *kept_ring[TU_MAX_NAMES];
 	int kept_fd[TU_MAX_NAMES];
 	int kept[TU_MAX_NAMES]; /* whether kept_* of that index is live */
+	/* Names a test spelled itself (tu_keep()), whatever the backend. */
+	char own[TU_MAX_KEPT][300];
+	int nown;
+	char tmpdir[64]; /* tu_tmpdir(), or "" */
 };
 
 static struct tu_state tu;
@@ -266,6 +278,82 @@ static inline const char *tu_name_len(size_t len)
 	n[len] = '\0';
 	tu_place(tu.nnames - 1);
 	return n;
+}
+
+/*
+ * A name the test spells itself, on a backend of its choosing whatever
+ * SHMRING_TEST_BACKEND says ("file:PATH", "sysv:KEY", "/name"): kept for
+ * the fini to remove (tu_remove_own()), without the code under test.
+ */
+static inline const char *tu_keep(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline const char *tu_keep(const char *fmt, ...)
+{
+	va_list ap;
+	char *n;
+
+	cr_assert_lt(tu.nown, TU_MAX_KEPT, "too many own names in one test");
+	n = tu.own[tu.nown++];
+	va_start(ap, fmt);
+	vsnprintf(n, sizeof(tu.own[0]), fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* A fresh "file:" ring name in @dir. */
+static inline const char *tu_file_name(const char *dir)
+{
+	return tu_keep("file:%s/shmring-t-%ld-%u", dir, (long)getpid(),
+		       tu.counter++);
+}
+
+/* A System V key nobody else uses: ours in the top bits, a counter below. */
+static inline const char *tu_sysv_name(void)
+{
+	unsigned key = 0x5a000000u | (((unsigned)getpid() & 0xffffu) << 8) |
+		       (tu.counter++ & 0xffu);
+
+	return tu_keep("sysv:%#x", key);
+}
+
+/* Remove the object behind a name of tu_keep(), whatever its backend. */
+static inline void tu_remove_own(const char *n)
+{
+	if (!strncmp(n, "file:", 5)) {
+		unlink(n + 5);
+	} else if (!strncmp(n, "sysv:", 5)) {
+		int id = shmget((key_t)strtoul(n + 5, NULL, 0), 0, 0);
+
+		if (id >= 0)
+			shmctl(id, IPC_RMID, NULL);
+	} else {
+		shm_unlink(n);
+	}
+}
+
+/*
+ * A scratch directory of this test, for "file:" rings (tu_file_name())
+ * or a mount point; mode 0755, so that another user may enter it before
+ * a ring's own mode is looked at. The fini removes it, once what
+ * tu_keep() named is gone.
+ */
+static inline const char *tu_tmpdir(void)
+{
+	if (!tu.tmpdir[0]) {
+		strcpy(tu.tmpdir, "/tmp/shmring-h-XXXXXX");
+		cr_assert_not_null(mkdtemp(tu.tmpdir), "mkdtemp: %s",
+				   strerror(errno));
+		cr_assert_eq(chmod(tu.tmpdir, 0755), 0, "chmod %s: %s",
+			     tu.tmpdir, strerror(errno));
+	}
+	return tu.tmpdir;
+}
+
+/* Remove the last name of tu_keep() and free its place for another. */
+static inline void tu_unkeep_last(void)
+{
+	cr_assert_gt(tu.nown, 0);
+	tu_remove_own(tu.own[--tu.nown]);
 }
 
 static inline int tu_shm_exists(const char *name)
@@ -617,17 +705,22 @@ static inline void tu_fini(void)
 		cr_expect(!tu_ring_exists(tu.names[i]), "%s (%s) left behind",
 			  tu.names[i], tu.where[i]);
 	tu.nnames = 0;
+	for (int i = 0; i < tu.nown; i++)
+		tu_remove_own(tu.own[i]);
+	tu.nown = 0;
+	if (tu.tmpdir[0]) {
+		rmdir(tu.tmpdir);
+		tu.tmpdir[0] = '\0';
+	}
 }
 
 #define TU_FIXTURE .init = tu_init, .fini = tu_fini
 
 /* Whole-buffer pipe I/O; 0 on success, -1 on error or early EOF. */
-static inline int tu_write_all(int fd, const void *buf, size_t len)
+static inline int tu_io_all(int fd, char *p, size_t len, bool out)
 {
-	const char *p = buf;
-
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -639,21 +732,14 @@ static inline int tu_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static inline int tu_write_all(int fd, const void *buf, size_t len)
+{
+	return tu_io_all(fd, (char *)(uintptr_t)buf, len, true);
+}
+
 static inline int tu_read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return tu_io_all(fd, buf, len, false);
 }
 
 static inline void tu_pipe(int fds[2])
@@ -714,19 +800,40 @@ static inline size_t tu_check(const void *buf, size_t len, uint64_t seed)
 	return 0;
 }
 
-/* Open a ring with a small SPSC layout; asserts success. */
-static inline struct shmring *tu_create(const char *name, size_t cap,
-					size_t max_msg, int role)
+/* Create a ring of @kind on the test's backend; asserts success. */
+static inline struct shmring *tu_create_kind(const char *name,
+					     enum shmring_kind kind, size_t cap,
+					     size_t max_msg, int role)
 {
-	struct shmring_opts o = { .kind = SHMRING_SPSC, .capacity = cap,
+	struct shmring_opts o = { .kind = kind, .capacity = cap,
 				  .max_msg = max_msg };
 	struct shmring *r = NULL;
 	int rc = tu_ring_create(name, &o, role, &r);
 
-	cr_assert_eq(rc, 0, "shmring_create(%s, cap %zu, max %zu) on %s: %s",
-		     name, cap, max_msg, tu_backend_name(), shmring_strerror(rc));
+	cr_assert_eq(rc, 0, "create kind %d %s (capacity %zu, max %zu) on %s: %s",
+		     (int)kind, name, cap, max_msg, tu_backend_name(),
+		     shmring_strerror(rc));
 	cr_assert_not_null(r);
 	return r;
+}
+
+/* An SPSC ring of @cap data bytes; asserts success. */
+static inline struct shmring *tu_create(const char *name, size_t cap,
+					size_t max_msg, int role)
+{
+	return tu_create_kind(name, SHMRING_SPSC, cap, max_msg, role);
+}
+
+/* shmring_info() that asserts success (the struct poisoned first). */
+static inline struct shmring_info tu_info(struct shmring *r)
+{
+	struct shmring_info in;
+	int rc;
+
+	memset(&in, 0xa5, sizeof(in));
+	rc = shmring_info(r, &in);
+	cr_assert_eq(rc, 0, "shmring_info: %s", shmring_strerror(rc));
+	return in;
 }
 
 static inline struct shmring *tu_open(const char *name, int role)
@@ -833,6 +940,84 @@ static inline int tu_await(int fd)
 	char c;
 
 	return tu_read_all(fd, &c, 1);
+}
+
+/* Guarded memory (guard.h) of @size bytes, a multiple of the page. */
+static inline struct guarded tu_guard(size_t size)
+{
+	struct guarded g = { 0 };
+	int rc;
+
+	cr_assert_eq(size % TU_PAGE, 0);
+	rc = guard_map(&g, size);
+	cr_assert_eq(rc, 0, "guarded mapping of %zu bytes: %s", size,
+		     strerror(-rc));
+	return g;
+}
+
+static inline void tu_unguard(struct guarded *g)
+{
+	guard_unmap(g);
+}
+
+/*
+ * A child that fails says why, whole, to its parent over a pipe: the
+ * parent sets the write end with tu_report_fd() before the fork and
+ * reads one struct tu_verdict after it (tu_run_child() does both).
+ */
+struct tu_verdict {
+	int step;
+	char why[240];
+};
+
+static inline int *tu_report_fd(void)
+{
+	static int fd = -1;
+	return &fd;
+}
+
+static inline void tu_child_fail(int step, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+static inline void tu_child_fail(int step, const char *fmt, ...)
+{
+	struct tu_verdict v = { .step = step };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v.why, sizeof(v.why), fmt, ap);
+	va_end(ap);
+	if (write(*tu_report_fd(), &v, sizeof(v)) != (ssize_t)sizeof(v))
+		_exit(98);
+	_exit(step);
+}
+
+/*
+ * Run @fn(@arg) in a child that explains a failure with tu_child_fail()
+ * (a return from @fn is success). *@st gets the child's wait status;
+ * returns true, with the verdict in *@v, if it exited non-zero and said
+ * why.
+ */
+static inline bool tu_run_child(void (*fn)(void *), void *arg, int *st,
+				struct tu_verdict *v)
+{
+	bool said;
+	int fds[2];
+	pid_t pid;
+
+	tu_pipe(fds);
+	pid = tu_fork();
+	if (pid == 0) {
+		close(fds[0]);
+		*tu_report_fd() = fds[1];
+		fn(arg);
+		_exit(0);
+	}
+	close(fds[1]);
+	*st = tu_wait(pid);
+	said = WIFEXITED(*st) && WEXITSTATUS(*st) != 0 &&
+	       read(fds[0], v, sizeof(*v)) == (ssize_t)sizeof(*v);
+	close(fds[0]);
+	return said;
 }
 
 /*
