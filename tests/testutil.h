@@ -17,6 +17,7 @@
 #define SHMRING_TESTUTIL_H
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -656,6 +657,119 @@ static inline void tu_init(void)
 	}
 }
 
+/*
+ * The axis of the suite: a behaviour is one test, run over every ring
+ * kind and every backing (TU_TEST below). A kind is a row of tu_kinds[]:
+ * what differs between kinds, and that a test may state, is a field of
+ * the row, so a new kind joins by adding a row, not a file.
+ */
+struct tu_kind {
+	enum shmring_kind kind;
+	const char *name;
+	/* A small ring for a behaviour test: SPSC bytes, MPMC slots. */
+	size_t small_cap;
+	/* How many messages of @len bytes (8..240) a small ring holds at least. */
+	size_t (*holds)(size_t len);
+	/* Only one process at a time may hold each role (-EBUSY). */
+	bool exclusive_roles;
+	/* Producers and consumers may come and go: a ring of many peers. */
+	bool many_peers;
+};
+
+static inline size_t tu_spsc_holds(size_t len)
+{
+	/* More than half of the bytes: records carry a header and padding. */
+	return 4096 / 2 / len + 1;
+}
+
+static inline size_t tu_mpmc_holds(size_t len)
+{
+	(void)len;
+	return 64;
+}
+
+static const struct tu_kind tu_kinds[] = {
+	{ SHMRING_SPSC, "spsc", 4096, tu_spsc_holds, true, false },
+	{ SHMRING_MPMC, "mpmc", 64, tu_mpmc_holds, false, true },
+};
+#define TU_NKINDS (sizeof(tu_kinds) / sizeof(tu_kinds[0]))
+#define TU_NBACKENDS (sizeof(tu_backend_names) / sizeof(tu_backend_names[0]))
+
+/* Which kinds a test runs over: a mask of 1 << kind. */
+#define TU_KIND(k) (1u << (k))
+#define TU_ALL_KINDS (~0u)
+
+/* The kinds whose roles one process at a time may hold. */
+static inline unsigned tu_exclusive_kinds(void)
+{
+	unsigned m = 0;
+
+	for (size_t k = 0; k < TU_NKINDS; k++)
+		if (tu_kinds[k].exclusive_roles)
+			m |= TU_KIND(tu_kinds[k].kind);
+	return m;
+}
+
+/* One row of a test: a kind on a backing. */
+struct tu_case {
+	int kind;    /* index into tu_kinds[] */
+	int backend; /* enum tu_backend */
+};
+
+/*
+ * Every kind of @kinds on every backing, or on the one that
+ * SHMRING_TEST_BACKEND names (to run a suite by hand on one backing).
+ */
+static inline size_t tu_cases(struct tu_case *out, unsigned kinds)
+{
+	int only = getenv("SHMRING_TEST_BACKEND") ? tu_backend_from_env() : -1;
+	size_t n = 0;
+
+	for (size_t k = 0; k < TU_NKINDS; k++) {
+		if (!(kinds & TU_KIND(tu_kinds[k].kind)))
+			continue;
+		for (int b = 0; b < (int)TU_NBACKENDS; b++)
+			if (only < 0 || b == only)
+				out[n++] = (struct tu_case){ (int)k, b };
+	}
+	return n;
+}
+
+/* The row the running test was given: its kind, and where its rings live. */
+static const struct tu_kind *tu_kind_now;
+
+static inline void tu_use(const struct tu_case *c)
+{
+	tu.backend = c->backend;
+	tu_kind_now = &tu_kinds[c->kind];
+	fprintf(stderr, "[ROW] %s::%s: %s on %s\n",
+		criterion_current_test->category, criterion_current_test->name,
+		tu_kind_now->name, tu_backend_name());
+}
+
+/*
+ * A test run over kinds and backings: TU_TEST(suite, name, kinds,
+ * .timeout = ...) { body, with `row` its row }. Each row is a test of its
+ * own for Criterion, with the fixture of testutil.h.
+ */
+#define TU_MAX_CASES 64
+#define TU_TEST(suite, name, kinds, ...)                                     \
+	static void suite##_##name##_row(const struct tu_case *row);         \
+	ParameterizedTestParameters(suite, name)                              \
+	{                                                                     \
+		static struct tu_case cases[TU_MAX_CASES];                    \
+		size_t n = tu_cases(cases, (kinds));                          \
+		return cr_make_param_array(struct tu_case, cases, n);         \
+	}                                                                     \
+	ParameterizedTest(struct tu_case *row, suite, name, TU_FIXTURE,       \
+			  __VA_ARGS__)                                        \
+	{                                                                     \
+		tu_use(row);                                                  \
+		suite##_##name##_row(row);                                    \
+	}                                                                     \
+	static void suite##_##name##_row(                                     \
+		__attribute__((unused)) const struct tu_case *row)
+
 /* Remove what name @i stands for, without the code under test. */
 static inline void tu_ring_remove(int i)
 {
@@ -824,6 +938,13 @@ static inline struct shmring *tu_create(const char *name, size_t cap,
 	return tu_create_kind(name, SHMRING_SPSC, cap, max_msg, role);
 }
 
+/* A small ring of the running test's kind on its backing; asserts success. */
+static inline struct shmring *tu_create_small(const char *name, int role)
+{
+	return tu_create_kind(name, tu_kind_now->kind, tu_kind_now->small_cap,
+			      0, role);
+}
+
 /* shmring_info() that asserts success (the struct poisoned first). */
 static inline struct shmring_info tu_info(struct shmring *r)
 {
@@ -850,6 +971,8 @@ static inline struct shmring *tu_open(const char *name, int role)
 /*
  * Whether a process sits in a futex wait now, from /proc/PID/syscall
  * (first field: the system call number, or "running"). -1 if unknown.
+ * A sleeper that watches its peers too waits on the futex through
+ * io_uring (lib/uring.c): io_uring_enter counts as the futex wait.
  */
 static inline int tu_in_futex(pid_t pid)
 {
@@ -872,6 +995,10 @@ static inline int tu_in_futex(pid_t pid)
 	nr = strtol(buf, NULL, 10);
 #ifdef SYS_futex_waitv
 	if (nr == SYS_futex_waitv)
+		return 1;
+#endif
+#ifdef SYS_io_uring_enter
+	if (nr == SYS_io_uring_enter)
 		return 1;
 #endif
 	return nr == SYS_futex;
