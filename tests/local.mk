@@ -4,17 +4,10 @@
 # to the top source directory.
 #
 # Heavy counts scale with SHMRING_TEST_SCALE (a multiplier, e.g. 0.1);
-# sanitized builds default to 0.02 (see tests/testutil.h).
-
-# The SPSC suite again on every other backend (the plain run of
-# tests/test_spsc is POSIX shm): the same program, its rings placed by
-# SHMRING_TEST_BACKEND (see tests/testutil.h, tests/backend/run.sh).
-SHMRING_BACKEND_TESTS = \
-	tests/backend/spsc-file.sh \
-	tests/backend/spsc-sysv.sh \
-	tests/backend/spsc-anon.sh \
-	tests/backend/spsc-memfd.sh
-EXTRA_DIST += $(SHMRING_BACKEND_TESTS) tests/backend/run.sh
+# sanitized builds default to 0.02 (see tests/testutil.h). A behaviour is
+# one test run over every ring kind and backing (TU_TEST in
+# tests/testutil.h); SHMRING_TEST_BACKEND=file (sysv, anon, memfd,
+# posix) runs a program's rows on one backing only.
 
 if HAVE_CRITERION
 
@@ -28,9 +21,9 @@ SHMRING_TESTS = \
 	tests/test_zleaks
 
 check_PROGRAMS += $(SHMRING_TESTS)
-TESTS += $(SHMRING_TESTS) $(SHMRING_BACKEND_TESTS)
+TESTS += $(SHMRING_TESTS)
 
-tests_test_spsc_SOURCES = tests/test_spsc.c tests/testutil.h
+tests_test_spsc_SOURCES = tests/test_spsc.c tests/testutil.h tests/guard.h
 tests_test_spsc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_spsc_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 

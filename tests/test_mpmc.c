@@ -54,7 +54,7 @@ static void full(struct shmring *r)
 
 /* ---- shmring_info, defaults, options -------------------------------- */
 
-Test(mpmc, info_fields, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, info_fields, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *r, *p2, *c2, *pc, *mon;
@@ -118,7 +118,7 @@ Test(mpmc, info_fields, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert(!tu_ring_exists(name));
 }
 
-Test(mpmc, defaults, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, defaults, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	struct shmring_opts o = { .kind = SHMRING_MPMC };
 	unsigned char buf[SHMRING_DEFAULT_MPMC_MAX_MSG + 1];
@@ -141,7 +141,7 @@ Test(mpmc, defaults, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(mpmc, invalid_options, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, invalid_options, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	static const size_t bad_caps[] = { 1, 3, 5, 6, 7, 12, 1000, 1025 };
 	struct shmring_opts o = { .kind = SHMRING_MPMC };
@@ -229,24 +229,24 @@ static void laps(size_t cap)
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(mpmc, laps_cap2, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, laps_cap2, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	laps(2);
 }
 
-Test(mpmc, laps_cap4, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, laps_cap4, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	laps(4);
 }
 
-Test(mpmc, laps_cap8, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, laps_cap8, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	laps(8);
 }
 
 /* ---- full and empty --------------------------------------------------- */
 
-Test(mpmc, full_and_empty, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, full_and_empty, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	static const size_t caps[] = { 2, 4, 8, 64 };
 
@@ -308,12 +308,12 @@ static void all_sizes(size_t cap, size_t max)
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(mpmc, all_sizes_default, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, all_sizes_default, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	all_sizes(8, SHMRING_DEFAULT_MPMC_MAX_MSG);
 }
 
-Test(mpmc, all_sizes_odd, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, all_sizes_odd, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	/* A max_msg that is no multiple of anything, and a 1-byte one. */
 	all_sizes(4, 1);
@@ -322,7 +322,7 @@ Test(mpmc, all_sizes_odd, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 }
 
 /* An empty message needs no buffer on either side. */
-Test(mpmc, zero_length_null, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, zero_length_null, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	struct shmring *r = both(tu_name(), 4, 16);
 	struct iovec v[2] = { { NULL, 0 }, { NULL, 0 } };
@@ -343,7 +343,7 @@ Test(mpmc, zero_length_null, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 /* ---- -EMSGSIZE -------------------------------------------------------- */
 
-Test(mpmc, emsgsize_send, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, emsgsize_send, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	static unsigned char buf[4096];
 	struct shmring *r = both(tu_name(), 4, 100);
@@ -365,7 +365,7 @@ Test(mpmc, emsgsize_send, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(mpmc, emsgsize_recv, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, emsgsize_recv, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	static unsigned char buf[256], b2[256];
 	struct shmring *r = both(tu_name(), 4, 200);
@@ -458,19 +458,19 @@ static void timed(uint64_t spin_ns)
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(mpmc, timeouts, MU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(mpmc, timeouts, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(20))
 {
 	timed(SHMRING_DEFAULT_SPIN_NS);
 }
 
-Test(mpmc, timeouts_nospin, MU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(mpmc, timeouts_nospin, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(20))
 {
 	timed(0);
 }
 
 /* ---- bursts ----------------------------------------------------------- */
 
-Test(mpmc, bursts, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, bursts, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	static unsigned char src[10][64], dst[10][64];
 	struct shmring *r = both(tu_name(), 8, 64);
@@ -544,7 +544,7 @@ Test(mpmc, bursts, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 /* ---- zero copy -------------------------------------------------------- */
 
-Test(mpmc, reserve_commit, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, reserve_commit, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *r = both(name, 4, 100), *p2;
@@ -595,7 +595,7 @@ Test(mpmc, reserve_commit, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(mpmc, peek_release, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, peek_release, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	struct shmring *r = both(tu_name(), 4, 100);
 	const void *m = NULL, *m2 = NULL;
@@ -644,7 +644,7 @@ Test(mpmc, peek_release, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 /* ---- handles closed while holding a slot -------------------------------- */
 
-Test(mpmc, close_with_reservation, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, close_with_reservation, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *c = mu_create(name, 4, 64, SHMRING_CONSUMER);
@@ -677,7 +677,7 @@ Test(mpmc, close_with_reservation, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(c), 0);
 }
 
-Test(mpmc, close_with_peek, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, close_with_peek, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *p = mu_create(name, 4, 64, SHMRING_PRODUCER);
@@ -702,7 +702,7 @@ Test(mpmc, close_with_peek, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 /* ---- end of stream ---------------------------------------------------- */
 
-Test(mpmc, eos_producers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, eos_producers, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *mon = mu_create(name, 8, 32, 0);
@@ -742,7 +742,7 @@ Test(mpmc, eos_producers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(mon), 0);
 }
 
-Test(mpmc, eos_consumers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, eos_consumers, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *p = mu_create(name, 8, 32, SHMRING_PRODUCER);
@@ -769,7 +769,7 @@ Test(mpmc, eos_consumers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 }
 
 /* Before the other side ever attached: full and empty, never -EPIPE. */
-Test(mpmc, before_attach, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, before_attach, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	struct shmring *p = mu_create(tu_name(), 4, 16, SHMRING_PRODUCER);
 	struct shmring *c = mu_create(tu_name(), 4, 16, SHMRING_CONSUMER);
@@ -787,7 +787,7 @@ Test(mpmc, before_attach, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 /* ---- roles and peers -------------------------------------------------- */
 
-Test(mpmc, roles, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, roles, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *mon = mu_create(name, 4, 16, 0);
@@ -818,7 +818,7 @@ Test(mpmc, roles, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 }
 
 /* SHMRING_MAX_PEERS handles at once, the next one refused; monitors free. */
-Test(mpmc, max_peers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, max_peers, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	static const int roles[] = { SHMRING_PRODUCER, SHMRING_CONSUMER,
 				     SHMRING_PRODUCER | SHMRING_CONSUMER };
@@ -859,7 +859,7 @@ Test(mpmc, max_peers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
  * handle, the descriptor), on the others through the name itself. Every
  * message arrives once, then the end of stream.
  */
-Test(mpmc, children_by_name, MU_FIXTURE, .timeout = TU_TIMEOUT(30))
+TU_TEST(mpmc, children_by_name, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(30))
 {
 	const char *name = tu_name();
 	struct shmring *mon = mu_create(name, 8, 64, 0);

@@ -144,14 +144,14 @@ static void kid_go(struct kid *k)
 
 static void kill_init(void)
 {
-	mu_init();
+	tu_init();
 	nkids = 0;
 	park_pipe[0] = park_pipe[1] = -1;
 }
 
 static void kill_fini(void)
 {
-	mu_fini();
+	tu_fini();
 	for (int i = 0; i < nkids; i++) {
 		if (kids[i].ready >= 0)
 			close(kids[i].ready);

@@ -70,7 +70,7 @@ static void get(struct shmring *r, size_t len, uint64_t seed)
 		     len, (unsigned long long)seed, bad - 1);
 }
 
-Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, info_fields, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct timespec t0, t1;
@@ -122,7 +122,7 @@ Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert(!tu_ring_exists(name));
 }
 
-Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, defaults, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *r = NULL;
@@ -152,7 +152,7 @@ Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 }
 
 /* The mode is applied exactly, whatever the umask. */
-Test(spsc, mode_exact, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, mode_exact, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	static const unsigned modes[] = { 0640, 0604, 0666, 0600, 0644 };
 	mode_t old;
@@ -188,7 +188,7 @@ Test(spsc, mode_exact, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
  * written past either end is a SIGSEGV; and the byte before the buffer
  * keeps its value. Every length up to 256, at every alignment mod 16.
  */
-Test(spsc, copies_stay_in_bounds, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, copies_stay_in_bounds, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	struct shmring *r = both(tu_name(), CAP, 0);
 	long page = sysconf(_SC_PAGESIZE);
@@ -227,7 +227,7 @@ Test(spsc, copies_stay_in_bounds, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 }
 
 /* Every length from 0 to max_msg, one at a time and then queued. */
-Test(spsc, all_lengths, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
+TU_TEST(spsc, all_lengths, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(30))
 {
 	struct shmring *r = both(tu_name(), CAP, 0);
 	size_t max = tu_info(r).max_msg;
@@ -325,7 +325,7 @@ static void pad_seek(struct padpos *p, size_t t)
 	}
 }
 
-Test(spsc, padding_every_offset, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
+TU_TEST(spsc, padding_every_offset, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(60))
 {
 	struct padpos p = { .r = both(tu_name(), CAP, 0) };
 
@@ -572,7 +572,7 @@ static void model_recv(struct model *m)
 		     (unsigned long long)e.seed, e.len, bad - 1);
 }
 
-Test(spsc, random_model, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
+TU_TEST(spsc, random_model, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(60))
 {
 	static struct model m;
 	uint64_t ops = tu_scaled(400000, 20000);
@@ -596,7 +596,7 @@ Test(spsc, random_model, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 	cr_assert_eq(shmring_close(m.r), 0);
 }
 
-Test(spsc, emsgsize_send, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, emsgsize_send, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	static unsigned char buf[CAP * 2];
 	struct shmring *r = both(tu_name(), CAP, 1000);
@@ -624,7 +624,7 @@ Test(spsc, emsgsize_send, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(spsc, emsgsize_recv, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, emsgsize_recv, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	static unsigned char buf[CAP];
 	struct shmring *r = both(tu_name(), CAP, 0);
@@ -665,7 +665,7 @@ static int fill_tiles(struct shmring *r)
 	return n;
 }
 
-Test(spsc, full_and_empty, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, full_and_empty, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	static unsigned char buf[CAP];
 	struct shmring *r = both(tu_name(), CAP, 0);
@@ -707,7 +707,7 @@ static void check_timeout(struct shmring *r, int sending, int64_t tmo)
 		     sending ? "send" : "recv", (long long)el);
 }
 
-Test(spsc, timed_recv, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(spsc, timed_recv, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(20))
 {
 	static const int64_t tmo[] = { 1000, 30000, 1000000, 20000000, 100000000 };
 	struct shmring *r = both(tu_name(), CAP, 0);
@@ -723,7 +723,7 @@ Test(spsc, timed_recv, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(spsc, timed_send, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(spsc, timed_send, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(20))
 {
 	static const int64_t tmo[] = { 1000, 30000, 1000000, 20000000, 100000000 };
 	struct shmring *r = both(tu_name(), CAP, 0);
@@ -746,7 +746,7 @@ Test(spsc, timed_send, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(spsc, burst, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, burst, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	static unsigned char in[40][128], out[40][128];
 	struct shmring *r = both(tu_name(), CAP, 0);
@@ -805,7 +805,7 @@ Test(spsc, burst, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(spsc, reserve_commit, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, reserve_commit, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	struct shmring *r = both(tu_name(), CAP, 1000);
 	void *p = NULL, *q = NULL;
@@ -859,7 +859,7 @@ Test(spsc, reserve_commit, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(spsc, peek_release, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, peek_release, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	struct shmring *r = both(tu_name(), CAP, 0);
 	const void *p = NULL, *p2 = NULL;
@@ -896,7 +896,7 @@ Test(spsc, peek_release, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(spsc, unlink_while_attached, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, unlink_while_attached, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *r = both(name, CAP, 0), *o = NULL;
@@ -918,7 +918,7 @@ Test(spsc, unlink_while_attached, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
  * memfd backends through what it inherited (the handle, the descriptor),
  * on the others through the name itself. Its close is the end of stream.
  */
-Test(spsc, child_by_name, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
+TU_TEST(spsc, child_by_name, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(30))
 {
 	const int64_t wait = (int64_t)(10e9 * TU_SLOW);
 	static unsigned char buf[512];
@@ -964,7 +964,7 @@ Test(spsc, child_by_name, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
  * mapping was once left writable (checked by removing the mprotect() in
  * region_dup(): the read succeeded).
  */
-Test(spsc, monitor_read_only, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, monitor_read_only, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *p = tu_create(name, 4096, 0, SHMRING_PRODUCER);

@@ -85,16 +85,17 @@
 #define TU_NAME_PREFIX "/shmring-t-"
 
 /*
- * Where a test's rings live: SHMRING_TEST_BACKEND in the environment,
- * "posix" when unset. The test names its rings with tu_name() whatever
+ * Where a test's rings live: the backing of the test's row (TU_TEST), or
+ * for a test of no row SHMRING_TEST_BACKEND in the environment, "posix"
+ * when unset. The test names its rings with tu_name() whatever
  * the backend, and creates, opens and removes them through
  * tu_ring_create(), tu_ring_open() and tu_ring_unlink() (tu_create(),
  * tu_open(), mu_create() go through those), which give that name a
  * meaning on the backend:
  *   posix  the name itself ("/shmring-t-PID-N", shm_open);
  *   file   "file:" + $SHMRING_TEST_DIR (else $TMPDIR, else /tmp) + the
- *          name: a file, which tests/backend/run.sh removes with its
- *          directory however the program ended;
+ *          name: a file, which the fini removes, and tests/test_zleaks
+ *          sweeps if a crashed test could not;
  *   sysv   "sysv:KEY", KEY made of the pid and the name's index (see
  *          TU_SYSV_KEY), so that tests running at once never share one;
  *   anon   shmring_create_anon(): the handle it gives is kept under the
@@ -138,6 +139,9 @@ struct tu_state {
 	char own[TU_MAX_KEPT][300];
 	int nown;
 	char tmpdir[64]; /* tu_tmpdir(), or "" */
+	/* What a helper of one family of tests frees after the children and
+	 * the rings (mpmc_util.h: its scoreboard). */
+	void (*at_fini)(void);
 };
 
 static struct tu_state tu;
@@ -826,6 +830,9 @@ static inline void tu_fini(void)
 		rmdir(tu.tmpdir);
 		tu.tmpdir[0] = '\0';
 	}
+	if (tu.at_fini)
+		tu.at_fini();
+	tu.at_fini = NULL;
 }
 
 #define TU_FIXTURE .init = tu_init, .fini = tu_fini
