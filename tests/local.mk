@@ -15,6 +15,7 @@ SHMRING_TESTS = \
 	tests/test_spsc \
 	tests/test_errors \
 	tests/test_eos \
+	tests/test_timeouts \
 	tests/test_cpu \
 	tests/test_multiproc \
 	tests/test_slip \
@@ -36,6 +37,10 @@ tests_test_errors_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 tests_test_eos_SOURCES = tests/test_eos.c tests/testutil.h
 tests_test_eos_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_eos_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_test_timeouts_SOURCES = tests/test_timeouts.c tests/testutil.h
+tests_test_timeouts_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_timeouts_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
 tests_test_cpu_SOURCES = tests/test_cpu.c tests/testutil.h
 tests_test_cpu_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)

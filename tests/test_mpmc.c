@@ -1,4 +1,4 @@
-/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, -EMSGSIZE, timeouts, bursts, zero-copy, abandoned slots, end of stream, shmring_info, options and roles; and children that open the ring by its name, as each backend lets them. */
+/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, -EMSGSIZE, bursts, zero-copy, abandoned slots, end of stream, shmring_info, options and roles; and children that open the ring by its name, as each backend lets them. */
 #include "mpmc_util.h"
 
 /* Handles of one process on one ring: role bits say which they hold. */
@@ -6,33 +6,6 @@ static struct shmring *both(const char *name, size_t slots, size_t max_msg)
 {
 	return mu_create(name, slots, max_msg,
 			 SHMRING_PRODUCER | SHMRING_CONSUMER);
-}
-
-/* Send len bytes of pattern seed, not waiting; asserts success. */
-static void put(struct shmring *r, size_t len, uint64_t seed)
-{
-	static unsigned char buf[1 << 12];
-	int rc;
-
-	cr_assert_leq(len, sizeof(buf));
-	tu_fill(buf, len, seed);
-	rc = shmring_try_send(r, buf, len);
-	cr_assert_eq(rc, 0, "try_send(%zu): %s", len, shmring_strerror(rc));
-}
-
-/* Receive one message, not waiting; asserts len bytes of pattern seed. */
-static void get(struct shmring *r, size_t len, uint64_t seed)
-{
-	static unsigned char buf[1 << 12];
-	ssize_t n;
-	size_t bad;
-
-	n = shmring_try_recv(r, buf, sizeof(buf));
-	cr_assert_eq(n, (ssize_t)len, "try_recv: got %zd (%s), want %zu", n,
-		     n < 0 ? shmring_strerror((int)n) : "length", len);
-	bad = tu_check(buf, len, seed);
-	cr_assert_eq(bad, 0, "message of %zu bytes (seed %llu) differs at byte %zu",
-		     len, (unsigned long long)seed, bad - 1);
 }
 
 static void empty(struct shmring *r)
@@ -73,9 +46,9 @@ TU_TEST(mpmc, info_fields, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.producers, 1);
 	cr_assert_eq(in.consumers, 1);
 
-	put(r, 10, 1);
-	put(r, 0, 2);
-	put(r, 100, 3);
+	tu_put(r, 10, 1);
+	tu_put(r, 0, 2);
+	tu_put(r, 100, 3);
 	cr_assert_eq(tu_info(r).used, 3, "used counts slots");
 
 	/* Every handle is a peer, even several in one process. */
@@ -104,10 +77,10 @@ TU_TEST(mpmc, info_fields, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.producers, 1);
 	cr_assert_eq(in.consumers, 1);
 
-	get(r, 10, 1);
-	get(r, 0, 2);
+	tu_get(r, 10, 1);
+	tu_get(r, 0, 2);
 	cr_assert_eq(tu_info(mon).used, 1);
-	get(r, 100, 3);
+	tu_get(r, 100, 3);
 	cr_assert_eq(tu_info(mon).used, 0);
 	cr_assert_eq(shmring_close(r), 0);
 	in = tu_info(mon);
@@ -207,22 +180,22 @@ static void laps(size_t cap)
 		size_t k = (size_t)round % cap + 1;
 
 		for (size_t i = 0; i < k; i++, sent++)
-			put(r, (size_t)(sent % 65), sent);
+			tu_put(r, (size_t)(sent % 65), sent);
 		cr_assert_eq(tu_info(r).used, k);
 		for (size_t i = 0; i < k; i++, got++)
-			get(r, (size_t)(got % 65), got);
+			tu_get(r, (size_t)(got % 65), got);
 		empty(r);
 	}
 	for (size_t i = 0; i < cap - 1; i++, sent++)
-		put(r, (size_t)(sent % 65), sent);
+		tu_put(r, (size_t)(sent % 65), sent);
 	for (int i = 0; i < 100 * (int)cap; i++) {
-		put(r, (size_t)(sent % 65), sent);
+		tu_put(r, (size_t)(sent % 65), sent);
 		sent++;
-		get(r, (size_t)(got % 65), got);
+		tu_get(r, (size_t)(got % 65), got);
 		got++;
 	}
 	while (got < sent) {
-		get(r, (size_t)(got % 65), got);
+		tu_get(r, (size_t)(got % 65), got);
 		got++;
 	}
 	empty(r);
@@ -256,16 +229,16 @@ TU_TEST(mpmc, full_and_empty, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 
 		empty(r);
 		for (size_t i = 0; i < cap; i++)
-			put(r, i % 33, i);
+			tu_put(r, i % 33, i);
 		full(r);
 		cr_assert_eq(tu_info(r).used, cap);
 		/* One out makes room for exactly one in. */
-		get(r, 0, 0);
-		put(r, 5, 1000);
+		tu_get(r, 0, 0);
+		tu_put(r, 5, 1000);
 		full(r);
 		for (size_t i = 1; i < cap; i++)
-			get(r, i % 33, i);
-		get(r, 5, 1000);
+			tu_get(r, i % 33, i);
+		tu_get(r, 5, 1000);
 		empty(r);
 		cr_assert_eq(tu_info(r).used, 0);
 		cr_assert_eq(shmring_close(r), 0);
@@ -285,7 +258,7 @@ static void all_sizes(size_t cap, size_t max)
 	for (size_t len = 0; len <= max; len++) {
 		ssize_t n;
 
-		put(r, len, len * 7);
+		tu_put(r, len, len * 7);
 		n = shmring_try_recv(r, len ? buf : NULL, len);
 		cr_assert_eq(n, (ssize_t)len, "length %zu: %zd", len, n);
 		cr_assert_eq(tu_check(buf, len, len * 7), 0, "length %zu", len);
@@ -293,15 +266,15 @@ static void all_sizes(size_t cap, size_t max)
 	/* Then queued: the ring full of messages of every size in turn. */
 	for (size_t len = 0; len <= max; len++) {
 		if (queued == cap) {
-			get(r, head, head * 3);
+			tu_get(r, head, head * 3);
 			head++;
 			queued--;
 		}
-		put(r, len, len * 3);
+		tu_put(r, len, len * 3);
 		queued++;
 	}
 	while (queued--) {
-		get(r, head, head * 3);
+		tu_get(r, head, head * 3);
 		head++;
 	}
 	empty(r);
@@ -358,10 +331,10 @@ TU_TEST(mpmc, emsgsize_send, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	empty(r);
 	/* A full ring still says -EMSGSIZE first: the size never fits. */
 	for (int i = 0; i < 4; i++)
-		put(r, 100, (uint64_t)i);
+		tu_put(r, 100, (uint64_t)i);
 	cr_assert_eq(shmring_send(r, buf, 101, 1000000), -EMSGSIZE);
 	for (int i = 0; i < 4; i++)
-		get(r, 100, (uint64_t)i);
+		tu_get(r, 100, (uint64_t)i);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -372,8 +345,8 @@ TU_TEST(mpmc, emsgsize_recv, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	struct iovec v[2];
 	int64_t t0;
 
-	put(r, 150, 1);
-	put(r, 20, 2);
+	tu_put(r, 150, 1);
+	tu_put(r, 20, 2);
 	cr_assert_eq(shmring_try_recv(r, buf, 149), -EMSGSIZE);
 	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EMSGSIZE);
 	/* Not a wait: the message is there, only the buffer is short. */
@@ -385,87 +358,18 @@ TU_TEST(mpmc, emsgsize_recv, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), -EMSGSIZE);
 	/* It stayed, whole, and first. */
 	cr_assert_eq(tu_info(r).used, 2);
-	get(r, 150, 1);
+	tu_get(r, 150, 1);
 
 	/* In a burst, a short buffer past the first stops it there. */
-	put(r, 30, 3);
+	tu_put(r, 30, 3);
 	v[0] = (struct iovec){ buf, sizeof(buf) };
 	v[1] = (struct iovec){ b2, 29 };
 	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), 1);
 	cr_assert_eq(v[0].iov_len, 20);
 	cr_assert_eq(tu_check(buf, 20, 2), 0);
-	get(r, 30, 3);
+	tu_get(r, 30, 3);
 	empty(r);
 	cr_assert_eq(shmring_close(r), 0);
-}
-
-/* ---- timeouts -------------------------------------------------------- */
-
-static void timed(uint64_t spin_ns)
-{
-	static const int64_t timeouts[] = { 1000000, 20000000, 100000000 };
-	struct shmring *r = both(tu_name(), 2, 16);
-	const void *m = NULL;
-	void *p = NULL;
-	char buf[16];
-
-	cr_assert_eq(shmring_set_spin(r, spin_ns), 0);
-	cr_assert_eq(shmring_recv(r, buf, sizeof(buf), 0), -EAGAIN);
-	cr_assert_eq(shmring_peek(r, &m, 0), -EAGAIN);
-	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
-		int64_t to = timeouts[i], t0, dt;
-		ssize_t n;
-
-		t0 = tu_now_ns();
-		n = shmring_recv(r, buf, sizeof(buf), to);
-		dt = tu_now_ns() - t0;
-		cr_assert_eq(n, -ETIMEDOUT, "recv: %zd", n);
-		cr_assert_geq(dt, to, "recv gave up after %lld ns of %lld",
-			      (long long)dt, (long long)to);
-		cr_assert_lt(dt, to + 2000000000, "recv waited %lld ns",
-			     (long long)dt);
-
-		t0 = tu_now_ns();
-		n = shmring_peek(r, &m, to);
-		dt = tu_now_ns() - t0;
-		cr_assert_eq(n, -ETIMEDOUT, "peek: %zd", n);
-		cr_assert_geq(dt, to);
-	}
-	put(r, 1, 1);
-	put(r, 2, 2);
-	cr_assert_eq(shmring_send(r, "x", 1, 0), -EAGAIN);
-	cr_assert_eq(shmring_reserve(r, 1, &p, 0), -EAGAIN);
-	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
-		int64_t to = timeouts[i], t0, dt;
-		int rc;
-
-		t0 = tu_now_ns();
-		rc = shmring_send(r, "x", 1, to);
-		dt = tu_now_ns() - t0;
-		cr_assert_eq(rc, -ETIMEDOUT, "send: %s", shmring_strerror(rc));
-		cr_assert_geq(dt, to, "send gave up after %lld ns of %lld",
-			      (long long)dt, (long long)to);
-		cr_assert_lt(dt, to + 2000000000);
-
-		t0 = tu_now_ns();
-		rc = shmring_reserve(r, 1, &p, to);
-		dt = tu_now_ns() - t0;
-		cr_assert_eq(rc, -ETIMEDOUT, "reserve: %s", shmring_strerror(rc));
-		cr_assert_geq(dt, to);
-	}
-	get(r, 1, 1);
-	get(r, 2, 2);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-TU_TEST(mpmc, timeouts, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(20))
-{
-	timed(SHMRING_DEFAULT_SPIN_NS);
-}
-
-TU_TEST(mpmc, timeouts_nospin, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(20))
-{
-	timed(0);
 }
 
 /* ---- bursts ----------------------------------------------------------- */
@@ -510,7 +414,7 @@ TU_TEST(mpmc, bursts, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	v[1] = (struct iovec){ src[1], 65 };
 	v[2] = (struct iovec){ src[2], 14 };
 	cr_assert_eq(shmring_send_burst(r, v, 3, 0), 1);
-	get(r, 7, 1);
+	tu_get(r, 7, 1);
 	empty(r);
 
 	/* Bursts over the wrap, many laps. */
@@ -562,22 +466,22 @@ TU_TEST(mpmc, reserve_commit, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	/* Shorter than reserved: the message has the committed length. */
 	cr_assert_eq(shmring_commit(r, 60), 0);
 	cr_assert_eq(shmring_commit(r, 60), -EINVAL, "second commit");
-	get(r, 60, 42);
+	tu_get(r, 60, 42);
 
 	cr_assert_eq(shmring_reserve(r, 0, &p, 0), 0);
 	cr_assert_eq(shmring_commit(r, 0), 0);
-	get(r, 0, 0);
+	tu_get(r, 0, 0);
 
 	/* Claim order is delivery order: a later send waits behind an open
 	 * reservation of another handle. */
 	p2 = tu_open(name, SHMRING_PRODUCER);
 	cr_assert_eq(shmring_reserve(r, 50, &p, 0), 0);
-	put(p2, 20, 2);
+	tu_put(p2, 20, 2);
 	empty(r);
 	tu_fill(p, 50, 1);
 	cr_assert_eq(shmring_commit(r, 50), 0);
-	get(r, 50, 1);
-	get(r, 20, 2);
+	tu_get(r, 50, 1);
+	tu_get(r, 20, 2);
 
 	/* Many laps of reserve/commit; a full ring refuses to reserve. */
 	for (uint64_t i = 0; i < 40; i++) {
@@ -587,7 +491,7 @@ TU_TEST(mpmc, reserve_commit, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 		if (i % 4 == 3) {
 			cr_assert_eq(shmring_reserve(r, 1, &q, 0), -EAGAIN);
 			for (uint64_t j = i - 3; j <= i; j++)
-				get(r, (size_t)(j % 101), j);
+				tu_get(r, (size_t)(j % 101), j);
 		}
 	}
 	empty(r);
@@ -603,8 +507,8 @@ TU_TEST(mpmc, peek_release, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 
 	cr_assert_eq(shmring_release(r), -EINVAL, "release with nothing peeked");
 	cr_assert_eq(shmring_peek(r, &m, 0), -EAGAIN);
-	put(r, 33, 1);
-	put(r, 44, 2);
+	tu_put(r, 33, 1);
+	tu_put(r, 44, 2);
 	n = shmring_peek(r, &m, 0);
 	cr_assert_eq(n, 33);
 	cr_assert_eq(tu_check(m, 33, 1), 0);
@@ -622,14 +526,14 @@ TU_TEST(mpmc, peek_release, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 
 	/* Releasing is what frees the slot. */
 	for (uint64_t i = 0; i < 4; i++)
-		put(r, 10, 10 + i);
+		tu_put(r, 10, 10 + i);
 	full(r);
 	n = shmring_peek(r, &m, 0);
 	cr_assert_eq(n, 10);
 	cr_assert_eq(tu_check(m, 10, 10), 0);
 	full(r);
 	cr_assert_eq(shmring_release(r), 0);
-	put(r, 10, 14);
+	tu_put(r, 10, 14);
 	full(r);
 	for (uint64_t i = 1; i < 5; i++) {
 		n = shmring_peek(r, &m, 0);
@@ -654,24 +558,24 @@ TU_TEST(mpmc, close_with_reservation, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEO
 
 	cr_assert_eq(shmring_reserve(p1, 64, &p, 0), 0);
 	memset(p, 0xee, 64);
-	put(p2, 20, 2);
+	tu_put(p2, 20, 2);
 	/* The reserved slot comes first and holds the consumers back... */
 	empty(c);
 	/* ...until its holder closes: then it is skipped, not delivered. */
 	cr_assert_eq(shmring_close(p1), 0);
-	get(c, 20, 2);
+	tu_get(c, 20, 2);
 	empty(c);
 	/* And the ring is not wedged: many laps through that slot. */
 	for (uint64_t i = 0; i < 40; i++) {
-		put(p2, (size_t)(i % 65), i);
+		tu_put(p2, (size_t)(i % 65), i);
 		if (i % 3 == 2)
 			for (uint64_t j = i - 2; j <= i; j++)
-				get(c, (size_t)(j % 65), j);
+				tu_get(c, (size_t)(j % 65), j);
 	}
-	get(c, 39 % 65, 39);
+	tu_get(c, 39 % 65, 39);
 	empty(c);
 	for (uint64_t i = 0; i < 4; i++)
-		put(p2, 1, i);
+		tu_put(p2, 1, i);
 	full(p2);
 	cr_assert_eq(shmring_close(p2), 0);
 	cr_assert_eq(shmring_close(c), 0);
@@ -686,15 +590,15 @@ TU_TEST(mpmc, close_with_peek, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	const void *m = NULL;
 
 	for (uint64_t i = 0; i < 4; i++)
-		put(p, 8, i);
+		tu_put(p, 8, i);
 	cr_assert_eq(shmring_peek(c1, &m, 0), 8);
 	cr_assert_eq(tu_check(m, 8, 0), 0);
 	/* Closing gives the peeked slot back: producers can use it. */
 	cr_assert_eq(shmring_close(c1), 0);
-	put(p, 8, 4);
+	tu_put(p, 8, 4);
 	full(p);
 	for (uint64_t i = 1; i < 5; i++)
-		get(c2, 8, i);
+		tu_get(c2, 8, i);
 	empty(c2);
 	cr_assert_eq(shmring_close(c2), 0);
 	cr_assert_eq(shmring_close(p), 0);
@@ -713,29 +617,29 @@ TU_TEST(mpmc, eos_producers, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	const void *m = NULL;
 	char buf[64];
 
-	put(p1, 1, 1);
-	put(p2, 2, 2);
+	tu_put(p1, 1, 1);
+	tu_put(p2, 2, 2);
 	cr_assert_eq(shmring_close(p1), 0);
 	/* One producer left: messages, then empty, not an end of stream. */
-	get(c, 1, 1);
-	get(c, 2, 2);
+	tu_get(c, 1, 1);
+	tu_get(c, 2, 2);
 	empty(c);
 	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), 20000000), -ETIMEDOUT);
-	put(p2, 3, 3);
-	put(p2, 4, 4);
+	tu_put(p2, 3, 3);
+	tu_put(p2, 4, 4);
 	cr_assert_eq(shmring_close(p2), 0);
 	cr_assert_eq(tu_info(mon).producers, 0);
 	/* The last one closed: drain, then -EPIPE, for every call. */
-	get(c, 3, 3);
-	get(c, 4, 4);
+	tu_get(c, 3, 3);
+	tu_get(c, 4, 4);
 	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), -EPIPE);
 	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), -1), -EPIPE);
 	cr_assert_eq(shmring_peek(c, &m, -1), -EPIPE);
 	/* A producer attaching later counts again. */
 	p3 = tu_open(name, SHMRING_PRODUCER);
 	empty(c);
-	put(p3, 5, 5);
-	get(c, 5, 5);
+	tu_put(p3, 5, 5);
+	tu_get(c, 5, 5);
 	cr_assert_eq(shmring_close(p3), 0);
 	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), -1), -EPIPE);
 	cr_assert_eq(shmring_close(c), 0);
@@ -751,18 +655,18 @@ TU_TEST(mpmc, eos_consumers, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	struct shmring *c3;
 	void *q = NULL;
 
-	put(p, 1, 1);
+	tu_put(p, 1, 1);
 	cr_assert_eq(shmring_close(c1), 0);
-	put(p, 2, 2);
+	tu_put(p, 2, 2);
 	cr_assert_eq(shmring_close(c2), 0);
 	cr_assert_eq(shmring_try_send(p, "x", 1), -EPIPE);
 	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
 	cr_assert_eq(shmring_reserve(p, 1, &q, -1), -EPIPE);
 	c3 = tu_open(name, SHMRING_CONSUMER);
-	put(p, 3, 3);
-	get(c3, 1, 1);
-	get(c3, 2, 2);
-	get(c3, 3, 3);
+	tu_put(p, 3, 3);
+	tu_get(c3, 1, 1);
+	tu_get(c3, 2, 2);
+	tu_get(c3, 3, 3);
 	cr_assert_eq(shmring_close(c3), 0);
 	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
 	cr_assert_eq(shmring_close(p), 0);
@@ -776,7 +680,7 @@ TU_TEST(mpmc, before_attach, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	char buf[16];
 
 	for (uint64_t i = 0; i < 4; i++)
-		put(p, 4, i);
+		tu_put(p, 4, i);
 	full(p);
 	cr_assert_eq(shmring_send(p, "x", 1, 10000000), -ETIMEDOUT);
 	empty(c);
@@ -810,8 +714,8 @@ TU_TEST(mpmc, roles, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_send_burst(c, &v, 1, 0), -EPERM);
 	cr_assert_eq(shmring_reserve(c, 1, &q, 0), -EPERM);
 	cr_assert_eq(shmring_commit(c, 0), -EPERM);
-	put(p, 3, 3);
-	get(c, 3, 3);
+	tu_put(p, 3, 3);
+	tu_get(c, 3, 3);
 	cr_assert_eq(shmring_close(c), 0);
 	cr_assert_eq(shmring_close(p), 0);
 	cr_assert_eq(shmring_close(mon), 0);
@@ -840,8 +744,8 @@ TU_TEST(mpmc, max_peers, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 		     "%u producers, %u consumers", in.producers, in.consumers);
 	cr_assert_eq(shmring_close(h[5]), 0);
 	h[5] = tu_open(name, SHMRING_CONSUMER);
-	put(h[0], 7, 7);
-	get(h[1], 7, 7);
+	tu_put(h[0], 7, 7);
+	tu_get(h[1], 7, 7);
 	for (int i = 0; i < SHMRING_MAX_PEERS; i++)
 		cr_assert_eq(shmring_close(h[i]), 0);
 	in = tu_info(mon);

@@ -1,4 +1,4 @@
-/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/timed/burst/zero-copy calls, shmring_info; and a child that opens the ring by its name, as each backend lets it. */
+/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/burst/zero-copy calls (timeouts: test_timeouts), shmring_info; and a child that opens the ring by its name, as each backend lets it. */
 #include "testutil.h"
 
 #include <sys/uio.h>
@@ -14,18 +14,6 @@ static size_t rec_bytes(size_t len)
 static struct shmring *both(const char *name, size_t cap, size_t max_msg)
 {
 	return tu_create(name, cap, max_msg, SHMRING_PRODUCER | SHMRING_CONSUMER);
-}
-
-/* Send len bytes of pattern seed; asserts success. */
-static void put(struct shmring *r, size_t len, uint64_t seed)
-{
-	static unsigned char buf[1 << 16];
-	int rc;
-
-	cr_assert_leq(len, sizeof(buf));
-	tu_fill(buf, len, seed);
-	rc = shmring_try_send(r, buf, len);
-	cr_assert_eq(rc, 0, "try_send(%zu): %s", len, shmring_strerror(rc));
 }
 
 /*
@@ -55,21 +43,6 @@ static int put_empty(struct shmring *r, size_t len, uint64_t seed)
 	return 1;
 }
 
-/* Receive one message and check it is len bytes of pattern seed. */
-static void get(struct shmring *r, size_t len, uint64_t seed)
-{
-	static unsigned char buf[1 << 16];
-	ssize_t n;
-	size_t bad;
-
-	n = shmring_try_recv(r, buf, sizeof(buf));
-	cr_assert_eq(n, (ssize_t)len, "try_recv: got %zd (%s), want %zu", n,
-		     n < 0 ? shmring_strerror((int)n) : "length", len);
-	bad = tu_check(buf, len, seed);
-	cr_assert_eq(bad, 0, "message of %zu bytes (seed %llu) differs at byte %zu",
-		     len, (unsigned long long)seed, bad - 1);
-}
-
 TU_TEST(spsc, info_fields, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
@@ -96,9 +69,9 @@ TU_TEST(spsc, info_fields, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.producers, 1);
 	cr_assert_eq(in.consumers, 1);
 
-	put(r, 13, 1);
+	tu_put(r, 13, 1);
 	cr_assert_eq(tu_info(r).used, rec_bytes(13));
-	put(r, 0, 2);
+	tu_put(r, 0, 2);
 	cr_assert_eq(tu_info(r).used, rec_bytes(13) + rec_bytes(0));
 
 	/* A monitor sees the same ring and counts as neither role. */
@@ -110,8 +83,8 @@ TU_TEST(spsc, info_fields, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.producers, 1);
 	cr_assert_eq(in.consumers, 1);
 
-	get(r, 13, 1);
-	get(r, 0, 2);
+	tu_get(r, 13, 1);
+	tu_get(r, 0, 2);
 	cr_assert_eq(tu_info(mon).used, 0);
 	cr_assert_eq(shmring_close(r), 0);
 	in = tu_info(mon);
@@ -237,11 +210,11 @@ TU_TEST(spsc, all_lengths, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(30))
 	cr_assert_lt(max, CAP, "max_msg %zu cannot fit a %u-byte ring", max, CAP);
 	for (size_t len = 0; len <= max; len++) {
 		put_empty(r, len, len);
-		get(r, len, len);
+		tu_get(r, len, len);
 	}
 	for (size_t len = max + 1; len-- > 0;) {
 		put_empty(r, len, ~len);
-		get(r, len, ~len);
+		tu_get(r, len, ~len);
 	}
 	/* Queued: several records in the ring at once, wrapping as they go. */
 	for (size_t len = 0; len <= max; len++) {
@@ -259,14 +232,14 @@ TU_TEST(spsc, all_lengths, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(30))
 				break;
 			cr_assert_eq(rc, -EAGAIN, "try_send(%zu): %s", len,
 				     shmring_strerror(rc));
-			get(r, head, head + 7);
+			tu_get(r, head, head + 7);
 			head++;
 			queued--;
 		}
 		queued++;
 	}
 	while (queued--) {
-		get(r, head, head + 7);
+		tu_get(r, head, head + 7);
 		head++;
 	}
 	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
@@ -306,7 +279,7 @@ static void pad_step(struct padpos *p, size_t len)
 	cr_assert_eq(used, want,
 		     "record of %zu bytes at offset %zu: %zu bytes used, want %zu",
 		     len, p->at, used, want);
-	get(p->r, len, p->seed);
+	tu_get(p->r, len, p->seed);
 	cr_assert_eq(tu_info(p->r).used, 0, "ring not empty after recv");
 	p->at = p->at + rs <= CAP ? (p->at + rs) % CAP : rs % CAP;
 	p->seed++;
@@ -616,11 +589,11 @@ TU_TEST(spsc, emsgsize_send, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	/* The burst stops before the message that is too large. */
 	tu_fill(buf, 10, 3);
 	cr_assert_eq(shmring_send_burst(r, iov, 3, 0), 1);
-	get(r, 10, 3);
+	tu_get(r, 10, 3);
 	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
 
-	put(r, 1000, 5);
-	get(r, 1000, 5);
+	tu_put(r, 1000, 5);
+	tu_get(r, 1000, 5);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -630,8 +603,8 @@ TU_TEST(spsc, emsgsize_recv, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	struct shmring *r = both(tu_name(), CAP, 0);
 	const void *p = NULL;
 
-	put(r, 100, 9);
-	put(r, 0, 10);
+	tu_put(r, 100, 9);
+	tu_put(r, 0, 10);
 	cr_assert_eq(shmring_try_recv(r, buf, 99), -EMSGSIZE);
 	cr_assert_eq(shmring_recv(r, buf, 1, 0), -EMSGSIZE);
 	cr_assert_eq(shmring_recv(r, buf, 99, -1), -EMSGSIZE,
@@ -639,7 +612,7 @@ TU_TEST(spsc, emsgsize_recv, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EMSGSIZE);
 	/* Still there, still whole, and peek tells its size. */
 	cr_assert_eq(shmring_peek(r, &p, 0), 100);
-	get(r, 100, 9);
+	tu_get(r, 100, 9);
 	/* An empty message fits a zero-byte buffer. */
 	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
 	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
@@ -681,68 +654,13 @@ TU_TEST(spsc, full_and_empty, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_try_send(r, buf, 0), -EAGAIN);
 	cr_assert_eq(shmring_reserve(r, 1, &p, 0), -EAGAIN);
 	/* One record out makes room for exactly one record in. */
-	get(r, 120, 0);
-	put(r, 120, 77);
+	tu_get(r, 120, 0);
+	tu_put(r, 120, 77);
 	cr_assert_eq(shmring_try_send(r, buf, 0), -EAGAIN);
 	for (int i = 1; i < (int)(CAP / 128); i++)
-		get(r, 120, (uint64_t)i);
-	get(r, 120, 77);
+		tu_get(r, 120, (uint64_t)i);
+	tu_get(r, 120, 77);
 	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-static void check_timeout(struct shmring *r, int sending, int64_t tmo)
-{
-	static unsigned char buf[CAP];
-	int64_t t0 = tu_now_ns(), el;
-	long rc = sending ? shmring_send(r, buf, 120, tmo) :
-			    shmring_recv(r, buf, sizeof(buf), tmo);
-
-	el = tu_now_ns() - t0;
-	cr_assert_eq(rc, -ETIMEDOUT, "%s with timeout %lld ns: %ld",
-		     sending ? "send" : "recv", (long long)tmo, rc);
-	cr_assert_geq(el, tmo, "%s returned after %lld ns of a %lld ns timeout",
-		      sending ? "send" : "recv", (long long)el, (long long)tmo);
-	cr_assert_lt(el, tmo + 2000000000, "%s overslept: %lld ns",
-		     sending ? "send" : "recv", (long long)el);
-}
-
-TU_TEST(spsc, timed_recv, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(20))
-{
-	static const int64_t tmo[] = { 1000, 30000, 1000000, 20000000, 100000000 };
-	struct shmring *r = both(tu_name(), CAP, 0);
-
-	for (int spin = 0; spin < 2; spin++) {
-		cr_assert_eq(shmring_set_spin(r, spin ? SHMRING_DEFAULT_SPIN_NS : 0), 0);
-		for (size_t i = 0; i < sizeof(tmo) / sizeof(tmo[0]); i++)
-			check_timeout(r, 0, tmo[i]);
-	}
-	/* A message that arrived meanwhile is still taken at once. */
-	put(r, 5, 5);
-	cr_assert_eq(shmring_recv(r, (char[8]){ 0 }, 8, 100000000), 5);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-TU_TEST(spsc, timed_send, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(20))
-{
-	static const int64_t tmo[] = { 1000, 30000, 1000000, 20000000, 100000000 };
-	struct shmring *r = both(tu_name(), CAP, 0);
-	void *p = NULL;
-	int64_t t0;
-
-	fill_tiles(r);
-	for (int spin = 0; spin < 2; spin++) {
-		cr_assert_eq(shmring_set_spin(r, spin ? SHMRING_DEFAULT_SPIN_NS : 0), 0);
-		for (size_t i = 0; i < sizeof(tmo) / sizeof(tmo[0]); i++)
-			check_timeout(r, 1, tmo[i]);
-	}
-	t0 = tu_now_ns();
-	cr_assert_eq(shmring_reserve(r, 8, &p, 20000000), -ETIMEDOUT);
-	cr_assert_geq(tu_now_ns() - t0, 20000000);
-	/* Nothing was lost or added by the timeouts. */
-	for (int i = 0; i < (int)(CAP / 128); i++)
-		get(r, 120, (uint64_t)i);
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -785,12 +703,12 @@ TU_TEST(spsc, burst, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_send_burst(r, iov + n, 40 - (size_t)n, 10000000),
 		     -ETIMEDOUT);
 	for (int i = 0; i < n; i++)
-		get(r, 120, (uint64_t)i + 100);
+		tu_get(r, 120, (uint64_t)i + 100);
 
 	/* recv_burst stops before a message larger than its buffer. */
-	put(r, 50, 1);
-	put(r, 50, 2);
-	put(r, 100, 3);
+	tu_put(r, 50, 1);
+	tu_put(r, 50, 2);
+	tu_put(r, 100, 3);
 	iov[0] = (struct iovec){ out[0], 60 };
 	iov[1] = (struct iovec){ out[1], 60 };
 	iov[2] = (struct iovec){ out[2], 60 };
@@ -801,7 +719,7 @@ TU_TEST(spsc, burst, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(tu_check(out[1], 50, 2), 0);
 	iov[0] = (struct iovec){ out[0], 60 };
 	cr_assert_eq(shmring_recv_burst(r, iov, 1, 0), -EMSGSIZE);
-	get(r, 100, 3);
+	tu_get(r, 100, 3);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -825,7 +743,7 @@ TU_TEST(spsc, reserve_commit, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_commit(r, 333), -EINVAL, "second commit");
 	/* Only the committed length takes room. */
 	cr_assert_eq(tu_info(r).used, rec_bytes(333));
-	get(r, 333, 4);
+	tu_get(r, 333, 4);
 
 	cr_assert_eq(shmring_reserve(r, 0, &p, 0), 0);
 	cr_assert_eq(shmring_commit(r, 0), 0);
@@ -837,7 +755,7 @@ TU_TEST(spsc, reserve_commit, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(fill_tiles(r), (int)(CAP / 128));
 	cr_assert_eq(shmring_reserve(r, 8, &p, 1000000), -ETIMEDOUT);
 	for (int i = 0; i < (int)(CAP / 128); i++)
-		get(r, 120, (uint64_t)i);
+		tu_get(r, 120, (uint64_t)i);
 	room = tu_info(r).max_msg;
 	rc = shmring_reserve(r, room, &p, 0);
 	if (rc == -EAGAIN) {
@@ -865,8 +783,8 @@ TU_TEST(spsc, peek_release, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	const void *p = NULL, *p2 = NULL;
 
 	cr_assert_eq(shmring_release(r), -EINVAL, "release with nothing peeked");
-	put(r, 40, 1);
-	put(r, 41, 2);
+	tu_put(r, 40, 1);
+	tu_put(r, 41, 2);
 	cr_assert_eq(shmring_peek(r, &p, 0), 40);
 	cr_assert_eq(shmring_peek(r, &p2, -1), 40);
 	cr_assert_eq(p, p2, "peek twice returned two places");
@@ -889,10 +807,10 @@ TU_TEST(spsc, peek_release, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_try_send(r, "x", 1), -EAGAIN, "peek freed room");
 	cr_assert_eq(shmring_release(r), 0);
 	cr_assert_eq(tu_info(r).used, CAP - 128);
-	put(r, 120, 500);
+	tu_put(r, 120, 500);
 	for (int i = 1; i < (int)(CAP / 128); i++)
-		get(r, 120, (uint64_t)i);
-	get(r, 120, 500);
+		tu_get(r, 120, (uint64_t)i);
+	tu_get(r, 120, 500);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -905,8 +823,8 @@ TU_TEST(spsc, unlink_while_attached, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOU
 	cr_assert(!tu_ring_exists(name));
 	cr_assert_eq(tu_ring_open(name, 0, &o), -ENOENT);
 	cr_assert_eq(tu_ring_unlink(name), -ENOENT);
-	put(r, 77, 7);
-	get(r, 77, 7);
+	tu_put(r, 77, 7);
+	tu_get(r, 77, 7);
 	/* The name is free again for a new ring. */
 	o = tu_create(name, CAP, 0, 0);
 	cr_assert_eq(shmring_close(o), 0);

@@ -952,6 +952,60 @@ static inline struct shmring *tu_create_small(const char *name, int role)
 			      0, role);
 }
 
+/* Send @len bytes of pattern @seed, not waiting; asserts success. */
+static inline void tu_put(struct shmring *r, size_t len, uint64_t seed)
+{
+	static unsigned char buf[1 << 16];
+	int rc;
+
+	cr_assert_leq(len, sizeof(buf));
+	tu_fill(buf, len, seed);
+	rc = shmring_try_send(r, buf, len);
+	cr_assert_eq(rc, 0, "try_send(%zu): %s", len, shmring_strerror(rc));
+}
+
+/* Receive one message, not waiting; asserts @len bytes of pattern @seed. */
+static inline void tu_get(struct shmring *r, size_t len, uint64_t seed)
+{
+	static unsigned char buf[1 << 16];
+	ssize_t n;
+	size_t bad;
+
+	n = shmring_try_recv(r, buf, sizeof(buf));
+	cr_assert_eq(n, (ssize_t)len, "try_recv: got %zd (%s), want %zu", n,
+		     n < 0 ? shmring_strerror((int)n) : "length", len);
+	bad = tu_check(buf, len, seed);
+	cr_assert_eq(bad, 0, "message of %zu bytes (seed %llu) differs at byte %zu",
+		     len, (unsigned long long)seed, bad - 1);
+}
+
+/*
+ * Fill a ring with messages of @len bytes, pattern seeds 0, 1, ..., until
+ * it is full (-EAGAIN, and nothing else, ends it); returns how many went
+ * in, at least what the running test's kind promises to hold.
+ */
+static inline int tu_fill_ring(struct shmring *r, size_t len)
+{
+	int n = 0, rc;
+
+	for (;;) {
+		static unsigned char buf[1 << 12];
+
+		cr_assert_leq(len, sizeof(buf));
+		tu_fill(buf, len, (uint64_t)n);
+		rc = shmring_try_send(r, buf, len);
+		if (rc)
+			break;
+		n++;
+	}
+	cr_assert_eq(rc, -EAGAIN, "try_send on a full ring: %s",
+		     shmring_strerror(rc));
+	if (tu_kind_now)
+		cr_assert_geq((size_t)n, tu_kind_now->holds(len),
+			      "only %d messages of %zu bytes fit", n, len);
+	return n;
+}
+
 /* shmring_info() that asserts success (the struct poisoned first). */
 static inline struct shmring_info tu_info(struct shmring *r)
 {
