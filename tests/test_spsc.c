@@ -1,4 +1,4 @@
-/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/burst/zero-copy calls (timeouts: test_timeouts), shmring_info; and a child that opens the ring by its name, as each backend lets it. */
+/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/burst/zero-copy calls (timeouts: test_timeouts; -EMSGSIZE: test_errors), shmring_info; and a child that opens the ring by its name, as each backend lets it. */
 #include "testutil.h"
 
 #include <sys/uio.h>
@@ -567,56 +567,6 @@ TU_TEST(spsc, random_model, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(60))
 		model_recv(&m);
 	cr_assert_eq(shmring_try_recv(m.r, NULL, 0), -EAGAIN);
 	cr_assert_eq(shmring_close(m.r), 0);
-}
-
-TU_TEST(spsc, emsgsize_send, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
-{
-	static unsigned char buf[CAP * 2];
-	struct shmring *r = both(tu_name(), CAP, 1000);
-	struct iovec iov[3] = { { buf, 10 }, { buf, 1001 }, { buf, 20 } };
-	void *p = NULL;
-
-	cr_assert_eq(shmring_try_send(r, buf, 1001), -EMSGSIZE);
-	cr_assert_eq(shmring_send(r, buf, 1001, 0), -EMSGSIZE);
-	cr_assert_eq(shmring_send(r, buf, 1001, 1000000), -EMSGSIZE);
-	cr_assert_eq(shmring_send(r, buf, 1001, -1), -EMSGSIZE,
-		     "a message that can never fit must not wait");
-	cr_assert_eq(shmring_send(r, buf, SIZE_MAX, 0), -EMSGSIZE);
-	cr_assert_eq(shmring_reserve(r, 1001, &p, 0), -EMSGSIZE);
-	cr_assert_eq(shmring_send_burst(r, iov + 1, 2, 0), -EMSGSIZE);
-	cr_assert_eq(tu_info(r).used, 0, "a refused message left bytes behind");
-
-	/* The burst stops before the message that is too large. */
-	tu_fill(buf, 10, 3);
-	cr_assert_eq(shmring_send_burst(r, iov, 3, 0), 1);
-	tu_get(r, 10, 3);
-	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
-
-	tu_put(r, 1000, 5);
-	tu_get(r, 1000, 5);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-TU_TEST(spsc, emsgsize_recv, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
-{
-	static unsigned char buf[CAP];
-	struct shmring *r = both(tu_name(), CAP, 0);
-	const void *p = NULL;
-
-	tu_put(r, 100, 9);
-	tu_put(r, 0, 10);
-	cr_assert_eq(shmring_try_recv(r, buf, 99), -EMSGSIZE);
-	cr_assert_eq(shmring_recv(r, buf, 1, 0), -EMSGSIZE);
-	cr_assert_eq(shmring_recv(r, buf, 99, -1), -EMSGSIZE,
-		     "a buffer too small must not wait");
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EMSGSIZE);
-	/* Still there, still whole, and peek tells its size. */
-	cr_assert_eq(shmring_peek(r, &p, 0), 100);
-	tu_get(r, 100, 9);
-	/* An empty message fits a zero-byte buffer. */
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
-	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
-	cr_assert_eq(shmring_close(r), 0);
 }
 
 /* Fill with records that tile the ring exactly: 32 of 128 bytes. */
