@@ -16,6 +16,7 @@ SHMRING_TESTS = \
 	tests/test_errors \
 	tests/test_eos \
 	tests/test_timeouts \
+	tests/test_zerocopy \
 	tests/test_cpu \
 	tests/test_multiproc \
 	tests/test_slip \
@@ -41,6 +42,10 @@ tests_test_eos_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 tests_test_timeouts_SOURCES = tests/test_timeouts.c tests/testutil.h
 tests_test_timeouts_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_timeouts_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_test_zerocopy_SOURCES = tests/test_zerocopy.c tests/testutil.h
+tests_test_zerocopy_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_zerocopy_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
 tests_test_cpu_SOURCES = tests/test_cpu.c tests/testutil.h
 tests_test_cpu_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)

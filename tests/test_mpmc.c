@@ -1,4 +1,4 @@
-/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, bursts, zero-copy, abandoned slots, end of stream, shmring_info, options and roles; and children that open the ring by its name, as each backend lets them. */
+/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, bursts, zero-copy claim order, abandoned slots, end of stream, shmring_info, options and roles; and children that open the ring by its name, as each backend lets them. */
 #include "mpmc_util.h"
 
 /* Handles of one process on one ring: role bits say which they hold. */
@@ -390,32 +390,19 @@ TU_TEST(mpmc, bursts, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 
 /* ---- zero copy -------------------------------------------------------- */
 
-TU_TEST(mpmc, reserve_commit, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
+/* The rest of zero-copy is in test_zerocopy, on every kind. */
+
+/*
+ * Claim order is delivery order: a later send of another producer waits
+ * behind an open reservation; and many laps of reserve/commit through
+ * the slots, a full ring refusing to reserve.
+ */
+TU_TEST(mpmc, reserve_order_and_laps, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *r = both(name, 4, 100), *p2;
 	void *p = NULL, *q = NULL;
 
-	cr_assert_eq(shmring_commit(r, 0), -EINVAL, "commit with nothing open");
-	cr_assert_eq(shmring_reserve(r, 100, &p, 0), 0);
-	cr_assert_not_null(p);
-	cr_assert_eq(shmring_reserve(r, 10, &q, 0), -EBUSY);
-	cr_assert_eq(shmring_try_send(r, "x", 1), -EBUSY);
-	/* Nothing is visible before the commit. */
-	empty(r);
-	tu_fill(p, 60, 42);
-	cr_assert_eq(shmring_commit(r, 101), -EINVAL, "longer than reserved");
-	/* Shorter than reserved: the message has the committed length. */
-	cr_assert_eq(shmring_commit(r, 60), 0);
-	cr_assert_eq(shmring_commit(r, 60), -EINVAL, "second commit");
-	tu_get(r, 60, 42);
-
-	cr_assert_eq(shmring_reserve(r, 0, &p, 0), 0);
-	cr_assert_eq(shmring_commit(r, 0), 0);
-	tu_get(r, 0, 0);
-
-	/* Claim order is delivery order: a later send waits behind an open
-	 * reservation of another handle. */
 	p2 = tu_open(name, SHMRING_PRODUCER);
 	cr_assert_eq(shmring_reserve(r, 50, &p, 0), 0);
 	tu_put(p2, 20, 2);
@@ -425,7 +412,6 @@ TU_TEST(mpmc, reserve_commit, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	tu_get(r, 50, 1);
 	tu_get(r, 20, 2);
 
-	/* Many laps of reserve/commit; a full ring refuses to reserve. */
 	for (uint64_t i = 0; i < 40; i++) {
 		cr_assert_eq(shmring_reserve(r, 100, &p, 0), 0);
 		tu_fill(p, (size_t)(i % 101), i);
@@ -438,53 +424,6 @@ TU_TEST(mpmc, reserve_commit, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	}
 	empty(r);
 	cr_assert_eq(shmring_close(p2), 0);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-TU_TEST(mpmc, peek_release, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
-{
-	struct shmring *r = both(tu_name(), 4, 100);
-	const void *m = NULL, *m2 = NULL;
-	ssize_t n;
-
-	cr_assert_eq(shmring_release(r), -EINVAL, "release with nothing peeked");
-	cr_assert_eq(shmring_peek(r, &m, 0), -EAGAIN);
-	tu_put(r, 33, 1);
-	tu_put(r, 44, 2);
-	n = shmring_peek(r, &m, 0);
-	cr_assert_eq(n, 33);
-	cr_assert_eq(tu_check(m, 33, 1), 0);
-	/* Again without release: the same message, in the same place. */
-	n = shmring_peek(r, &m2, -1);
-	cr_assert_eq(n, 33);
-	cr_assert_eq(m2, m);
-	cr_assert_eq(shmring_release(r), 0);
-	cr_assert_eq(shmring_release(r), -EINVAL, "second release");
-	n = shmring_peek(r, &m, 0);
-	cr_assert_eq(n, 44);
-	cr_assert_eq(tu_check(m, 44, 2), 0);
-	cr_assert_eq(shmring_release(r), 0);
-	empty(r);
-
-	/* Releasing is what frees the slot. */
-	for (uint64_t i = 0; i < 4; i++)
-		tu_put(r, 10, 10 + i);
-	full(r);
-	n = shmring_peek(r, &m, 0);
-	cr_assert_eq(n, 10);
-	cr_assert_eq(tu_check(m, 10, 10), 0);
-	full(r);
-	cr_assert_eq(shmring_release(r), 0);
-	tu_put(r, 10, 14);
-	full(r);
-	for (uint64_t i = 1; i < 5; i++) {
-		n = shmring_peek(r, &m, 0);
-		cr_assert_eq(n, 10);
-		cr_assert_eq(tu_check(m, 10, 10 + i), 0, "message %llu",
-			     (unsigned long long)i);
-		cr_assert_eq(shmring_release(r), 0);
-	}
-	empty(r);
 	cr_assert_eq(shmring_close(r), 0);
 }
 

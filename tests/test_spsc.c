@@ -1,15 +1,9 @@
-/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/burst/zero-copy calls (timeouts: test_timeouts; -EMSGSIZE: test_errors), shmring_info; and a child that opens the ring by its name, as each backend lets it. */
+/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try and burst calls (timeouts: test_timeouts; -EMSGSIZE: test_errors; zero-copy: test_zerocopy), shmring_info; and a child that opens the ring by its name, as each backend lets it. */
 #include "testutil.h"
 
 #include <sys/uio.h>
 
 #define CAP 4096u
-
-/* Bytes a record takes in the ring: 8-byte header, payload padded to 8. */
-static size_t rec_bytes(size_t len)
-{
-	return 8 + ((len + 7) & ~(size_t)7);
-}
 
 static struct shmring *both(const char *name, size_t cap, size_t max_msg)
 {
@@ -70,16 +64,16 @@ TU_TEST(spsc, info_fields, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(in.consumers, 1);
 
 	tu_put(r, 13, 1);
-	cr_assert_eq(tu_info(r).used, rec_bytes(13));
+	cr_assert_eq(tu_info(r).used, tu_spsc_room(13));
 	tu_put(r, 0, 2);
-	cr_assert_eq(tu_info(r).used, rec_bytes(13) + rec_bytes(0));
+	cr_assert_eq(tu_info(r).used, tu_spsc_room(13) + tu_spsc_room(0));
 
 	/* A monitor sees the same ring and counts as neither role. */
 	mon = tu_open(name, 0);
 	in = tu_info(mon);
 	cr_assert_eq(in.capacity, CAP);
 	cr_assert_eq(in.max_msg, 1000);
-	cr_assert_eq(in.used, rec_bytes(13) + rec_bytes(0));
+	cr_assert_eq(in.used, tu_spsc_room(13) + tu_spsc_room(0));
 	cr_assert_eq(in.producers, 1);
 	cr_assert_eq(in.consumers, 1);
 
@@ -263,7 +257,7 @@ struct padpos {
 /* Send and receive one message on an empty ring, checking the bytes used. */
 static void pad_step(struct padpos *p, size_t len)
 {
-	size_t rs = rec_bytes(len);
+	size_t rs = tu_spsc_room(len);
 	size_t want = p->at + rs <= CAP ? rs : (CAP - p->at) + rs;
 	size_t used;
 
@@ -288,7 +282,7 @@ static void pad_step(struct padpos *p, size_t len)
 /* Move the producer to offset t with filler records that never pad. */
 static void pad_seek(struct padpos *p, size_t t)
 {
-	size_t maxrec = rec_bytes(p->max & ~(size_t)7);
+	size_t maxrec = tu_spsc_room(p->max & ~(size_t)7);
 
 	while (p->at != t) {
 		size_t want = t > p->at ? t - p->at : CAP - p->at;
@@ -670,97 +664,6 @@ TU_TEST(spsc, burst, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 	iov[0] = (struct iovec){ out[0], 60 };
 	cr_assert_eq(shmring_recv_burst(r, iov, 1, 0), -EMSGSIZE);
 	tu_get(r, 100, 3);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-TU_TEST(spsc, reserve_commit, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
-{
-	struct shmring *r = both(tu_name(), CAP, 1000);
-	void *p = NULL, *q = NULL;
-	size_t room;
-	int rc;
-
-	cr_assert_eq(shmring_commit(r, 0), -EINVAL, "commit with nothing reserved");
-	cr_assert_eq(shmring_reserve(r, 1000, &p, 0), 0);
-	cr_assert_not_null(p);
-	cr_assert_eq((uintptr_t)p % 8, 0, "reserved room not 8-byte aligned");
-	cr_assert_eq(shmring_reserve(r, 10, &q, 0), -EBUSY);
-	/* Not visible before commit. */
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
-	tu_fill(p, 333, 4);
-	cr_assert_eq(shmring_commit(r, 1001), -EINVAL, "commit beyond reservation");
-	cr_assert_eq(shmring_commit(r, 333), 0);
-	cr_assert_eq(shmring_commit(r, 333), -EINVAL, "second commit");
-	/* Only the committed length takes room. */
-	cr_assert_eq(tu_info(r).used, rec_bytes(333));
-	tu_get(r, 333, 4);
-
-	cr_assert_eq(shmring_reserve(r, 0, &p, 0), 0);
-	cr_assert_eq(shmring_commit(r, 0), 0);
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
-
-	/* Reserving on a full ring waits, then times out. */
-	cr_assert_eq(shmring_close(r), 0);
-	r = both(tu_name(), CAP, 1000);
-	cr_assert_eq(fill_tiles(r), (int)(CAP / 128));
-	cr_assert_eq(shmring_reserve(r, 8, &p, 1000000), -ETIMEDOUT);
-	for (int i = 0; i < (int)(CAP / 128); i++)
-		tu_get(r, 120, (uint64_t)i);
-	room = tu_info(r).max_msg;
-	rc = shmring_reserve(r, room, &p, 0);
-	if (rc == -EAGAIN) {
-		/* Padding in the way, as in put_empty(). */
-		cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
-		rc = shmring_reserve(r, room, &p, 0);
-	}
-	cr_assert_eq(rc, 0, "reserve(max_msg) on an empty ring: %s",
-		     shmring_strerror(rc));
-	memset(p, 0x5a, room);
-	cr_assert_eq(shmring_commit(r, room), 0);
-	{
-		static unsigned char buf[CAP];
-
-		cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), (ssize_t)room);
-		for (size_t i = 0; i < room; i++)
-			cr_assert_eq(buf[i], 0x5a);
-	}
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-TU_TEST(spsc, peek_release, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
-{
-	struct shmring *r = both(tu_name(), CAP, 0);
-	const void *p = NULL, *p2 = NULL;
-
-	cr_assert_eq(shmring_release(r), -EINVAL, "release with nothing peeked");
-	tu_put(r, 40, 1);
-	tu_put(r, 41, 2);
-	cr_assert_eq(shmring_peek(r, &p, 0), 40);
-	cr_assert_eq(shmring_peek(r, &p2, -1), 40);
-	cr_assert_eq(p, p2, "peek twice returned two places");
-	cr_assert_eq((uintptr_t)p % 8, 0, "peeked message not 8-byte aligned");
-	cr_assert_eq(tu_check(p, 40, 1), 0);
-	cr_assert_eq(shmring_release(r), 0);
-	cr_assert_eq(shmring_release(r), -EINVAL, "second release");
-	cr_assert_eq(shmring_peek(r, &p, 0), 41);
-	cr_assert_eq(tu_check(p, 41, 2), 0);
-	cr_assert_eq(shmring_release(r), 0);
-	cr_assert_eq(shmring_peek(r, &p, 0), -EAGAIN);
-	cr_assert_eq(shmring_peek(r, &p, 1000000), -ETIMEDOUT);
-
-	/* Release frees the room: a full ring takes one more record. */
-	cr_assert_eq(shmring_close(r), 0);
-	r = both(tu_name(), CAP, 0);
-	cr_assert_eq(fill_tiles(r), (int)(CAP / 128));
-	cr_assert_eq(shmring_peek(r, &p, 0), 120);
-	cr_assert_eq(tu_check(p, 120, 0), 0);
-	cr_assert_eq(shmring_try_send(r, "x", 1), -EAGAIN, "peek freed room");
-	cr_assert_eq(shmring_release(r), 0);
-	cr_assert_eq(tu_info(r).used, CAP - 128);
-	tu_put(r, 120, 500);
-	for (int i = 1; i < (int)(CAP / 128); i++)
-		tu_get(r, 120, (uint64_t)i);
-	tu_get(r, 120, 500);
 	cr_assert_eq(shmring_close(r), 0);
 }
 

@@ -674,6 +674,8 @@ struct tu_kind {
 	size_t small_cap;
 	/* How many messages of @len bytes (8..240) a small ring holds at least. */
 	size_t (*holds)(size_t len);
+	/* What one message of @len bytes adds to shmring_info()'s used. */
+	size_t (*room)(size_t len);
 	/* Only one process at a time may hold each role (-EBUSY). */
 	bool exclusive_roles;
 	/* Producers and consumers may come and go: a ring of many peers. */
@@ -692,9 +694,22 @@ static inline size_t tu_mpmc_holds(size_t len)
 	return 64;
 }
 
+/* SPSC: an 8-byte header, the payload padded to 8 bytes. */
+static inline size_t tu_spsc_room(size_t len)
+{
+	return 8 + ((len + 7) & ~(size_t)7);
+}
+
+/* MPMC: one slot, whatever the length. */
+static inline size_t tu_mpmc_room(size_t len)
+{
+	(void)len;
+	return 1;
+}
+
 static const struct tu_kind tu_kinds[] = {
-	{ SHMRING_SPSC, "spsc", 4096, tu_spsc_holds, true, false },
-	{ SHMRING_MPMC, "mpmc", 64, tu_mpmc_holds, false, true },
+	{ SHMRING_SPSC, "spsc", 4096, tu_spsc_holds, tu_spsc_room, true, false },
+	{ SHMRING_MPMC, "mpmc", 64, tu_mpmc_holds, tu_mpmc_room, false, true },
 };
 #define TU_NKINDS (sizeof(tu_kinds) / sizeof(tu_kinds[0]))
 #define TU_NBACKENDS (sizeof(tu_backend_names) / sizeof(tu_backend_names[0]))
