@@ -1,4 +1,4 @@
-/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try and burst calls (timeouts: test_timeouts; -EMSGSIZE: test_errors; zero-copy: test_zerocopy), shmring_info; and a child that opens the ring by its name, as each backend lets it. */
+/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try calls (timeouts: test_timeouts; -EMSGSIZE: test_errors; zero-copy: test_zerocopy; bursts: test_bursts), shmring_info; and a child that opens the ring by its name, as each backend lets it. */
 #include "testutil.h"
 
 #include <sys/uio.h>
@@ -605,65 +605,6 @@ TU_TEST(spsc, full_and_empty, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 		tu_get(r, 120, (uint64_t)i);
 	tu_get(r, 120, 77);
 	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-TU_TEST(spsc, burst, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
-{
-	static unsigned char in[40][128], out[40][128];
-	struct shmring *r = both(tu_name(), CAP, 0);
-	struct iovec iov[40];
-	int n;
-
-	for (int i = 0; i < 10; i++) {
-		tu_fill(in[i], (size_t)i * 3, (uint64_t)i);
-		iov[i] = (struct iovec){ in[i], (size_t)i * 3 };
-	}
-	cr_assert_eq(shmring_send_burst(r, iov, 10, 0), 10);
-	for (int i = 0; i < 10; i++)
-		iov[i] = (struct iovec){ out[i], sizeof(out[i]) };
-	cr_assert_eq(shmring_recv_burst(r, iov, 4, 0), 4);
-	n = shmring_recv_burst(r, iov + 4, 10, 0);
-	cr_assert_eq(n, 6, "recv_burst of 10 with 6 queued: %d", n);
-	for (int i = 0; i < 10; i++) {
-		cr_assert_eq(iov[i].iov_len, (size_t)i * 3);
-		cr_assert_eq(tu_check(out[i], (size_t)i * 3, (uint64_t)i), 0,
-			     "burst message %d differs", i);
-	}
-	cr_assert_eq(shmring_recv_burst(r, iov, 10, 0), -EAGAIN);
-	cr_assert_eq(shmring_recv_burst(r, iov, 10, 10000000), -ETIMEDOUT);
-
-	/* A burst larger than the ring sends what fits: 32 tiles of 128
-	 * (on a fresh ring, so that they tile it from offset 0). */
-	cr_assert_eq(shmring_close(r), 0);
-	r = both(tu_name(), CAP, 0);
-	for (int i = 0; i < 40; i++) {
-		tu_fill(in[i], 120, (uint64_t)i + 100);
-		iov[i] = (struct iovec){ in[i], 120 };
-	}
-	n = shmring_send_burst(r, iov, 40, 0);
-	cr_assert_eq(n, (int)(CAP / 128), "burst into an empty ring: %d", n);
-	cr_assert_eq(shmring_send_burst(r, iov + n, 40 - (size_t)n, 0), -EAGAIN);
-	cr_assert_eq(shmring_send_burst(r, iov + n, 40 - (size_t)n, 10000000),
-		     -ETIMEDOUT);
-	for (int i = 0; i < n; i++)
-		tu_get(r, 120, (uint64_t)i + 100);
-
-	/* recv_burst stops before a message larger than its buffer. */
-	tu_put(r, 50, 1);
-	tu_put(r, 50, 2);
-	tu_put(r, 100, 3);
-	iov[0] = (struct iovec){ out[0], 60 };
-	iov[1] = (struct iovec){ out[1], 60 };
-	iov[2] = (struct iovec){ out[2], 60 };
-	cr_assert_eq(shmring_recv_burst(r, iov, 3, 0), 2);
-	cr_assert_eq(iov[0].iov_len, 50);
-	cr_assert_eq(iov[1].iov_len, 50);
-	cr_assert_eq(tu_check(out[0], 50, 1), 0);
-	cr_assert_eq(tu_check(out[1], 50, 2), 0);
-	iov[0] = (struct iovec){ out[0], 60 };
-	cr_assert_eq(shmring_recv_burst(r, iov, 1, 0), -EMSGSIZE);
-	tu_get(r, 100, 3);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
