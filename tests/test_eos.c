@@ -1,4 +1,4 @@
-/* test_eos.c - end of stream and peer death, on every ring kind and backing: -EPIPE after the last producer or consumer closes or dies (SIGKILL), blocked and polling peers woken in time, nothing before a peer ever attached. */
+/* test_eos.c - end of stream and peer death, on every ring kind and backing: -EPIPE after the last producer or consumer closes or dies (SIGKILL), blocked and polling peers woken in time, nothing before a peer ever attached; with many producers or consumers, the last one. */
 #include "testutil.h"
 
 #include <sys/uio.h>
@@ -502,7 +502,7 @@ TU_TEST(eos, dead_producer_data_survives, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20
 
 /* A dead process's role is free again (no -EBUSY), for either role, on
  * the kinds whose roles are held by one process at a time. */
-TU_TEST(eos, dead_holder_frees_role, tu_exclusive_kinds(), .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, dead_holder_frees_role, TU_KINDS_WITH(exclusive_roles), .timeout = TU_TIMEOUT(20))
 {
 	const char *name = new_ring();
 	struct kid k = doomed(name, SHMRING_PRODUCER | SHMRING_CONSUMER, 1, 0);
@@ -547,4 +547,86 @@ TU_TEST(eos, producer_exit_without_close, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20
 	recv_k(c, K);
 	poll_until_pipe(c, 0, "consumer, producer exited");
 	cr_assert_eq(shmring_close(c), 0);
+}
+
+/* Nothing queued, and no end of stream either. */
+static void expect_empty(struct shmring *c)
+{
+	char b;
+	ssize_t n = shmring_try_recv(c, &b, 1);
+
+	cr_assert_eq(n, -EAGAIN, "try_recv on an empty ring: %zd (%s)", n,
+		     n < 0 ? shmring_strerror((int)n) : "length");
+}
+
+/*
+ * Many producers: the stream ends when the last one closes, not before;
+ * one that attaches later counts again.
+ */
+TU_TEST(eos, last_of_many_producers, TU_KINDS_WITH(many_peers), .timeout = TU_TIMEOUT(10))
+{
+	const char *name = tu_name();
+	struct shmring *mon = tu_create_small(name, 0);
+	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
+	struct shmring *p1 = tu_open(name, SHMRING_PRODUCER);
+	struct shmring *p2 = tu_open(name, SHMRING_PRODUCER);
+	struct shmring *p3;
+	const void *m = NULL;
+	char buf[64];
+
+	tu_put(p1, 1, 1);
+	tu_put(p2, 2, 2);
+	cr_assert_eq(shmring_close(p1), 0);
+	/* One producer left: messages, then empty, not an end of stream. */
+	tu_get(c, 1, 1);
+	tu_get(c, 2, 2);
+	expect_empty(c);
+	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), 20000000), -ETIMEDOUT);
+	tu_put(p2, 3, 3);
+	tu_put(p2, 4, 4);
+	cr_assert_eq(shmring_close(p2), 0);
+	cr_assert_eq(tu_info(mon).producers, 0);
+	/* The last one closed: drain, then -EPIPE, for every call. */
+	tu_get(c, 3, 3);
+	tu_get(c, 4, 4);
+	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), -EPIPE);
+	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), -1), -EPIPE);
+	cr_assert_eq(shmring_peek(c, &m, -1), -EPIPE);
+	/* A producer attaching later counts again. */
+	p3 = tu_open(name, SHMRING_PRODUCER);
+	expect_empty(c);
+	tu_put(p3, 5, 5);
+	tu_get(c, 5, 5);
+	cr_assert_eq(shmring_close(p3), 0);
+	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), -1), -EPIPE);
+	cr_assert_eq(shmring_close(c), 0);
+	cr_assert_eq(shmring_close(mon), 0);
+}
+
+/* Many consumers: sends fail when the last one closed, until another
+ * attaches, which gets what was queued. */
+TU_TEST(eos, last_of_many_consumers, TU_KINDS_WITH(many_peers), .timeout = TU_TIMEOUT(10))
+{
+	const char *name = tu_name();
+	struct shmring *p = tu_create_small(name, SHMRING_PRODUCER);
+	struct shmring *c1 = tu_open(name, SHMRING_CONSUMER);
+	struct shmring *c2 = tu_open(name, SHMRING_CONSUMER);
+	struct shmring *c3;
+	void *q = NULL;
+
+	tu_put(p, 1, 1);
+	cr_assert_eq(shmring_close(c1), 0);
+	tu_put(p, 2, 2);
+	cr_assert_eq(shmring_close(c2), 0);
+	cr_assert_eq(shmring_try_send(p, "x", 1), -EPIPE);
+	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
+	cr_assert_eq(shmring_reserve(p, 1, &q, -1), -EPIPE);
+	c3 = tu_open(name, SHMRING_CONSUMER);
+	tu_put(p, 3, 3);
+	tu_get(c3, 1, 1);
+	tu_get(c3, 2, 2);
+	tu_get(c3, 3, 3);
+	cr_assert_eq(shmring_close(c3), 0);
+	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
+	cr_assert_eq(shmring_close(p), 0);
 }

@@ -1,4 +1,4 @@
-/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, bursts over laps, zero-copy claim order, abandoned slots, end of stream, shmring_info, options and roles; and children that open the ring by its name, as each backend lets them. */
+/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, bursts over laps, zero-copy claim order, abandoned slots, shmring_info, options and roles; and children that open the ring by its name, as each backend lets them. */
 #include "mpmc_util.h"
 
 /* Handles of one process on one ring: role bits say which they hold. */
@@ -450,90 +450,8 @@ TU_TEST(mpmc, close_with_peek, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(p), 0);
 }
 
-/* ---- end of stream ---------------------------------------------------- */
-
-TU_TEST(mpmc, eos_producers, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
-{
-	const char *name = tu_name();
-	struct shmring *mon = mu_create(name, 8, 32, 0);
-	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
-	struct shmring *p1 = tu_open(name, SHMRING_PRODUCER);
-	struct shmring *p2 = tu_open(name, SHMRING_PRODUCER);
-	struct shmring *p3;
-	const void *m = NULL;
-	char buf[64];
-
-	tu_put(p1, 1, 1);
-	tu_put(p2, 2, 2);
-	cr_assert_eq(shmring_close(p1), 0);
-	/* One producer left: messages, then empty, not an end of stream. */
-	tu_get(c, 1, 1);
-	tu_get(c, 2, 2);
-	empty(c);
-	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), 20000000), -ETIMEDOUT);
-	tu_put(p2, 3, 3);
-	tu_put(p2, 4, 4);
-	cr_assert_eq(shmring_close(p2), 0);
-	cr_assert_eq(tu_info(mon).producers, 0);
-	/* The last one closed: drain, then -EPIPE, for every call. */
-	tu_get(c, 3, 3);
-	tu_get(c, 4, 4);
-	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), -EPIPE);
-	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), -1), -EPIPE);
-	cr_assert_eq(shmring_peek(c, &m, -1), -EPIPE);
-	/* A producer attaching later counts again. */
-	p3 = tu_open(name, SHMRING_PRODUCER);
-	empty(c);
-	tu_put(p3, 5, 5);
-	tu_get(c, 5, 5);
-	cr_assert_eq(shmring_close(p3), 0);
-	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), -1), -EPIPE);
-	cr_assert_eq(shmring_close(c), 0);
-	cr_assert_eq(shmring_close(mon), 0);
-}
-
-TU_TEST(mpmc, eos_consumers, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
-{
-	const char *name = tu_name();
-	struct shmring *p = mu_create(name, 8, 32, SHMRING_PRODUCER);
-	struct shmring *c1 = tu_open(name, SHMRING_CONSUMER);
-	struct shmring *c2 = tu_open(name, SHMRING_CONSUMER);
-	struct shmring *c3;
-	void *q = NULL;
-
-	tu_put(p, 1, 1);
-	cr_assert_eq(shmring_close(c1), 0);
-	tu_put(p, 2, 2);
-	cr_assert_eq(shmring_close(c2), 0);
-	cr_assert_eq(shmring_try_send(p, "x", 1), -EPIPE);
-	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
-	cr_assert_eq(shmring_reserve(p, 1, &q, -1), -EPIPE);
-	c3 = tu_open(name, SHMRING_CONSUMER);
-	tu_put(p, 3, 3);
-	tu_get(c3, 1, 1);
-	tu_get(c3, 2, 2);
-	tu_get(c3, 3, 3);
-	cr_assert_eq(shmring_close(c3), 0);
-	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
-	cr_assert_eq(shmring_close(p), 0);
-}
-
-/* Before the other side ever attached: full and empty, never -EPIPE. */
-TU_TEST(mpmc, before_attach, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
-{
-	struct shmring *p = mu_create(tu_name(), 4, 16, SHMRING_PRODUCER);
-	struct shmring *c = mu_create(tu_name(), 4, 16, SHMRING_CONSUMER);
-	char buf[16];
-
-	for (uint64_t i = 0; i < 4; i++)
-		tu_put(p, 4, i);
-	full(p);
-	cr_assert_eq(shmring_send(p, "x", 1, 10000000), -ETIMEDOUT);
-	empty(c);
-	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), 10000000), -ETIMEDOUT);
-	cr_assert_eq(shmring_close(p), 0);
-	cr_assert_eq(shmring_close(c), 0);
-}
+/* End of stream, with one or many producers and consumers, and before
+ * the other side ever attached: test_eos, on every kind. */
 
 /* ---- roles and peers -------------------------------------------------- */
 

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -718,16 +719,17 @@ static const struct tu_kind tu_kinds[] = {
 #define TU_KIND(k) (1u << (k))
 #define TU_ALL_KINDS (~0u)
 
-/* The kinds whose roles one process at a time may hold. */
-static inline unsigned tu_exclusive_kinds(void)
+/* The kinds whose row has the bool @field set: TU_KINDS_WITH(many_peers). */
+static inline unsigned tu_kinds_with(size_t field)
 {
 	unsigned m = 0;
 
 	for (size_t k = 0; k < TU_NKINDS; k++)
-		if (tu_kinds[k].exclusive_roles)
+		if (*(const bool *)((const char *)&tu_kinds[k] + field))
 			m |= TU_KIND(tu_kinds[k].kind);
 	return m;
 }
+#define TU_KINDS_WITH(field) tu_kinds_with(offsetof(struct tu_kind, field))
 
 /* One row of a test: a kind on a backing. */
 struct tu_case {
