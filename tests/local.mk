@@ -18,6 +18,7 @@ SHMRING_TESTS = \
 	tests/test_timeouts \
 	tests/test_zerocopy \
 	tests/test_bursts \
+	tests/test_info \
 	tests/test_cpu \
 	tests/test_multiproc \
 	tests/test_slip \
@@ -51,6 +52,10 @@ tests_test_zerocopy_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 tests_test_bursts_SOURCES = tests/test_bursts.c tests/testutil.h
 tests_test_bursts_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_bursts_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_test_info_SOURCES = tests/test_info.c tests/testutil.h
+tests_test_info_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_info_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
 tests_test_cpu_SOURCES = tests/test_cpu.c tests/testutil.h
 tests_test_cpu_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)

@@ -1,4 +1,4 @@
-/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, bursts over laps, zero-copy claim order, abandoned slots, shmring_info, options and roles; and children that open the ring by its name, as each backend lets them. */
+/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, bursts over laps, zero-copy claim order, abandoned slots, options and roles; and children that open the ring by its name, as each backend lets them. (What every kind shares is in test_eos, test_timeouts, test_errors, test_zerocopy, test_bursts and test_info.) */
 #include "mpmc_util.h"
 
 /* Handles of one process on one ring: role bits say which they hold. */
@@ -26,70 +26,6 @@ static void full(struct shmring *r)
 }
 
 /* ---- shmring_info, defaults, options -------------------------------- */
-
-TU_TEST(mpmc, info_fields, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
-{
-	const char *name = tu_name();
-	struct shmring *r, *p2, *c2, *pc, *mon;
-	struct shmring_info in;
-
-	r = both(name, 16, 100);
-	in = tu_info(r);
-	cr_assert_eq(in.kind, SHMRING_MPMC);
-	cr_assert_eq(in.capacity, 16);
-	cr_assert_eq(in.max_msg, 100);
-	/* Each slot holds its header and 100 bytes: at least 116 bytes. */
-	cr_assert_geq(in.region_size, 4096 + 16 * 116);
-	tu_check_region_size(name, in.region_size);
-	cr_assert_eq(in.creator_pid, getpid());
-	cr_assert_eq(in.used, 0);
-	cr_assert_eq(in.producers, 1);
-	cr_assert_eq(in.consumers, 1);
-
-	tu_put(r, 10, 1);
-	tu_put(r, 0, 2);
-	tu_put(r, 100, 3);
-	cr_assert_eq(tu_info(r).used, 3, "used counts slots");
-
-	/* Every handle is a peer, even several in one process. */
-	p2 = tu_open(name, SHMRING_PRODUCER);
-	c2 = tu_open(name, SHMRING_CONSUMER);
-	pc = tu_open(name, SHMRING_PRODUCER | SHMRING_CONSUMER);
-	mon = tu_open(name, 0);
-	in = tu_info(mon);
-	cr_assert_eq(in.kind, SHMRING_MPMC);
-	cr_assert_eq(in.capacity, 16);
-	cr_assert_eq(in.max_msg, 100);
-	cr_assert_eq(in.used, 3);
-	cr_assert_eq(in.producers, 3, "producers %u", in.producers);
-	cr_assert_eq(in.consumers, 3, "consumers %u", in.consumers);
-
-	cr_assert_eq(shmring_close(p2), 0);
-	in = tu_info(mon);
-	cr_assert_eq(in.producers, 2);
-	cr_assert_eq(in.consumers, 3);
-	cr_assert_eq(shmring_close(pc), 0);
-	in = tu_info(mon);
-	cr_assert_eq(in.producers, 1);
-	cr_assert_eq(in.consumers, 2);
-	cr_assert_eq(shmring_close(c2), 0);
-	in = tu_info(mon);
-	cr_assert_eq(in.producers, 1);
-	cr_assert_eq(in.consumers, 1);
-
-	tu_get(r, 10, 1);
-	tu_get(r, 0, 2);
-	cr_assert_eq(tu_info(mon).used, 1);
-	tu_get(r, 100, 3);
-	cr_assert_eq(tu_info(mon).used, 0);
-	cr_assert_eq(shmring_close(r), 0);
-	in = tu_info(mon);
-	cr_assert_eq(in.producers, 0);
-	cr_assert_eq(in.consumers, 0);
-	cr_assert_eq(shmring_close(mon), 0);
-	cr_assert_eq(tu_ring_unlink(name), 0);
-	cr_assert(!tu_ring_exists(name));
-}
 
 TU_TEST(mpmc, defaults, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {

@@ -1,4 +1,4 @@
-/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try calls (timeouts: test_timeouts; -EMSGSIZE: test_errors; zero-copy: test_zerocopy; bursts: test_bursts), shmring_info; and a child that opens the ring by its name, as each backend lets it. */
+/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try calls, and a child that opens the ring by its name, as each backend lets it. (What every kind shares is in test_eos, test_timeouts, test_errors, test_zerocopy, test_bursts and test_info.) */
 #include "testutil.h"
 
 #include <sys/uio.h>
@@ -35,58 +35,6 @@ static int put_empty(struct shmring *r, size_t len, uint64_t seed)
 	cr_assert_eq(rc, 0, "try_send(%zu) into an empty ring: %s", len,
 		     shmring_strerror(rc));
 	return 1;
-}
-
-TU_TEST(spsc, info_fields, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
-{
-	const char *name = tu_name();
-	struct timespec t0, t1;
-	struct shmring *r, *mon;
-	struct shmring_info in;
-
-	clock_gettime(CLOCK_REALTIME, &t0);
-	r = both(name, CAP, 1000);
-	clock_gettime(CLOCK_REALTIME, &t1);
-
-	in = tu_info(r);
-	cr_assert_eq(in.kind, SHMRING_SPSC);
-	cr_assert_eq(in.capacity, CAP);
-	cr_assert_eq(in.max_msg, 1000);
-	cr_assert_geq(in.region_size, CAP + 4096);
-	tu_check_region_size(name, in.region_size);
-	cr_assert_eq(in.creator_pid, getpid());
-	cr_assert_geq(in.created_ns,
-		      (uint64_t)t0.tv_sec * 1000000000u + (uint64_t)t0.tv_nsec);
-	cr_assert_leq(in.created_ns,
-		      (uint64_t)t1.tv_sec * 1000000000u + (uint64_t)t1.tv_nsec);
-	cr_assert_eq(in.used, 0);
-	cr_assert_eq(in.producers, 1);
-	cr_assert_eq(in.consumers, 1);
-
-	tu_put(r, 13, 1);
-	cr_assert_eq(tu_info(r).used, tu_spsc_room(13));
-	tu_put(r, 0, 2);
-	cr_assert_eq(tu_info(r).used, tu_spsc_room(13) + tu_spsc_room(0));
-
-	/* A monitor sees the same ring and counts as neither role. */
-	mon = tu_open(name, 0);
-	in = tu_info(mon);
-	cr_assert_eq(in.capacity, CAP);
-	cr_assert_eq(in.max_msg, 1000);
-	cr_assert_eq(in.used, tu_spsc_room(13) + tu_spsc_room(0));
-	cr_assert_eq(in.producers, 1);
-	cr_assert_eq(in.consumers, 1);
-
-	tu_get(r, 13, 1);
-	tu_get(r, 0, 2);
-	cr_assert_eq(tu_info(mon).used, 0);
-	cr_assert_eq(shmring_close(r), 0);
-	in = tu_info(mon);
-	cr_assert_eq(in.producers, 0);
-	cr_assert_eq(in.consumers, 0);
-	cr_assert_eq(shmring_close(mon), 0);
-	cr_assert_eq(tu_ring_unlink(name), 0);
-	cr_assert(!tu_ring_exists(name));
 }
 
 TU_TEST(spsc, defaults, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))

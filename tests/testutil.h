@@ -677,6 +677,8 @@ struct tu_kind {
 	size_t (*holds)(size_t len);
 	/* What one message of @len bytes adds to shmring_info()'s used. */
 	size_t (*room)(size_t len);
+	/* The least data area a ring of @cap and @max_msg needs, in bytes. */
+	size_t (*data_bytes)(size_t cap, size_t max_msg);
 	/* Only one process at a time may hold each role (-EBUSY). */
 	bool exclusive_roles;
 	/* Producers and consumers may come and go: a ring of many peers. */
@@ -708,9 +710,24 @@ static inline size_t tu_mpmc_room(size_t len)
 	return 1;
 }
 
+/* SPSC: the capacity is the data area's bytes. */
+static inline size_t tu_spsc_data_bytes(size_t cap, size_t max_msg)
+{
+	(void)max_msg;
+	return cap;
+}
+
+/* MPMC: each slot holds its header (16 bytes at least) and max_msg. */
+static inline size_t tu_mpmc_data_bytes(size_t cap, size_t max_msg)
+{
+	return cap * (16 + max_msg);
+}
+
 static const struct tu_kind tu_kinds[] = {
-	{ SHMRING_SPSC, "spsc", 4096, tu_spsc_holds, tu_spsc_room, true, false },
-	{ SHMRING_MPMC, "mpmc", 64, tu_mpmc_holds, tu_mpmc_room, false, true },
+	{ SHMRING_SPSC, "spsc", 4096, tu_spsc_holds, tu_spsc_room,
+	  tu_spsc_data_bytes, true, false },
+	{ SHMRING_MPMC, "mpmc", 64, tu_mpmc_holds, tu_mpmc_room,
+	  tu_mpmc_data_bytes, false, true },
 };
 #define TU_NKINDS (sizeof(tu_kinds) / sizeof(tu_kinds[0]))
 #define TU_NBACKENDS (sizeof(tu_backend_names) / sizeof(tu_backend_names[0]))
