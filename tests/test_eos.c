@@ -300,6 +300,9 @@ TU_TEST(eos, created_without_role, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
  * close (how == 0) or death by SIGKILL (how == 1), and the blocked call
  * reports -EPIPE. The blocked side runs in a child that reports when its
  * call returned; the parent times from just before the close or kill.
+ * (Checked: with the MPMC send's wait condition no longer reporting the
+ * consumers gone, the MPMC rows of blocked_producer_woken_by_close time
+ * out.)
  */
 enum { BY_CLOSE, BY_KILL };
 
