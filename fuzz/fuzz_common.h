@@ -1,8 +1,7 @@
 /*
  * fuzz_common.h - what the fuzz targets share: guarded memory for the
- * regions they build (an inaccessible page on each side, so that a stray
- * access faults even where ASan does not look: it does not watch mmap'ed
- * memory), a reader of the fuzzer's bytes, and the operations a victim
+ * regions they build (tests/guard.h: an inaccessible page on each side,
+ * so that a stray access faults even where ASan does not look), a reader of the fuzzer's bytes, and the operations a victim
  * runs on a ring whose contents a hostile peer chose, each result checked.
  *
  * Every check that fails calls __builtin_trap(): libFuzzer reports it as
@@ -15,10 +14,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include "shmring.h"
+#include "../tests/guard.h"
 #include "layout.h"
 
 /* Internal hook of the library (lib/ring.c), reachable when linked in. */
@@ -26,7 +25,7 @@ int ring_adopt_memory(void *base, size_t size, int role, struct shmring **out);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_PAGE 4096u
+#define FZ_PAGE GUARD_PAGE
 #define FZ_CHECK(cond)                       \
 	do {                                 \
 		if (!(cond))                 \
@@ -68,36 +67,7 @@ static inline void fz_copy(struct fz_in *in, void *dst, size_t len)
 	in->n -= k;
 }
 
-struct fz_region {
-	unsigned char *area;
-	size_t area_size;
-	unsigned char *base;
-	size_t size;
-};
-
-/* @size bytes (a multiple of the page), zero-filled, guarded both sides. */
-static inline int fz_guard(struct fz_region *g, size_t size)
-{
-	g->area_size = size + 2 * FZ_PAGE;
-	g->area = mmap(NULL, g->area_size, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (g->area == MAP_FAILED)
-		return -1;
-	g->base = g->area + FZ_PAGE;
-	g->size = size;
-	if (mprotect(g->base, size, PROT_READ | PROT_WRITE) != 0) {
-		munmap(g->area, g->area_size);
-		return -1;
-	}
-	return 0;
-}
-
-static inline void fz_unguard(struct fz_region *g)
-{
-	munmap(g->area, g->area_size);
-}
-
-static inline int fz_inside(const struct fz_region *g, const void *p, size_t len)
+static inline int fz_inside(const struct guarded *g, const void *p, size_t len)
 {
 	const unsigned char *q = p;
 
@@ -125,7 +95,7 @@ static inline int64_t fz_timeout(struct fz_in *in)
  * Run up to @max operations chosen by the fuzzer on @r, a handle holding
  * both roles over region @g whose largest message is @max_msg.
  */
-static inline void fz_operate(struct shmring *r, const struct fz_region *g,
+static inline void fz_operate(struct shmring *r, const struct guarded *g,
 			      size_t max_msg, struct fz_in *in, int max)
 {
 	static unsigned char buf[4 * 65536], msg[65536];

@@ -28,13 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t flags = fz_u8(&in);
 	uint64_t prod = fz_bytes(&in, 8), cons = fz_bytes(&in, 8);
 	size_t dsize = (size_t)(slots * slot_size);
-	struct fz_region g;
+	struct guarded g;
 	struct shmring_hdr *h;
 	unsigned char *d;
 	struct shmring *r = NULL;
 	int rc;
 
-	if (fz_guard(&g, SHMRING_HDR_SIZE + ((dsize + FZ_PAGE - 1) & ~(size_t)(FZ_PAGE - 1))) != 0)
+	if (guard_map(&g, SHMRING_HDR_SIZE + ((dsize + FZ_PAGE - 1) & ~(size_t)(FZ_PAGE - 1))) != 0)
 		return 0;
 	h = (struct shmring_hdr *)(void *)g.base;
 	d = g.base + SHMRING_HDR_SIZE;
@@ -101,6 +101,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_operate(r, &g, max_msg, &in, 32);
 		FZ_CHECK(shmring_close(r) == 0);
 	}
-	fz_unguard(&g);
+	guard_unmap(&g);
 	return 0;
 }

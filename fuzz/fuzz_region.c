@@ -91,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int role = (flags & 0x20) ? SHMRING_PRODUCER | SHMRING_CONSUMER :
 		   (flags & 0x40) ? 0 : SHMRING_CONSUMER;
 	struct shmring_hdr head;
-	struct fz_region g;
+	struct guarded g;
 	struct shmring *r = NULL;
 	size_t map, given;
 	int rc;
@@ -106,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		map = in.n < FZ_PAGE ? FZ_PAGE : page_round(in.n);
 	if (map > FZ_PAGE + MAX_DATA)
 		map = FZ_PAGE + MAX_DATA;
-	if (fz_guard(&g, map) != 0)
+	if (guard_map(&g, map) != 0)
 		return 0;
 	given = in.n < map ? in.n : map;
 	fz_copy(&in, g.base, given);
@@ -133,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (atomic_load(&h->state) != SHMRING_STATE_INITIALISING)
 			via_shm(g.base, g.size, given, role, &in);
-		fz_unguard(&g);
+		guard_unmap(&g);
 		return 0;
 	}
 	rc = ring_adopt_memory(g.base, g.size, role, &r);
@@ -148,6 +148,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fz_operate(r, &g, info.max_msg, &in, 16);
 		FZ_CHECK(shmring_close(r) == 0);
 	}
-	fz_unguard(&g);
+	guard_unmap(&g);
 	return 0;
 }

@@ -60,12 +60,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t max_msg = 1 + fz_bytes(&in, 2) % (cap / 2 - REC_HDR_SIZE);
 	uint8_t flags = fz_u8(&in);
 	uint64_t prod = fz_bytes(&in, 8), cons = fz_bytes(&in, 8);
-	struct fz_region g;
+	struct guarded g;
 	struct shmring_hdr *h;
 	struct shmring *r = NULL;
 	int rc;
 
-	if (fz_guard(&g, SHMRING_HDR_SIZE + cap) != 0)
+	if (guard_map(&g, SHMRING_HDR_SIZE + cap) != 0)
 		return 0;
 	h = (struct shmring_hdr *)(void *)g.base;
 	h->magic = SHMRING_MAGIC;
@@ -107,6 +107,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_operate(r, &g, max_msg, &in, 32);
 		FZ_CHECK(shmring_close(r) == 0);
 	}
-	fz_unguard(&g);
+	guard_unmap(&g);
 	return 0;
 }

@@ -64,15 +64,18 @@ clean-fuzz:
 FUZZ_REPLAYERS = fuzz/replay-region fuzz/replay-spsc fuzz/replay-mpmc
 check_PROGRAMS += $(FUZZ_REPLAYERS)
 FUZZ_REPLAY_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
-fuzz_replay_region_SOURCES = fuzz/fuzz_region.c fuzz/replay.c fuzz/fuzz_common.h
+fuzz_replay_region_SOURCES = fuzz/fuzz_region.c fuzz/replay.c fuzz/fuzz_common.h \
+	tests/guard.h
 fuzz_replay_region_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
 fuzz_replay_region_LDFLAGS = $(AM_LDFLAGS) -static
 fuzz_replay_region_LDADD = lib/libshmring.la
-fuzz_replay_spsc_SOURCES = fuzz/fuzz_spsc.c fuzz/replay.c fuzz/fuzz_common.h
+fuzz_replay_spsc_SOURCES = fuzz/fuzz_spsc.c fuzz/replay.c fuzz/fuzz_common.h \
+	tests/guard.h
 fuzz_replay_spsc_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
 fuzz_replay_spsc_LDFLAGS = $(AM_LDFLAGS) -static
 fuzz_replay_spsc_LDADD = lib/libshmring.la
-fuzz_replay_mpmc_SOURCES = fuzz/fuzz_mpmc.c fuzz/replay.c fuzz/fuzz_common.h
+fuzz_replay_mpmc_SOURCES = fuzz/fuzz_mpmc.c fuzz/replay.c fuzz/fuzz_common.h \
+	tests/guard.h
 fuzz_replay_mpmc_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
 fuzz_replay_mpmc_LDFLAGS = $(AM_LDFLAGS) -static
 fuzz_replay_mpmc_LDADD = lib/libshmring.la

@@ -4,17 +4,10 @@
 # to the top source directory.
 #
 # Heavy counts scale with SHMRING_TEST_SCALE (a multiplier, e.g. 0.1);
-# sanitized builds default to 0.02 (see tests/testutil.h).
-
-# The SPSC suite again on every other backend (the plain run of
-# tests/test_spsc is POSIX shm): the same program, its rings placed by
-# SHMRING_TEST_BACKEND (see tests/testutil.h, tests/backend/run.sh).
-SHMRING_BACKEND_TESTS = \
-	tests/backend/spsc-file.sh \
-	tests/backend/spsc-sysv.sh \
-	tests/backend/spsc-anon.sh \
-	tests/backend/spsc-memfd.sh
-EXTRA_DIST += $(SHMRING_BACKEND_TESTS) tests/backend/run.sh
+# sanitized builds default to 0.02 (see tests/testutil.h). A behaviour is
+# one test run over every ring kind and backing (TU_TEST in
+# tests/testutil.h); SHMRING_TEST_BACKEND=file (sysv, anon, memfd,
+# posix) runs a program's rows on one backing only.
 
 if HAVE_CRITERION
 
@@ -22,15 +15,19 @@ SHMRING_TESTS = \
 	tests/test_spsc \
 	tests/test_errors \
 	tests/test_eos \
+	tests/test_timeouts \
+	tests/test_zerocopy \
+	tests/test_bursts \
+	tests/test_info \
 	tests/test_cpu \
 	tests/test_multiproc \
 	tests/test_slip \
 	tests/test_zleaks
 
 check_PROGRAMS += $(SHMRING_TESTS)
-TESTS += $(SHMRING_TESTS) $(SHMRING_BACKEND_TESTS)
+TESTS += $(SHMRING_TESTS)
 
-tests_test_spsc_SOURCES = tests/test_spsc.c tests/testutil.h
+tests_test_spsc_SOURCES = tests/test_spsc.c tests/testutil.h tests/guard.h
 tests_test_spsc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_spsc_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
@@ -43,6 +40,22 @@ tests_test_errors_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 tests_test_eos_SOURCES = tests/test_eos.c tests/testutil.h
 tests_test_eos_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_eos_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_test_timeouts_SOURCES = tests/test_timeouts.c tests/testutil.h
+tests_test_timeouts_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_timeouts_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_test_zerocopy_SOURCES = tests/test_zerocopy.c tests/testutil.h
+tests_test_zerocopy_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_zerocopy_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_test_bursts_SOURCES = tests/test_bursts.c tests/testutil.h
+tests_test_bursts_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_bursts_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
+tests_test_info_SOURCES = tests/test_info.c tests/testutil.h
+tests_test_info_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_info_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
 tests_test_cpu_SOURCES = tests/test_cpu.c tests/testutil.h
 tests_test_cpu_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)

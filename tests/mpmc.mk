@@ -3,15 +3,6 @@
 # the top-level Makefile.am: paths are relative to the top source
 # directory.
 
-# The one-process MPMC suite again on every other backend (see
-# tests/local.mk).
-SHMRING_MPMC_BACKEND_TESTS = \
-	tests/backend/mpmc-file.sh \
-	tests/backend/mpmc-sysv.sh \
-	tests/backend/mpmc-anon.sh \
-	tests/backend/mpmc-memfd.sh
-EXTRA_DIST += $(SHMRING_MPMC_BACKEND_TESTS)
-
 if HAVE_CRITERION
 
 SHMRING_MPMC_TESTS = \
@@ -20,7 +11,7 @@ SHMRING_MPMC_TESTS = \
 	tests/test_mpmc_kill
 
 check_PROGRAMS += $(SHMRING_MPMC_TESTS)
-TESTS += $(SHMRING_MPMC_TESTS) $(SHMRING_MPMC_BACKEND_TESTS)
+TESTS += $(SHMRING_MPMC_TESTS)
 
 tests_test_mpmc_SOURCES = tests/test_mpmc.c tests/testutil.h \
 	tests/mpmc_util.h

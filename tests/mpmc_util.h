@@ -23,27 +23,7 @@
 static inline struct shmring *mu_create(const char *name, size_t slots,
 					size_t max_msg, int role)
 {
-	struct shmring_opts o = { .kind = SHMRING_MPMC, .capacity = slots,
-				  .max_msg = max_msg };
-	struct shmring *r = NULL;
-	int rc = tu_ring_create(name, &o, role, &r);
-
-	cr_assert_eq(rc, 0, "create MPMC %s (%zu slots, max %zu) on %s: %s",
-		     name, slots, max_msg, tu_backend_name(),
-		     shmring_strerror(rc));
-	cr_assert_not_null(r);
-	return r;
-}
-
-static inline struct shmring_info mu_info(struct shmring *r)
-{
-	struct shmring_info in;
-	int rc;
-
-	memset(&in, 0xa5, sizeof(in));
-	rc = shmring_info(r, &in);
-	cr_assert_eq(rc, 0, "shmring_info: %s", shmring_strerror(rc));
-	return in;
+	return tu_create_kind(name, SHMRING_MPMC, slots, max_msg, role);
 }
 
 /* ---- self-checking messages ---------------------------------------- */
@@ -148,6 +128,15 @@ struct mu_board {
 
 static struct mu_board *mu_board_cur;
 
+/* Run by tu_fini() once the children are gone: they may write to it. */
+static inline void mu_board_free(void)
+{
+	if (mu_board_cur) {
+		munmap(mu_board_cur, mu_board_cur->size);
+		mu_board_cur = NULL;
+	}
+}
+
 static inline struct mu_board *mu_board_new(uint32_t nprod, uint64_t per_prod)
 {
 	uint64_t words = (per_prod + 63) / 64;
@@ -166,6 +155,7 @@ static inline struct mu_board *mu_board_new(uint32_t nprod, uint64_t per_prod)
 	b->words = words;
 	b->size = size;
 	mu_board_cur = b;
+	tu.at_fini = mu_board_free;
 	return b;
 }
 
@@ -240,26 +230,6 @@ static inline void mu_board_verify(struct mu_board *b, const uint64_t *sent,
 		     (unsigned long long)atomic_load(&b->received),
 		     (unsigned long long)expect);
 }
-
-/* ---- fixture -------------------------------------------------------- */
-
-static inline void mu_init(void)
-{
-	tu_init();
-	mu_board_cur = NULL;
-}
-
-static inline void mu_fini(void)
-{
-	/* Children first: they may still write to the board. */
-	tu_fini();
-	if (mu_board_cur) {
-		munmap(mu_board_cur, mu_board_cur->size);
-		mu_board_cur = NULL;
-	}
-}
-
-#define MU_FIXTURE .init = mu_init, .fini = mu_fini
 
 /* ---- child loops ---------------------------------------------------- */
 

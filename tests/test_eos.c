@@ -1,9 +1,8 @@
-/* test_eos.c - end of stream: -EPIPE after the last producer or consumer closes or dies (SIGKILL), blocked and polling peers woken in time, nothing before a peer ever attached. */
+/* test_eos.c - end of stream and peer death, on every ring kind and backing: -EPIPE after the last producer or consumer closes or dies (SIGKILL), blocked and polling peers woken in time, nothing before a peer ever attached; with many producers or consumers, the last one. */
 #include "testutil.h"
 
 #include <sys/uio.h>
 
-#define CAP 4096u
 #define K 50
 
 /* Detection of a peer's death or close: the aim is 100 ms; 1 s is the
@@ -44,10 +43,10 @@ static struct kid kid_fork(int *up_w, int *down_r)
 }
 
 /* Create the ring with no role, so the creator holds nothing. */
-static const char *new_ring(size_t cap)
+static const char *new_ring(void)
 {
 	const char *name = tu_name();
-	struct shmring *r = tu_create(name, cap, 0, 0);
+	struct shmring *r = tu_create_small(name, 0);
 
 	cr_assert_eq(shmring_close(r), 0);
 	return name;
@@ -136,10 +135,10 @@ static void expect_eos_send(struct shmring *p)
 	cr_assert_lt(tu_now_ns() - t0, 1000000000, "end of stream made send wait");
 }
 
-Test(eos, producer_close, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, producer_close, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
 	const char *name = tu_name();
-	struct shmring *p = tu_create(name, CAP, 0, SHMRING_PRODUCER);
+	struct shmring *p = tu_create_small(name, SHMRING_PRODUCER);
 	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
 	struct shmring *m = tu_open(name, 0);
 
@@ -154,10 +153,10 @@ Test(eos, producer_close, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 	cr_assert_eq(shmring_close(c), 0);
 }
 
-Test(eos, producer_close_full_ring, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, producer_close_full_ring, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
 	const char *name = tu_name();
-	struct shmring *p = tu_create(name, CAP, 0, SHMRING_PRODUCER);
+	struct shmring *p = tu_create_small(name, SHMRING_PRODUCER);
 	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
 	unsigned char buf[120];
 	int n = 0;
@@ -183,10 +182,10 @@ Test(eos, producer_close_full_ring, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 }
 
 /* A reservation left open at close is dropped, not delivered. */
-Test(eos, producer_close_with_reservation, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, producer_close_with_reservation, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
 	const char *name = tu_name();
-	struct shmring *p = tu_create(name, CAP, 0, SHMRING_PRODUCER);
+	struct shmring *p = tu_create_small(name, SHMRING_PRODUCER);
 	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
 	void *vp = NULL;
 
@@ -199,10 +198,10 @@ Test(eos, producer_close_with_reservation, TU_FIXTURE, .timeout = TU_TIMEOUT(20)
 	cr_assert_eq(shmring_close(c), 0);
 }
 
-Test(eos, consumer_close, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, consumer_close, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
 	const char *name = tu_name();
-	struct shmring *p = tu_create(name, CAP, 0, SHMRING_PRODUCER);
+	struct shmring *p = tu_create_small(name, SHMRING_PRODUCER);
 	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
 	struct shmring *m = tu_open(name, 0);
 
@@ -214,10 +213,10 @@ Test(eos, consumer_close, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 }
 
 /* Before any consumer attached, a producer fills the ring and waits. */
-Test(eos, no_consumer_yet, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, no_consumer_yet, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
 	const char *name = tu_name();
-	struct shmring *p = tu_create(name, CAP, 0, SHMRING_PRODUCER);
+	struct shmring *p = tu_create_small(name, SHMRING_PRODUCER);
 	struct shmring *c;
 	unsigned char buf[100];
 	int n = 0, rc;
@@ -231,7 +230,8 @@ Test(eos, no_consumer_yet, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 	}
 	cr_assert_eq(rc, -EAGAIN, "full ring, no consumer yet: %s",
 		     shmring_strerror(rc));
-	cr_assert_gt(n, (int)(CAP / 2 / sizeof(buf)), "only %d messages fit", n);
+	cr_assert_geq((size_t)n, tu_kind_now->holds(sizeof(buf)),
+		      "only %d messages fit", n);
 	t0 = tu_now_ns();
 	rc = shmring_send(p, buf, sizeof(buf), 50000000);
 	cr_assert_eq(rc, -ETIMEDOUT, "timed send, no consumer yet: %s",
@@ -250,10 +250,10 @@ Test(eos, no_consumer_yet, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 }
 
 /* Before any producer attached, a consumer waits. */
-Test(eos, no_producer_yet, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, no_producer_yet, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
 	const char *name = tu_name();
-	struct shmring *c = tu_create(name, CAP, 0, SHMRING_CONSUMER);
+	struct shmring *c = tu_create_small(name, SHMRING_CONSUMER);
 	struct shmring *p;
 	unsigned char buf[64];
 	int64_t t0;
@@ -280,9 +280,9 @@ Test(eos, no_producer_yet, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 }
 
 /* A ring created with no role has no peer at all: both sides wait. */
-Test(eos, created_without_role, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, created_without_role, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
-	const char *name = new_ring(CAP);
+	const char *name = new_ring();
 	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
 	struct shmring *p;
 	unsigned char buf[8];
@@ -300,12 +300,15 @@ Test(eos, created_without_role, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
  * close (how == 0) or death by SIGKILL (how == 1), and the blocked call
  * reports -EPIPE. The blocked side runs in a child that reports when its
  * call returned; the parent times from just before the close or kill.
+ * (Checked: with the MPMC send's wait condition no longer reporting the
+ * consumers gone, the MPMC rows of blocked_producer_woken_by_close time
+ * out.)
  */
 enum { BY_CLOSE, BY_KILL };
 
 static void blocked_peer(int blocked_role, int how, uint64_t spin)
 {
-	const char *name = new_ring(CAP);
+	const char *name = new_ring();
 	struct shmring *mine = NULL;
 	struct tu_report rep;
 	struct kid waiter, other = { 0 };
@@ -321,7 +324,7 @@ static void blocked_peer(int blocked_role, int how, uint64_t spin)
 		unsigned char buf[120] = { 0 };
 		struct shmring *h = NULL;
 
-		if (shmring_open(name, blocked_role, &h))
+		if (tu_ring_open(name, blocked_role, &h))
 			_exit(10);
 		shmring_set_spin(h, spin);
 		if (tu_await(down))
@@ -352,7 +355,7 @@ static void blocked_peer(int blocked_role, int how, uint64_t spin)
 		if (other.pid == 0) {
 			struct shmring *h = NULL;
 
-			if (shmring_open(name, blocked_role ^ 3, &h))
+			if (tu_ring_open(name, blocked_role ^ 3, &h))
 				_exit(20);
 			if (blocked_role == SHMRING_CONSUMER && kid_send_k(h, K))
 				_exit(21);
@@ -386,25 +389,25 @@ static void blocked_peer(int blocked_role, int how, uint64_t spin)
 		     (long long)(lat / 1000000));
 }
 
-Test(eos, blocked_consumer_woken_by_close, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, blocked_consumer_woken_by_close, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
 	blocked_peer(SHMRING_CONSUMER, BY_CLOSE, 0);
 	blocked_peer(SHMRING_CONSUMER, BY_CLOSE, SHMRING_DEFAULT_SPIN_NS);
 }
 
-Test(eos, blocked_producer_woken_by_close, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, blocked_producer_woken_by_close, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
 	blocked_peer(SHMRING_PRODUCER, BY_CLOSE, 0);
 	blocked_peer(SHMRING_PRODUCER, BY_CLOSE, SHMRING_DEFAULT_SPIN_NS);
 }
 
-Test(eos, blocked_consumer_woken_by_kill, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, blocked_consumer_woken_by_kill, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
 	blocked_peer(SHMRING_CONSUMER, BY_KILL, 0);
 	blocked_peer(SHMRING_CONSUMER, BY_KILL, SHMRING_DEFAULT_SPIN_NS);
 }
 
-Test(eos, blocked_producer_woken_by_kill, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, blocked_producer_woken_by_kill, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
 	blocked_peer(SHMRING_PRODUCER, BY_KILL, 0);
 	blocked_peer(SHMRING_PRODUCER, BY_KILL, SHMRING_DEFAULT_SPIN_NS);
@@ -420,7 +423,7 @@ static struct kid doomed(const char *name, int role, int send, int reserve)
 		struct shmring *h = NULL;
 		void *vp = NULL;
 
-		if (shmring_open(name, role, &h))
+		if (tu_ring_open(name, role, &h))
 			_exit(10);
 		if (send && kid_send_k(h, K))
 			_exit(11);
@@ -457,9 +460,9 @@ static int64_t poll_until_pipe(struct shmring *r, int sending, const char *what)
 	return el;
 }
 
-Test(eos, polling_consumer_sees_producer_death, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, polling_consumer_sees_producer_death, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
-	const char *name = new_ring(CAP);
+	const char *name = new_ring();
 	struct kid k = doomed(name, SHMRING_PRODUCER, 1, 0);
 	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
 
@@ -470,9 +473,9 @@ Test(eos, polling_consumer_sees_producer_death, TU_FIXTURE, .timeout = TU_TIMEOU
 	cr_assert_eq(shmring_close(c), 0);
 }
 
-Test(eos, polling_producer_sees_consumer_death, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, polling_producer_sees_consumer_death, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
-	const char *name = new_ring(CAP);
+	const char *name = new_ring();
 	struct kid k = doomed(name, SHMRING_CONSUMER, 0, 0);
 	struct shmring *p = tu_open(name, SHMRING_PRODUCER);
 	unsigned char buf[120] = { 0 };
@@ -487,9 +490,9 @@ Test(eos, polling_producer_sees_consumer_death, TU_FIXTURE, .timeout = TU_TIMEOU
 
 /* What a dead producer sent is still delivered, then the end of stream;
  * its unfinished reservation is not. The consumer attaches after the death. */
-Test(eos, dead_producer_data_survives, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, dead_producer_data_survives, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
-	const char *name = new_ring(CAP);
+	const char *name = new_ring();
 	struct kid k = doomed(name, SHMRING_PRODUCER, 1, 1);
 	struct shmring *c;
 
@@ -500,24 +503,25 @@ Test(eos, dead_producer_data_survives, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 	cr_assert_eq(shmring_close(c), 0);
 }
 
-/* A dead process's role is free again (no -EBUSY), for either role. */
-Test(eos, dead_holder_frees_role, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+/* A dead process's role is free again (no -EBUSY), for either role, on
+ * the kinds whose roles are held by one process at a time. */
+TU_TEST(eos, dead_holder_frees_role, TU_KINDS_WITH(exclusive_roles), .timeout = TU_TIMEOUT(20))
 {
-	const char *name = new_ring(CAP);
+	const char *name = new_ring();
 	struct kid k = doomed(name, SHMRING_PRODUCER | SHMRING_CONSUMER, 1, 0);
 	struct shmring *p = NULL, *c = NULL;
 	int rc;
 
-	rc = shmring_open(name, SHMRING_PRODUCER, &p);
+	rc = tu_ring_open(name, SHMRING_PRODUCER, &p);
 	cr_assert_eq(rc, -EBUSY, "producer role held by a live child: %s",
 		     shmring_strerror(rc));
-	rc = shmring_open(name, SHMRING_CONSUMER, &c);
+	rc = tu_ring_open(name, SHMRING_CONSUMER, &c);
 	cr_assert_eq(rc, -EBUSY, "consumer role held by a live child: %s",
 		     shmring_strerror(rc));
 	tu_kill(k.pid);
-	rc = shmring_open(name, SHMRING_CONSUMER, &c);
+	rc = tu_ring_open(name, SHMRING_CONSUMER, &c);
 	cr_assert_eq(rc, 0, "consumer role of a dead child: %s", shmring_strerror(rc));
-	rc = shmring_open(name, SHMRING_PRODUCER, &p);
+	rc = tu_ring_open(name, SHMRING_PRODUCER, &p);
 	cr_assert_eq(rc, 0, "producer role of a dead child: %s", shmring_strerror(rc));
 	/* The dead child's messages are there, and the new pair works on. */
 	recv_k(c, K);
@@ -529,16 +533,16 @@ Test(eos, dead_holder_frees_role, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 }
 
 /* A producer that exits without closing is dead too (exit, not a signal). */
-Test(eos, producer_exit_without_close, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+TU_TEST(eos, producer_exit_without_close, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 {
-	const char *name = new_ring(CAP);
+	const char *name = new_ring();
 	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
 	pid_t pid = tu_fork();
 
 	if (pid == 0) {
 		struct shmring *h = NULL;
 
-		if (shmring_open(name, SHMRING_PRODUCER, &h) || kid_send_k(h, K))
+		if (tu_ring_open(name, SHMRING_PRODUCER, &h) || kid_send_k(h, K))
 			_exit(1);
 		_exit(0);
 	}
@@ -546,4 +550,86 @@ Test(eos, producer_exit_without_close, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 	recv_k(c, K);
 	poll_until_pipe(c, 0, "consumer, producer exited");
 	cr_assert_eq(shmring_close(c), 0);
+}
+
+/* Nothing queued, and no end of stream either. */
+static void expect_empty(struct shmring *c)
+{
+	char b;
+	ssize_t n = shmring_try_recv(c, &b, 1);
+
+	cr_assert_eq(n, -EAGAIN, "try_recv on an empty ring: %zd (%s)", n,
+		     n < 0 ? shmring_strerror((int)n) : "length");
+}
+
+/*
+ * Many producers: the stream ends when the last one closes, not before;
+ * one that attaches later counts again.
+ */
+TU_TEST(eos, last_of_many_producers, TU_KINDS_WITH(many_peers), .timeout = TU_TIMEOUT(10))
+{
+	const char *name = tu_name();
+	struct shmring *mon = tu_create_small(name, 0);
+	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
+	struct shmring *p1 = tu_open(name, SHMRING_PRODUCER);
+	struct shmring *p2 = tu_open(name, SHMRING_PRODUCER);
+	struct shmring *p3;
+	const void *m = NULL;
+	char buf[64];
+
+	tu_put(p1, 1, 1);
+	tu_put(p2, 2, 2);
+	cr_assert_eq(shmring_close(p1), 0);
+	/* One producer left: messages, then empty, not an end of stream. */
+	tu_get(c, 1, 1);
+	tu_get(c, 2, 2);
+	expect_empty(c);
+	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), 20000000), -ETIMEDOUT);
+	tu_put(p2, 3, 3);
+	tu_put(p2, 4, 4);
+	cr_assert_eq(shmring_close(p2), 0);
+	cr_assert_eq(tu_info(mon).producers, 0);
+	/* The last one closed: drain, then -EPIPE, for every call. */
+	tu_get(c, 3, 3);
+	tu_get(c, 4, 4);
+	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), -EPIPE);
+	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), -1), -EPIPE);
+	cr_assert_eq(shmring_peek(c, &m, -1), -EPIPE);
+	/* A producer attaching later counts again. */
+	p3 = tu_open(name, SHMRING_PRODUCER);
+	expect_empty(c);
+	tu_put(p3, 5, 5);
+	tu_get(c, 5, 5);
+	cr_assert_eq(shmring_close(p3), 0);
+	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), -1), -EPIPE);
+	cr_assert_eq(shmring_close(c), 0);
+	cr_assert_eq(shmring_close(mon), 0);
+}
+
+/* Many consumers: sends fail when the last one closed, until another
+ * attaches, which gets what was queued. */
+TU_TEST(eos, last_of_many_consumers, TU_KINDS_WITH(many_peers), .timeout = TU_TIMEOUT(10))
+{
+	const char *name = tu_name();
+	struct shmring *p = tu_create_small(name, SHMRING_PRODUCER);
+	struct shmring *c1 = tu_open(name, SHMRING_CONSUMER);
+	struct shmring *c2 = tu_open(name, SHMRING_CONSUMER);
+	struct shmring *c3;
+	void *q = NULL;
+
+	tu_put(p, 1, 1);
+	cr_assert_eq(shmring_close(c1), 0);
+	tu_put(p, 2, 2);
+	cr_assert_eq(shmring_close(c2), 0);
+	cr_assert_eq(shmring_try_send(p, "x", 1), -EPIPE);
+	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
+	cr_assert_eq(shmring_reserve(p, 1, &q, -1), -EPIPE);
+	c3 = tu_open(name, SHMRING_CONSUMER);
+	tu_put(p, 3, 3);
+	tu_get(c3, 1, 1);
+	tu_get(c3, 2, 2);
+	tu_get(c3, 3, 3);
+	cr_assert_eq(shmring_close(c3), 0);
+	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
+	cr_assert_eq(shmring_close(p), 0);
 }

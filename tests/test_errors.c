@@ -1,4 +1,4 @@
-/* test_errors.c - every documented error: bad names, options and roles, missing or foreign objects, corrupt headers and records, look-alike headers, a producer dead past prod_pos, busy roles, wrong-role calls. */
+/* test_errors.c - every documented error: bad names, options and roles, missing or foreign objects, corrupt headers and records, look-alike headers, a producer dead past prod_pos, busy roles, wrong-role calls; -EMSGSIZE on every ring kind and backing. */
 #include "testutil.h"
 
 #include <grp.h>
@@ -905,4 +905,98 @@ Test(errors, strerror_text, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	}
 	cr_assert_str_neq(shmring_strerror(-EPIPE), shmring_strerror(-EAGAIN));
 	cr_assert_str_neq(shmring_strerror(-EPROTO), shmring_strerror(-EBUSY));
+}
+
+/* ---- -EMSGSIZE, on every ring kind and backing ------------------------ */
+
+#define MAX 200 /* the max_msg of these rings */
+
+static struct shmring *both_max(size_t max_msg)
+{
+	return tu_create_kind(tu_name(), tu_kind_now->kind,
+			      tu_kind_now->small_cap, max_msg,
+			      SHMRING_PRODUCER | SHMRING_CONSUMER);
+}
+
+/* A message larger than max_msg is refused at once, whatever the call. */
+TU_TEST(errors, emsgsize_send, TU_ALL_KINDS, .timeout = TU_TIMEOUT(10))
+{
+	static unsigned char buf[2 * MAX];
+	struct shmring *r = both_max(MAX);
+	struct iovec iov[3] = { { buf, 10 }, { buf, MAX + 1 }, { buf, 20 } };
+	void *p = NULL;
+	int n;
+
+	cr_assert_eq(shmring_try_send(r, buf, MAX + 1), -EMSGSIZE);
+	cr_assert_eq(shmring_send(r, buf, MAX + 1, 0), -EMSGSIZE);
+	cr_assert_eq(shmring_send(r, buf, MAX + 1, 1000000), -EMSGSIZE);
+	cr_assert_eq(shmring_send(r, buf, MAX + 1, -1), -EMSGSIZE,
+		     "a message that can never fit must not wait");
+	cr_assert_eq(shmring_send(r, buf, sizeof(buf), -1), -EMSGSIZE);
+	cr_assert_eq(shmring_send(r, buf, SIZE_MAX, 0), -EMSGSIZE);
+	cr_assert_eq(shmring_reserve(r, MAX + 1, &p, 0), -EMSGSIZE);
+	cr_assert_eq(shmring_send_burst(r, iov + 1, 2, 0), -EMSGSIZE);
+	cr_assert_eq(tu_info(r).used, 0, "a refused message took room");
+
+	/* The burst stops before the message that is too large. */
+	tu_fill(buf, 10, 3);
+	cr_assert_eq(shmring_send_burst(r, iov, 3, 0), 1);
+	tu_get(r, 10, 3);
+	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
+
+	/* A full ring still says -EMSGSIZE first: the size never fits. */
+	n = tu_fill_ring(r, MAX);
+	cr_assert_eq(shmring_send(r, buf, MAX + 1, 1000000), -EMSGSIZE);
+	for (int i = 0; i < n; i++)
+		tu_get(r, MAX, (uint64_t)i);
+	tu_put(r, MAX, 5);
+	tu_get(r, MAX, 5);
+	cr_assert_eq(shmring_close(r), 0);
+}
+
+/* A buffer too small for the next message: -EMSGSIZE at once, and the
+ * message stays, whole and first; peek tells its size. */
+TU_TEST(errors, emsgsize_recv, TU_ALL_KINDS, .timeout = TU_TIMEOUT(10))
+{
+	static unsigned char buf[256], b2[256];
+	struct shmring *r = both_max(MAX);
+	const void *p = NULL;
+	struct iovec v[2];
+	size_t used;
+	int64_t t0;
+
+	tu_put(r, 150, 1);
+	tu_put(r, 20, 2);
+	used = tu_info(r).used;
+	cr_assert_eq(shmring_try_recv(r, buf, 149), -EMSGSIZE);
+	cr_assert_eq(shmring_recv(r, buf, 1, 0), -EMSGSIZE);
+	cr_assert_eq(shmring_recv(r, buf, 149, -1), -EMSGSIZE,
+		     "a buffer too small must not wait");
+	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EMSGSIZE);
+	/* Not a wait: the message is there, only the buffer is short. */
+	t0 = tu_now_ns();
+	cr_assert_eq(shmring_recv(r, buf, 10, 2000000000), -EMSGSIZE);
+	cr_assert_lt(tu_now_ns() - t0, 1000000000);
+	v[0] = (struct iovec){ buf, 149 };
+	v[1] = (struct iovec){ b2, sizeof(b2) };
+	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), -EMSGSIZE);
+	/* It stayed, whole, and first. */
+	cr_assert_eq(tu_info(r).used, used);
+	cr_assert_eq(shmring_peek(r, &p, 0), 150);
+	tu_get(r, 150, 1);
+
+	/* In a burst, a short buffer past the first stops it there. */
+	tu_put(r, 30, 3);
+	v[0] = (struct iovec){ buf, sizeof(buf) };
+	v[1] = (struct iovec){ b2, 29 };
+	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), 1);
+	cr_assert_eq(v[0].iov_len, 20);
+	cr_assert_eq(tu_check(buf, 20, 2), 0);
+	tu_get(r, 30, 3);
+
+	/* An empty message fits a zero-byte buffer. */
+	tu_put(r, 0, 10);
+	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
+	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
+	cr_assert_eq(shmring_close(r), 0);
 }

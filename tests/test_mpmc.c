@@ -1,4 +1,4 @@
-/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, -EMSGSIZE, timeouts, bursts, zero-copy, abandoned slots, end of stream, shmring_info, options and roles; and children that open the ring by its name, as each backend lets them. */
+/* test_mpmc.c - MPMC ring in one process: laps and wrap-around, full and empty, sizes, bursts over laps, zero-copy claim order, abandoned slots, options and roles; and children that open the ring by its name, as each backend lets them. (What every kind shares is in test_eos, test_timeouts, test_errors, test_zerocopy, test_bursts and test_info.) */
 #include "mpmc_util.h"
 
 /* Handles of one process on one ring: role bits say which they hold. */
@@ -6,33 +6,6 @@ static struct shmring *both(const char *name, size_t slots, size_t max_msg)
 {
 	return mu_create(name, slots, max_msg,
 			 SHMRING_PRODUCER | SHMRING_CONSUMER);
-}
-
-/* Send len bytes of pattern seed, not waiting; asserts success. */
-static void put(struct shmring *r, size_t len, uint64_t seed)
-{
-	static unsigned char buf[1 << 12];
-	int rc;
-
-	cr_assert_leq(len, sizeof(buf));
-	tu_fill(buf, len, seed);
-	rc = shmring_try_send(r, buf, len);
-	cr_assert_eq(rc, 0, "try_send(%zu): %s", len, shmring_strerror(rc));
-}
-
-/* Receive one message, not waiting; asserts len bytes of pattern seed. */
-static void get(struct shmring *r, size_t len, uint64_t seed)
-{
-	static unsigned char buf[1 << 12];
-	ssize_t n;
-	size_t bad;
-
-	n = shmring_try_recv(r, buf, sizeof(buf));
-	cr_assert_eq(n, (ssize_t)len, "try_recv: got %zd (%s), want %zu", n,
-		     n < 0 ? shmring_strerror((int)n) : "length", len);
-	bad = tu_check(buf, len, seed);
-	cr_assert_eq(bad, 0, "message of %zu bytes (seed %llu) differs at byte %zu",
-		     len, (unsigned long long)seed, bad - 1);
 }
 
 static void empty(struct shmring *r)
@@ -54,71 +27,7 @@ static void full(struct shmring *r)
 
 /* ---- shmring_info, defaults, options -------------------------------- */
 
-Test(mpmc, info_fields, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	const char *name = tu_name();
-	struct shmring *r, *p2, *c2, *pc, *mon;
-	struct shmring_info in;
-
-	r = both(name, 16, 100);
-	in = mu_info(r);
-	cr_assert_eq(in.kind, SHMRING_MPMC);
-	cr_assert_eq(in.capacity, 16);
-	cr_assert_eq(in.max_msg, 100);
-	/* Each slot holds its header and 100 bytes: at least 116 bytes. */
-	cr_assert_geq(in.region_size, 4096 + 16 * 116);
-	tu_check_region_size(name, in.region_size);
-	cr_assert_eq(in.creator_pid, getpid());
-	cr_assert_eq(in.used, 0);
-	cr_assert_eq(in.producers, 1);
-	cr_assert_eq(in.consumers, 1);
-
-	put(r, 10, 1);
-	put(r, 0, 2);
-	put(r, 100, 3);
-	cr_assert_eq(mu_info(r).used, 3, "used counts slots");
-
-	/* Every handle is a peer, even several in one process. */
-	p2 = tu_open(name, SHMRING_PRODUCER);
-	c2 = tu_open(name, SHMRING_CONSUMER);
-	pc = tu_open(name, SHMRING_PRODUCER | SHMRING_CONSUMER);
-	mon = tu_open(name, 0);
-	in = mu_info(mon);
-	cr_assert_eq(in.kind, SHMRING_MPMC);
-	cr_assert_eq(in.capacity, 16);
-	cr_assert_eq(in.max_msg, 100);
-	cr_assert_eq(in.used, 3);
-	cr_assert_eq(in.producers, 3, "producers %u", in.producers);
-	cr_assert_eq(in.consumers, 3, "consumers %u", in.consumers);
-
-	cr_assert_eq(shmring_close(p2), 0);
-	in = mu_info(mon);
-	cr_assert_eq(in.producers, 2);
-	cr_assert_eq(in.consumers, 3);
-	cr_assert_eq(shmring_close(pc), 0);
-	in = mu_info(mon);
-	cr_assert_eq(in.producers, 1);
-	cr_assert_eq(in.consumers, 2);
-	cr_assert_eq(shmring_close(c2), 0);
-	in = mu_info(mon);
-	cr_assert_eq(in.producers, 1);
-	cr_assert_eq(in.consumers, 1);
-
-	get(r, 10, 1);
-	get(r, 0, 2);
-	cr_assert_eq(mu_info(mon).used, 1);
-	get(r, 100, 3);
-	cr_assert_eq(mu_info(mon).used, 0);
-	cr_assert_eq(shmring_close(r), 0);
-	in = mu_info(mon);
-	cr_assert_eq(in.producers, 0);
-	cr_assert_eq(in.consumers, 0);
-	cr_assert_eq(shmring_close(mon), 0);
-	cr_assert_eq(tu_ring_unlink(name), 0);
-	cr_assert(!tu_ring_exists(name));
-}
-
-Test(mpmc, defaults, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, defaults, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	struct shmring_opts o = { .kind = SHMRING_MPMC };
 	unsigned char buf[SHMRING_DEFAULT_MPMC_MAX_MSG + 1];
@@ -129,7 +38,7 @@ Test(mpmc, defaults, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 	rc = tu_ring_create(name, &o, SHMRING_PRODUCER | SHMRING_CONSUMER, &r);
 	cr_assert_eq(rc, 0, "create: %s", shmring_strerror(rc));
-	in = mu_info(r);
+	in = tu_info(r);
 	cr_assert_eq(in.kind, SHMRING_MPMC);
 	cr_assert_eq(in.capacity, SHMRING_DEFAULT_SLOTS);
 	cr_assert_eq(in.max_msg, SHMRING_DEFAULT_MPMC_MAX_MSG);
@@ -141,7 +50,7 @@ Test(mpmc, defaults, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(mpmc, invalid_options, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, invalid_options, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	static const size_t bad_caps[] = { 1, 3, 5, 6, 7, 12, 1000, 1025 };
 	struct shmring_opts o = { .kind = SHMRING_MPMC };
@@ -181,13 +90,13 @@ Test(mpmc, invalid_options, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	r = NULL;
 	rc = tu_ring_create(tu_name(), &o, SHMRING_PRODUCER, &r);
 	cr_assert_eq(rc, 0, "capacity 2: %s", shmring_strerror(rc));
-	cr_assert_eq(mu_info(r).capacity, 2);
+	cr_assert_eq(tu_info(r).capacity, 2);
 	cr_assert_eq(shmring_close(r), 0);
 	o.capacity = 0;
 	r = NULL;
 	rc = tu_ring_create(tu_name(), &o, SHMRING_PRODUCER, &r);
 	cr_assert_eq(rc, 0, "capacity 0: %s", shmring_strerror(rc));
-	cr_assert_eq(mu_info(r).capacity, SHMRING_DEFAULT_SLOTS);
+	cr_assert_eq(tu_info(r).capacity, SHMRING_DEFAULT_SLOTS);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -207,46 +116,46 @@ static void laps(size_t cap)
 		size_t k = (size_t)round % cap + 1;
 
 		for (size_t i = 0; i < k; i++, sent++)
-			put(r, (size_t)(sent % 65), sent);
-		cr_assert_eq(mu_info(r).used, k);
+			tu_put(r, (size_t)(sent % 65), sent);
+		cr_assert_eq(tu_info(r).used, k);
 		for (size_t i = 0; i < k; i++, got++)
-			get(r, (size_t)(got % 65), got);
+			tu_get(r, (size_t)(got % 65), got);
 		empty(r);
 	}
 	for (size_t i = 0; i < cap - 1; i++, sent++)
-		put(r, (size_t)(sent % 65), sent);
+		tu_put(r, (size_t)(sent % 65), sent);
 	for (int i = 0; i < 100 * (int)cap; i++) {
-		put(r, (size_t)(sent % 65), sent);
+		tu_put(r, (size_t)(sent % 65), sent);
 		sent++;
-		get(r, (size_t)(got % 65), got);
+		tu_get(r, (size_t)(got % 65), got);
 		got++;
 	}
 	while (got < sent) {
-		get(r, (size_t)(got % 65), got);
+		tu_get(r, (size_t)(got % 65), got);
 		got++;
 	}
 	empty(r);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(mpmc, laps_cap2, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, laps_cap2, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	laps(2);
 }
 
-Test(mpmc, laps_cap4, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, laps_cap4, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	laps(4);
 }
 
-Test(mpmc, laps_cap8, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, laps_cap8, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	laps(8);
 }
 
 /* ---- full and empty --------------------------------------------------- */
 
-Test(mpmc, full_and_empty, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, full_and_empty, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	static const size_t caps[] = { 2, 4, 8, 64 };
 
@@ -256,18 +165,18 @@ Test(mpmc, full_and_empty, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 		empty(r);
 		for (size_t i = 0; i < cap; i++)
-			put(r, i % 33, i);
+			tu_put(r, i % 33, i);
 		full(r);
-		cr_assert_eq(mu_info(r).used, cap);
+		cr_assert_eq(tu_info(r).used, cap);
 		/* One out makes room for exactly one in. */
-		get(r, 0, 0);
-		put(r, 5, 1000);
+		tu_get(r, 0, 0);
+		tu_put(r, 5, 1000);
 		full(r);
 		for (size_t i = 1; i < cap; i++)
-			get(r, i % 33, i);
-		get(r, 5, 1000);
+			tu_get(r, i % 33, i);
+		tu_get(r, 5, 1000);
 		empty(r);
-		cr_assert_eq(mu_info(r).used, 0);
+		cr_assert_eq(tu_info(r).used, 0);
 		cr_assert_eq(shmring_close(r), 0);
 	}
 }
@@ -280,12 +189,12 @@ static void all_sizes(size_t cap, size_t max)
 	struct shmring *r = both(tu_name(), cap, max);
 	size_t queued = 0, head = 0;
 
-	cr_assert_eq(mu_info(r).max_msg, max);
+	cr_assert_eq(tu_info(r).max_msg, max);
 	/* One at a time, into a buffer of exactly the message's size. */
 	for (size_t len = 0; len <= max; len++) {
 		ssize_t n;
 
-		put(r, len, len * 7);
+		tu_put(r, len, len * 7);
 		n = shmring_try_recv(r, len ? buf : NULL, len);
 		cr_assert_eq(n, (ssize_t)len, "length %zu: %zd", len, n);
 		cr_assert_eq(tu_check(buf, len, len * 7), 0, "length %zu", len);
@@ -293,27 +202,27 @@ static void all_sizes(size_t cap, size_t max)
 	/* Then queued: the ring full of messages of every size in turn. */
 	for (size_t len = 0; len <= max; len++) {
 		if (queued == cap) {
-			get(r, head, head * 3);
+			tu_get(r, head, head * 3);
 			head++;
 			queued--;
 		}
-		put(r, len, len * 3);
+		tu_put(r, len, len * 3);
 		queued++;
 	}
 	while (queued--) {
-		get(r, head, head * 3);
+		tu_get(r, head, head * 3);
 		head++;
 	}
 	empty(r);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(mpmc, all_sizes_default, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, all_sizes_default, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	all_sizes(8, SHMRING_DEFAULT_MPMC_MAX_MSG);
 }
 
-Test(mpmc, all_sizes_odd, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, all_sizes_odd, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	/* A max_msg that is no multiple of anything, and a 1-byte one. */
 	all_sizes(4, 1);
@@ -322,7 +231,7 @@ Test(mpmc, all_sizes_odd, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 }
 
 /* An empty message needs no buffer on either side. */
-Test(mpmc, zero_length_null, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, zero_length_null, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	struct shmring *r = both(tu_name(), 4, 16);
 	struct iovec v[2] = { { NULL, 0 }, { NULL, 0 } };
@@ -331,7 +240,7 @@ Test(mpmc, zero_length_null, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_send(r, NULL, 0, -1), 0);
 	cr_assert_eq(shmring_send_burst(r, v, 2, 0), 2);
 	cr_assert_eq(shmring_try_send(r, NULL, 1), -EINVAL);
-	cr_assert_eq(mu_info(r).used, 4);
+	cr_assert_eq(tu_info(r).used, 4);
 	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
 	cr_assert_eq(shmring_recv(r, NULL, 0, -1), 0);
 	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), 2);
@@ -341,177 +250,15 @@ Test(mpmc, zero_length_null, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-/* ---- -EMSGSIZE -------------------------------------------------------- */
-
-Test(mpmc, emsgsize_send, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	static unsigned char buf[4096];
-	struct shmring *r = both(tu_name(), 4, 100);
-	struct iovec v[2] = { { buf, 101 }, { buf, 10 } };
-	void *p = NULL;
-
-	cr_assert_eq(shmring_try_send(r, buf, 101), -EMSGSIZE);
-	cr_assert_eq(shmring_send(r, buf, sizeof(buf), -1), -EMSGSIZE);
-	cr_assert_eq(shmring_send_burst(r, v, 2, 0), -EMSGSIZE);
-	cr_assert_eq(shmring_reserve(r, 101, &p, 0), -EMSGSIZE);
-	cr_assert_eq(mu_info(r).used, 0, "a refused message took a slot");
-	empty(r);
-	/* A full ring still says -EMSGSIZE first: the size never fits. */
-	for (int i = 0; i < 4; i++)
-		put(r, 100, (uint64_t)i);
-	cr_assert_eq(shmring_send(r, buf, 101, 1000000), -EMSGSIZE);
-	for (int i = 0; i < 4; i++)
-		get(r, 100, (uint64_t)i);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-Test(mpmc, emsgsize_recv, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	static unsigned char buf[256], b2[256];
-	struct shmring *r = both(tu_name(), 4, 200);
-	struct iovec v[2];
-	int64_t t0;
-
-	put(r, 150, 1);
-	put(r, 20, 2);
-	cr_assert_eq(shmring_try_recv(r, buf, 149), -EMSGSIZE);
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EMSGSIZE);
-	/* Not a wait: the message is there, only the buffer is short. */
-	t0 = tu_now_ns();
-	cr_assert_eq(shmring_recv(r, buf, 10, 2000000000), -EMSGSIZE);
-	cr_assert_lt(tu_now_ns() - t0, 1000000000);
-	v[0] = (struct iovec){ buf, 149 };
-	v[1] = (struct iovec){ b2, sizeof(b2) };
-	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), -EMSGSIZE);
-	/* It stayed, whole, and first. */
-	cr_assert_eq(mu_info(r).used, 2);
-	get(r, 150, 1);
-
-	/* In a burst, a short buffer past the first stops it there. */
-	put(r, 30, 3);
-	v[0] = (struct iovec){ buf, sizeof(buf) };
-	v[1] = (struct iovec){ b2, 29 };
-	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), 1);
-	cr_assert_eq(v[0].iov_len, 20);
-	cr_assert_eq(tu_check(buf, 20, 2), 0);
-	get(r, 30, 3);
-	empty(r);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-/* ---- timeouts -------------------------------------------------------- */
-
-static void timed(uint64_t spin_ns)
-{
-	static const int64_t timeouts[] = { 1000000, 20000000, 100000000 };
-	struct shmring *r = both(tu_name(), 2, 16);
-	const void *m = NULL;
-	void *p = NULL;
-	char buf[16];
-
-	cr_assert_eq(shmring_set_spin(r, spin_ns), 0);
-	cr_assert_eq(shmring_recv(r, buf, sizeof(buf), 0), -EAGAIN);
-	cr_assert_eq(shmring_peek(r, &m, 0), -EAGAIN);
-	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
-		int64_t to = timeouts[i], t0, dt;
-		ssize_t n;
-
-		t0 = tu_now_ns();
-		n = shmring_recv(r, buf, sizeof(buf), to);
-		dt = tu_now_ns() - t0;
-		cr_assert_eq(n, -ETIMEDOUT, "recv: %zd", n);
-		cr_assert_geq(dt, to, "recv gave up after %lld ns of %lld",
-			      (long long)dt, (long long)to);
-		cr_assert_lt(dt, to + 2000000000, "recv waited %lld ns",
-			     (long long)dt);
-
-		t0 = tu_now_ns();
-		n = shmring_peek(r, &m, to);
-		dt = tu_now_ns() - t0;
-		cr_assert_eq(n, -ETIMEDOUT, "peek: %zd", n);
-		cr_assert_geq(dt, to);
-	}
-	put(r, 1, 1);
-	put(r, 2, 2);
-	cr_assert_eq(shmring_send(r, "x", 1, 0), -EAGAIN);
-	cr_assert_eq(shmring_reserve(r, 1, &p, 0), -EAGAIN);
-	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
-		int64_t to = timeouts[i], t0, dt;
-		int rc;
-
-		t0 = tu_now_ns();
-		rc = shmring_send(r, "x", 1, to);
-		dt = tu_now_ns() - t0;
-		cr_assert_eq(rc, -ETIMEDOUT, "send: %s", shmring_strerror(rc));
-		cr_assert_geq(dt, to, "send gave up after %lld ns of %lld",
-			      (long long)dt, (long long)to);
-		cr_assert_lt(dt, to + 2000000000);
-
-		t0 = tu_now_ns();
-		rc = shmring_reserve(r, 1, &p, to);
-		dt = tu_now_ns() - t0;
-		cr_assert_eq(rc, -ETIMEDOUT, "reserve: %s", shmring_strerror(rc));
-		cr_assert_geq(dt, to);
-	}
-	get(r, 1, 1);
-	get(r, 2, 2);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-Test(mpmc, timeouts, MU_FIXTURE, .timeout = TU_TIMEOUT(20))
-{
-	timed(SHMRING_DEFAULT_SPIN_NS);
-}
-
-Test(mpmc, timeouts_nospin, MU_FIXTURE, .timeout = TU_TIMEOUT(20))
-{
-	timed(0);
-}
-
 /* ---- bursts ----------------------------------------------------------- */
 
-Test(mpmc, bursts, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+/* The rest of the burst calls is in test_bursts, on every kind. */
+TU_TEST(mpmc, bursts_over_laps, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	static unsigned char src[10][64], dst[10][64];
 	struct shmring *r = both(tu_name(), 8, 64);
 	struct iovec v[10];
 	int n;
-
-	for (int i = 0; i < 10; i++) {
-		tu_fill(src[i], (size_t)i * 7, (uint64_t)i);
-		v[i] = (struct iovec){ src[i], (size_t)i * 7 };
-	}
-	n = shmring_send_burst(r, v, 5, 0);
-	cr_assert_eq(n, 5, "burst of 5 into 8 free: %d", n);
-	/* Only 3 fit: the burst stops there and says so. */
-	n = shmring_send_burst(r, v + 5, 5, -1);
-	cr_assert_eq(n, 3, "burst of 5 into 3 free: %d", n);
-	cr_assert_eq(shmring_send_burst(r, v + 8, 2, 0), -EAGAIN);
-	cr_assert_eq(shmring_send_burst(r, v + 8, 2, 1000000), -ETIMEDOUT);
-
-	for (int i = 0; i < 10; i++)
-		v[i] = (struct iovec){ dst[i], sizeof(dst[i]) };
-	n = shmring_recv_burst(r, v, 3, 0);
-	cr_assert_eq(n, 3);
-	n = shmring_recv_burst(r, v + 3, 7, -1);
-	cr_assert_eq(n, 5, "burst of 7 from 5 queued: %d", n);
-	for (int i = 0; i < 8; i++) {
-		cr_assert_eq(v[i].iov_len, (size_t)i * 7, "message %d: %zu",
-			     i, v[i].iov_len);
-		cr_assert_eq(tu_check(dst[i], (size_t)i * 7, (uint64_t)i), 0,
-			     "message %d", i);
-	}
-	/* Untouched past the count. */
-	cr_assert_eq(v[8].iov_len, sizeof(dst[8]));
-	cr_assert_eq(shmring_recv_burst(r, v, 2, 0), -EAGAIN);
-
-	/* A message over max_msg stops a burst where it stands. */
-	v[0] = (struct iovec){ src[1], 7 };
-	v[1] = (struct iovec){ src[1], 65 };
-	v[2] = (struct iovec){ src[2], 14 };
-	cr_assert_eq(shmring_send_burst(r, v, 3, 0), 1);
-	get(r, 7, 1);
-	empty(r);
 
 	/* Bursts over the wrap, many laps. */
 	for (uint64_t s = 0, g = 0; g < 800;) {
@@ -537,49 +284,35 @@ Test(mpmc, bursts, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 			cr_assert_eq(tu_check(dst[i], v[i].iov_len, g), 0,
 				     "message %llu", (unsigned long long)g);
 		}
-		cr_assert_eq(mu_info(r).used, s - g);
+		cr_assert_eq(tu_info(r).used, s - g);
 	}
 	cr_assert_eq(shmring_close(r), 0);
 }
 
 /* ---- zero copy -------------------------------------------------------- */
 
-Test(mpmc, reserve_commit, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+/* The rest of zero-copy is in test_zerocopy, on every kind. */
+
+/*
+ * Claim order is delivery order: a later send of another producer waits
+ * behind an open reservation; and many laps of reserve/commit through
+ * the slots, a full ring refusing to reserve.
+ */
+TU_TEST(mpmc, reserve_order_and_laps, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *r = both(name, 4, 100), *p2;
 	void *p = NULL, *q = NULL;
 
-	cr_assert_eq(shmring_commit(r, 0), -EINVAL, "commit with nothing open");
-	cr_assert_eq(shmring_reserve(r, 100, &p, 0), 0);
-	cr_assert_not_null(p);
-	cr_assert_eq(shmring_reserve(r, 10, &q, 0), -EBUSY);
-	cr_assert_eq(shmring_try_send(r, "x", 1), -EBUSY);
-	/* Nothing is visible before the commit. */
-	empty(r);
-	tu_fill(p, 60, 42);
-	cr_assert_eq(shmring_commit(r, 101), -EINVAL, "longer than reserved");
-	/* Shorter than reserved: the message has the committed length. */
-	cr_assert_eq(shmring_commit(r, 60), 0);
-	cr_assert_eq(shmring_commit(r, 60), -EINVAL, "second commit");
-	get(r, 60, 42);
-
-	cr_assert_eq(shmring_reserve(r, 0, &p, 0), 0);
-	cr_assert_eq(shmring_commit(r, 0), 0);
-	get(r, 0, 0);
-
-	/* Claim order is delivery order: a later send waits behind an open
-	 * reservation of another handle. */
 	p2 = tu_open(name, SHMRING_PRODUCER);
 	cr_assert_eq(shmring_reserve(r, 50, &p, 0), 0);
-	put(p2, 20, 2);
+	tu_put(p2, 20, 2);
 	empty(r);
 	tu_fill(p, 50, 1);
 	cr_assert_eq(shmring_commit(r, 50), 0);
-	get(r, 50, 1);
-	get(r, 20, 2);
+	tu_get(r, 50, 1);
+	tu_get(r, 20, 2);
 
-	/* Many laps of reserve/commit; a full ring refuses to reserve. */
 	for (uint64_t i = 0; i < 40; i++) {
 		cr_assert_eq(shmring_reserve(r, 100, &p, 0), 0);
 		tu_fill(p, (size_t)(i % 101), i);
@@ -587,7 +320,7 @@ Test(mpmc, reserve_commit, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 		if (i % 4 == 3) {
 			cr_assert_eq(shmring_reserve(r, 1, &q, 0), -EAGAIN);
 			for (uint64_t j = i - 3; j <= i; j++)
-				get(r, (size_t)(j % 101), j);
+				tu_get(r, (size_t)(j % 101), j);
 		}
 	}
 	empty(r);
@@ -595,56 +328,9 @@ Test(mpmc, reserve_commit, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-Test(mpmc, peek_release, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	struct shmring *r = both(tu_name(), 4, 100);
-	const void *m = NULL, *m2 = NULL;
-	ssize_t n;
-
-	cr_assert_eq(shmring_release(r), -EINVAL, "release with nothing peeked");
-	cr_assert_eq(shmring_peek(r, &m, 0), -EAGAIN);
-	put(r, 33, 1);
-	put(r, 44, 2);
-	n = shmring_peek(r, &m, 0);
-	cr_assert_eq(n, 33);
-	cr_assert_eq(tu_check(m, 33, 1), 0);
-	/* Again without release: the same message, in the same place. */
-	n = shmring_peek(r, &m2, -1);
-	cr_assert_eq(n, 33);
-	cr_assert_eq(m2, m);
-	cr_assert_eq(shmring_release(r), 0);
-	cr_assert_eq(shmring_release(r), -EINVAL, "second release");
-	n = shmring_peek(r, &m, 0);
-	cr_assert_eq(n, 44);
-	cr_assert_eq(tu_check(m, 44, 2), 0);
-	cr_assert_eq(shmring_release(r), 0);
-	empty(r);
-
-	/* Releasing is what frees the slot. */
-	for (uint64_t i = 0; i < 4; i++)
-		put(r, 10, 10 + i);
-	full(r);
-	n = shmring_peek(r, &m, 0);
-	cr_assert_eq(n, 10);
-	cr_assert_eq(tu_check(m, 10, 10), 0);
-	full(r);
-	cr_assert_eq(shmring_release(r), 0);
-	put(r, 10, 14);
-	full(r);
-	for (uint64_t i = 1; i < 5; i++) {
-		n = shmring_peek(r, &m, 0);
-		cr_assert_eq(n, 10);
-		cr_assert_eq(tu_check(m, 10, 10 + i), 0, "message %llu",
-			     (unsigned long long)i);
-		cr_assert_eq(shmring_release(r), 0);
-	}
-	empty(r);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
 /* ---- handles closed while holding a slot -------------------------------- */
 
-Test(mpmc, close_with_reservation, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, close_with_reservation, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *c = mu_create(name, 4, 64, SHMRING_CONSUMER);
@@ -654,30 +340,30 @@ Test(mpmc, close_with_reservation, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 	cr_assert_eq(shmring_reserve(p1, 64, &p, 0), 0);
 	memset(p, 0xee, 64);
-	put(p2, 20, 2);
+	tu_put(p2, 20, 2);
 	/* The reserved slot comes first and holds the consumers back... */
 	empty(c);
 	/* ...until its holder closes: then it is skipped, not delivered. */
 	cr_assert_eq(shmring_close(p1), 0);
-	get(c, 20, 2);
+	tu_get(c, 20, 2);
 	empty(c);
 	/* And the ring is not wedged: many laps through that slot. */
 	for (uint64_t i = 0; i < 40; i++) {
-		put(p2, (size_t)(i % 65), i);
+		tu_put(p2, (size_t)(i % 65), i);
 		if (i % 3 == 2)
 			for (uint64_t j = i - 2; j <= i; j++)
-				get(c, (size_t)(j % 65), j);
+				tu_get(c, (size_t)(j % 65), j);
 	}
-	get(c, 39 % 65, 39);
+	tu_get(c, 39 % 65, 39);
 	empty(c);
 	for (uint64_t i = 0; i < 4; i++)
-		put(p2, 1, i);
+		tu_put(p2, 1, i);
 	full(p2);
 	cr_assert_eq(shmring_close(p2), 0);
 	cr_assert_eq(shmring_close(c), 0);
 }
 
-Test(mpmc, close_with_peek, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, close_with_peek, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *p = mu_create(name, 4, 64, SHMRING_PRODUCER);
@@ -686,108 +372,26 @@ Test(mpmc, close_with_peek, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	const void *m = NULL;
 
 	for (uint64_t i = 0; i < 4; i++)
-		put(p, 8, i);
+		tu_put(p, 8, i);
 	cr_assert_eq(shmring_peek(c1, &m, 0), 8);
 	cr_assert_eq(tu_check(m, 8, 0), 0);
 	/* Closing gives the peeked slot back: producers can use it. */
 	cr_assert_eq(shmring_close(c1), 0);
-	put(p, 8, 4);
+	tu_put(p, 8, 4);
 	full(p);
 	for (uint64_t i = 1; i < 5; i++)
-		get(c2, 8, i);
+		tu_get(c2, 8, i);
 	empty(c2);
 	cr_assert_eq(shmring_close(c2), 0);
 	cr_assert_eq(shmring_close(p), 0);
 }
 
-/* ---- end of stream ---------------------------------------------------- */
-
-Test(mpmc, eos_producers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	const char *name = tu_name();
-	struct shmring *mon = mu_create(name, 8, 32, 0);
-	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
-	struct shmring *p1 = tu_open(name, SHMRING_PRODUCER);
-	struct shmring *p2 = tu_open(name, SHMRING_PRODUCER);
-	struct shmring *p3;
-	const void *m = NULL;
-	char buf[64];
-
-	put(p1, 1, 1);
-	put(p2, 2, 2);
-	cr_assert_eq(shmring_close(p1), 0);
-	/* One producer left: messages, then empty, not an end of stream. */
-	get(c, 1, 1);
-	get(c, 2, 2);
-	empty(c);
-	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), 20000000), -ETIMEDOUT);
-	put(p2, 3, 3);
-	put(p2, 4, 4);
-	cr_assert_eq(shmring_close(p2), 0);
-	cr_assert_eq(mu_info(mon).producers, 0);
-	/* The last one closed: drain, then -EPIPE, for every call. */
-	get(c, 3, 3);
-	get(c, 4, 4);
-	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), -EPIPE);
-	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), -1), -EPIPE);
-	cr_assert_eq(shmring_peek(c, &m, -1), -EPIPE);
-	/* A producer attaching later counts again. */
-	p3 = tu_open(name, SHMRING_PRODUCER);
-	empty(c);
-	put(p3, 5, 5);
-	get(c, 5, 5);
-	cr_assert_eq(shmring_close(p3), 0);
-	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), -1), -EPIPE);
-	cr_assert_eq(shmring_close(c), 0);
-	cr_assert_eq(shmring_close(mon), 0);
-}
-
-Test(mpmc, eos_consumers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	const char *name = tu_name();
-	struct shmring *p = mu_create(name, 8, 32, SHMRING_PRODUCER);
-	struct shmring *c1 = tu_open(name, SHMRING_CONSUMER);
-	struct shmring *c2 = tu_open(name, SHMRING_CONSUMER);
-	struct shmring *c3;
-	void *q = NULL;
-
-	put(p, 1, 1);
-	cr_assert_eq(shmring_close(c1), 0);
-	put(p, 2, 2);
-	cr_assert_eq(shmring_close(c2), 0);
-	cr_assert_eq(shmring_try_send(p, "x", 1), -EPIPE);
-	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
-	cr_assert_eq(shmring_reserve(p, 1, &q, -1), -EPIPE);
-	c3 = tu_open(name, SHMRING_CONSUMER);
-	put(p, 3, 3);
-	get(c3, 1, 1);
-	get(c3, 2, 2);
-	get(c3, 3, 3);
-	cr_assert_eq(shmring_close(c3), 0);
-	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
-	cr_assert_eq(shmring_close(p), 0);
-}
-
-/* Before the other side ever attached: full and empty, never -EPIPE. */
-Test(mpmc, before_attach, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	struct shmring *p = mu_create(tu_name(), 4, 16, SHMRING_PRODUCER);
-	struct shmring *c = mu_create(tu_name(), 4, 16, SHMRING_CONSUMER);
-	char buf[16];
-
-	for (uint64_t i = 0; i < 4; i++)
-		put(p, 4, i);
-	full(p);
-	cr_assert_eq(shmring_send(p, "x", 1, 10000000), -ETIMEDOUT);
-	empty(c);
-	cr_assert_eq(shmring_recv(c, buf, sizeof(buf), 10000000), -ETIMEDOUT);
-	cr_assert_eq(shmring_close(p), 0);
-	cr_assert_eq(shmring_close(c), 0);
-}
+/* End of stream, with one or many producers and consumers, and before
+ * the other side ever attached: test_eos, on every kind. */
 
 /* ---- roles and peers -------------------------------------------------- */
 
-Test(mpmc, roles, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, roles, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *mon = mu_create(name, 4, 16, 0);
@@ -810,15 +414,15 @@ Test(mpmc, roles, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_send_burst(c, &v, 1, 0), -EPERM);
 	cr_assert_eq(shmring_reserve(c, 1, &q, 0), -EPERM);
 	cr_assert_eq(shmring_commit(c, 0), -EPERM);
-	put(p, 3, 3);
-	get(c, 3, 3);
+	tu_put(p, 3, 3);
+	tu_get(c, 3, 3);
 	cr_assert_eq(shmring_close(c), 0);
 	cr_assert_eq(shmring_close(p), 0);
 	cr_assert_eq(shmring_close(mon), 0);
 }
 
 /* SHMRING_MAX_PEERS handles at once, the next one refused; monitors free. */
-Test(mpmc, max_peers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(mpmc, max_peers, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(10))
 {
 	static const int roles[] = { SHMRING_PRODUCER, SHMRING_CONSUMER,
 				     SHMRING_PRODUCER | SHMRING_CONSUMER };
@@ -834,17 +438,17 @@ Test(mpmc, max_peers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(rc, -EUSERS, "peer %d: %s", SHMRING_MAX_PEERS + 1,
 		     shmring_strerror(rc));
 	mon2 = tu_open(name, 0);
-	in = mu_info(mon2);
+	in = tu_info(mon2);
 	cr_assert_eq(in.producers + in.consumers,
 		     SHMRING_MAX_PEERS + SHMRING_MAX_PEERS / 3,
 		     "%u producers, %u consumers", in.producers, in.consumers);
 	cr_assert_eq(shmring_close(h[5]), 0);
 	h[5] = tu_open(name, SHMRING_CONSUMER);
-	put(h[0], 7, 7);
-	get(h[1], 7, 7);
+	tu_put(h[0], 7, 7);
+	tu_get(h[1], 7, 7);
 	for (int i = 0; i < SHMRING_MAX_PEERS; i++)
 		cr_assert_eq(shmring_close(h[i]), 0);
-	in = mu_info(mon);
+	in = tu_info(mon);
 	cr_assert_eq(in.producers, 0);
 	cr_assert_eq(in.consumers, 0);
 	cr_assert_eq(shmring_close(mon2), 0);
@@ -859,7 +463,7 @@ Test(mpmc, max_peers, MU_FIXTURE, .timeout = TU_TIMEOUT(10))
  * handle, the descriptor), on the others through the name itself. Every
  * message arrives once, then the end of stream.
  */
-Test(mpmc, children_by_name, MU_FIXTURE, .timeout = TU_TIMEOUT(30))
+TU_TEST(mpmc, children_by_name, TU_KIND(SHMRING_MPMC), .timeout = TU_TIMEOUT(30))
 {
 	const char *name = tu_name();
 	struct shmring *mon = mu_create(name, 8, 64, 0);

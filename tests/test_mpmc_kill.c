@@ -142,14 +142,14 @@ static void kid_go(struct kid *k)
 
 static void kill_init(void)
 {
-	mu_init();
+	tu_init();
 	nkids = 0;
 	park_pipe[0] = park_pipe[1] = -1;
 }
 
 static void kill_fini(void)
 {
-	mu_fini();
+	tu_fini();
 	for (int i = 0; i < nkids; i++) {
 		if (kids[i].ready >= 0)
 			close(kids[i].ready);
@@ -257,9 +257,9 @@ static void await_used(struct shmring *mon, size_t n)
 	int64_t end = tu_now_ns() + SETTLE_NS;
 	struct timespec ms = { 0, 200000 };
 
-	while (mu_info(mon).used != n) {
+	while (tu_info(mon).used != n) {
 		cr_assert_lt(tu_now_ns(), end, "ring holds %zu slots, not %zu",
-			     mu_info(mon).used, n);
+			     tu_info(mon).used, n);
 		nanosleep(&ms, NULL);
 	}
 }
@@ -297,7 +297,7 @@ static void still_works(const char *name)
 			cr_assert_eq(tu_check(buf, (size_t)n, j), 0);
 		}
 	}
-	cr_assert_eq(mu_info(r).used, 0);
+	cr_assert_eq(tu_info(r).used, 0);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -370,7 +370,7 @@ static void producer_killed(const char *what, bool reap, bool victim_last,
 	if (!reap)
 		reap_zombie(v);
 	mu_board_verify(b, sent, lost);
-	cr_assert_eq(mu_info(mon).producers, 0);
+	cr_assert_eq(tu_info(mon).producers, 0);
 	still_works(name);
 	cr_assert_eq(shmring_close(mon), 0);
 }
@@ -463,7 +463,7 @@ static void consumer_killed(const char *what, bool reap, bool victim_last)
 	kid_go(p2);
 	/* CAP - 1 messages pass, then the producers wait on the held slot. */
 	await_received(b, K - 1 + CAP - 1);
-	cr_assert_eq(mu_info(mon).used, 0);
+	cr_assert_eq(tu_info(mon).used, 0);
 
 	dead = kill_parked(v, reap);
 	back = await_received(b, K - 1 + CAP);
@@ -478,7 +478,7 @@ static void consumer_killed(const char *what, bool reap, bool victim_last)
 	if (!reap)
 		reap_zombie(v);
 	mu_board_verify(b, sent, lost);
-	cr_assert_eq(mu_info(mon).consumers, 0);
+	cr_assert_eq(tu_info(mon).consumers, 0);
 	still_works(name);
 	cr_assert_eq(shmring_close(mon), 0);
 }

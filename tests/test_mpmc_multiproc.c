@@ -39,7 +39,7 @@ static void run(const struct run_cfg *c)
 	struct mu_board *b = mu_board_new((uint32_t)c->nprod, per);
 	uint64_t sent[MU_MAX_PROD], lost[MU_MAX_PROD];
 	pid_t prod[MU_MAX_PROD], cons[MU_MAX_PROD];
-	size_t max = mu_info(mon).max_msg;
+	size_t max = tu_info(mon).max_msg;
 	struct mu_gate g;
 	int64_t t0, dt;
 
@@ -95,7 +95,7 @@ static void run(const struct run_cfg *c)
 	cr_assert_eq(shmring_close(mon), 0);
 }
 
-Test(mpmc_multiproc, exactly_once_4x4, MU_FIXTURE, .timeout = TU_TIMEOUT(60))
+Test(mpmc_multiproc, exactly_once_4x4, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 {
 	struct run_cfg c = {
 		.what = "exactly_once_4x4", .nprod = 4, .ncons = 4,
@@ -107,7 +107,7 @@ Test(mpmc_multiproc, exactly_once_4x4, MU_FIXTURE, .timeout = TU_TIMEOUT(60))
 }
 
 /* More processes than CPUs: spinning alone would never finish. */
-Test(mpmc_multiproc, oversubscribed_8x8, MU_FIXTURE, .timeout = TU_TIMEOUT(60))
+Test(mpmc_multiproc, oversubscribed_8x8, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 {
 	struct run_cfg c = {
 		.what = "oversubscribed_8x8", .nprod = 8, .ncons = 8,
@@ -118,7 +118,7 @@ Test(mpmc_multiproc, oversubscribed_8x8, MU_FIXTURE, .timeout = TU_TIMEOUT(60))
 	run(&c);
 }
 
-Test(mpmc_multiproc, oversubscribed_8x8_nospin, MU_FIXTURE,
+Test(mpmc_multiproc, oversubscribed_8x8_nospin, TU_FIXTURE,
      .timeout = TU_TIMEOUT(60))
 {
 	struct run_cfg c = {
@@ -131,7 +131,7 @@ Test(mpmc_multiproc, oversubscribed_8x8_nospin, MU_FIXTURE,
 }
 
 /* A small ring: producers wait for room as often as consumers for data. */
-Test(mpmc_multiproc, small_ring_3x5, MU_FIXTURE, .timeout = TU_TIMEOUT(60))
+Test(mpmc_multiproc, small_ring_3x5, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 {
 	struct run_cfg c = {
 		.what = "small_ring_3x5", .nprod = 3, .ncons = 5,
@@ -172,7 +172,7 @@ static void *thr_main(void *arg)
  * Producers and consumers as threads of this process, one handle each,
  * and as many again in a child process: peers that share a pid.
  */
-Test(mpmc_multiproc, threads_and_processes, MU_FIXTURE,
+Test(mpmc_multiproc, threads_and_processes, TU_FIXTURE,
      .timeout = TU_TIMEOUT(60))
 {
 	enum { NT = 3 }; /* producer threads, consumer threads, per process */
@@ -234,8 +234,8 @@ Test(mpmc_multiproc, threads_and_processes, MU_FIXTURE,
 		lost[i] = UINT64_MAX;
 	}
 	mu_board_verify(b, sent, lost);
-	cr_assert_eq(mu_info(mon).producers, 0);
-	cr_assert_eq(mu_info(mon).consumers, 0);
+	cr_assert_eq(tu_info(mon).producers, 0);
+	cr_assert_eq(tu_info(mon).consumers, 0);
 	mu_gate_close(&g);
 	cr_assert_eq(shmring_close(mon), 0);
 }
@@ -291,7 +291,7 @@ static uint64_t drain2(struct shmring *c1, struct shmring *c2, int end,
 	}
 }
 
-Test(mpmc_multiproc, eos_producers_one_by_one, MU_FIXTURE,
+Test(mpmc_multiproc, eos_producers_one_by_one, TU_FIXTURE,
      .timeout = TU_TIMEOUT(30))
 {
 	static unsigned char buf[MU_BUF];
@@ -315,13 +315,13 @@ Test(mpmc_multiproc, eos_producers_one_by_one, MU_FIXTURE,
 	}
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(tu_await(ready[0]), 0, "producer %d not ready", i);
-	cr_assert_eq(mu_info(mon).producers, 3);
+	cr_assert_eq(tu_info(mon).producers, 3);
 
 	/* Two of three leave, one after the other: no end of stream yet. */
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(tu_write_all(go[i][1], "!", 1), 0);
 		tu_wait_ok(prod[i], "producer");
-		cr_assert_eq(mu_info(mon).producers, (unsigned)(2 - i));
+		cr_assert_eq(tu_info(mon).producers, (unsigned)(2 - i));
 		cr_assert_eq(drain2(c1, c2, -EAGAIN, b, last), EOS_N,
 			     "after producer %d closed", i);
 		cr_assert_eq(shmring_try_recv(c1, buf, sizeof(buf)), -EAGAIN);

@@ -1,42 +1,13 @@
-/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try/timed/burst/zero-copy calls, shmring_info; and a child that opens the ring by its name, as each backend lets it. */
+/* test_spsc.c - SPSC ring in one process: records, padding and wrap-around, sizes, try calls, and a child that opens the ring by its name, as each backend lets it. (What every kind shares is in test_eos, test_timeouts, test_errors, test_zerocopy, test_bursts and test_info.) */
 #include "testutil.h"
 
 #include <sys/uio.h>
 
 #define CAP 4096u
 
-/* Bytes a record takes in the ring: 8-byte header, payload padded to 8. */
-static size_t rec_bytes(size_t len)
-{
-	return 8 + ((len + 7) & ~(size_t)7);
-}
-
 static struct shmring *both(const char *name, size_t cap, size_t max_msg)
 {
 	return tu_create(name, cap, max_msg, SHMRING_PRODUCER | SHMRING_CONSUMER);
-}
-
-static struct shmring_info info_of(struct shmring *r)
-{
-	struct shmring_info in;
-	int rc;
-
-	memset(&in, 0xa5, sizeof(in));
-	rc = shmring_info(r, &in);
-	cr_assert_eq(rc, 0, "shmring_info: %s", shmring_strerror(rc));
-	return in;
-}
-
-/* Send len bytes of pattern seed; asserts success. */
-static void put(struct shmring *r, size_t len, uint64_t seed)
-{
-	static unsigned char buf[1 << 16];
-	int rc;
-
-	cr_assert_leq(len, sizeof(buf));
-	tu_fill(buf, len, seed);
-	rc = shmring_try_send(r, buf, len);
-	cr_assert_eq(rc, 0, "try_send(%zu): %s", len, shmring_strerror(rc));
 }
 
 /*
@@ -66,74 +37,7 @@ static int put_empty(struct shmring *r, size_t len, uint64_t seed)
 	return 1;
 }
 
-/* Receive one message and check it is len bytes of pattern seed. */
-static void get(struct shmring *r, size_t len, uint64_t seed)
-{
-	static unsigned char buf[1 << 16];
-	ssize_t n;
-	size_t bad;
-
-	n = shmring_try_recv(r, buf, sizeof(buf));
-	cr_assert_eq(n, (ssize_t)len, "try_recv: got %zd (%s), want %zu", n,
-		     n < 0 ? shmring_strerror((int)n) : "length", len);
-	bad = tu_check(buf, len, seed);
-	cr_assert_eq(bad, 0, "message of %zu bytes (seed %llu) differs at byte %zu",
-		     len, (unsigned long long)seed, bad - 1);
-}
-
-Test(spsc, info_fields, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	const char *name = tu_name();
-	struct timespec t0, t1;
-	struct shmring *r, *mon;
-	struct shmring_info in;
-
-	clock_gettime(CLOCK_REALTIME, &t0);
-	r = both(name, CAP, 1000);
-	clock_gettime(CLOCK_REALTIME, &t1);
-
-	in = info_of(r);
-	cr_assert_eq(in.kind, SHMRING_SPSC);
-	cr_assert_eq(in.capacity, CAP);
-	cr_assert_eq(in.max_msg, 1000);
-	cr_assert_geq(in.region_size, CAP + 4096);
-	tu_check_region_size(name, in.region_size);
-	cr_assert_eq(in.creator_pid, getpid());
-	cr_assert_geq(in.created_ns,
-		      (uint64_t)t0.tv_sec * 1000000000u + (uint64_t)t0.tv_nsec);
-	cr_assert_leq(in.created_ns,
-		      (uint64_t)t1.tv_sec * 1000000000u + (uint64_t)t1.tv_nsec);
-	cr_assert_eq(in.used, 0);
-	cr_assert_eq(in.producers, 1);
-	cr_assert_eq(in.consumers, 1);
-
-	put(r, 13, 1);
-	cr_assert_eq(info_of(r).used, rec_bytes(13));
-	put(r, 0, 2);
-	cr_assert_eq(info_of(r).used, rec_bytes(13) + rec_bytes(0));
-
-	/* A monitor sees the same ring and counts as neither role. */
-	mon = tu_open(name, 0);
-	in = info_of(mon);
-	cr_assert_eq(in.capacity, CAP);
-	cr_assert_eq(in.max_msg, 1000);
-	cr_assert_eq(in.used, rec_bytes(13) + rec_bytes(0));
-	cr_assert_eq(in.producers, 1);
-	cr_assert_eq(in.consumers, 1);
-
-	get(r, 13, 1);
-	get(r, 0, 2);
-	cr_assert_eq(info_of(mon).used, 0);
-	cr_assert_eq(shmring_close(r), 0);
-	in = info_of(mon);
-	cr_assert_eq(in.producers, 0);
-	cr_assert_eq(in.consumers, 0);
-	cr_assert_eq(shmring_close(mon), 0);
-	cr_assert_eq(tu_ring_unlink(name), 0);
-	cr_assert(!tu_ring_exists(name));
-}
-
-Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, defaults, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *r = NULL;
@@ -143,7 +47,7 @@ Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 
 	rc = tu_ring_create(name, NULL, SHMRING_PRODUCER, &r);
 	cr_assert_eq(rc, 0, "create with NULL opts: %s", shmring_strerror(rc));
-	in = info_of(r);
+	in = tu_info(r);
 	cr_assert_eq(in.kind, SHMRING_SPSC);
 	cr_assert_eq(in.capacity, SHMRING_DEFAULT_CAPACITY);
 	cr_assert_eq(in.max_msg, SHMRING_DEFAULT_MAX_MSG);
@@ -163,7 +67,7 @@ Test(spsc, defaults, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 }
 
 /* The mode is applied exactly, whatever the umask. */
-Test(spsc, mode_exact, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, mode_exact, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	static const unsigned modes[] = { 0640, 0604, 0666, 0600, 0644 };
 	mode_t old;
@@ -199,7 +103,7 @@ Test(spsc, mode_exact, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
  * written past either end is a SIGSEGV; and the byte before the buffer
  * keeps its value. Every length up to 256, at every alignment mod 16.
  */
-Test(spsc, copies_stay_in_bounds, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, copies_stay_in_bounds, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	struct shmring *r = both(tu_name(), CAP, 0);
 	long page = sysconf(_SC_PAGESIZE);
@@ -238,21 +142,21 @@ Test(spsc, copies_stay_in_bounds, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 }
 
 /* Every length from 0 to max_msg, one at a time and then queued. */
-Test(spsc, all_lengths, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
+TU_TEST(spsc, all_lengths, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(30))
 {
 	struct shmring *r = both(tu_name(), CAP, 0);
-	size_t max = info_of(r).max_msg;
+	size_t max = tu_info(r).max_msg;
 	size_t queued = 0, head = 0;
 
 	cr_assert_gt(max, 64, "max_msg %zu for a %u-byte ring", max, CAP);
 	cr_assert_lt(max, CAP, "max_msg %zu cannot fit a %u-byte ring", max, CAP);
 	for (size_t len = 0; len <= max; len++) {
 		put_empty(r, len, len);
-		get(r, len, len);
+		tu_get(r, len, len);
 	}
 	for (size_t len = max + 1; len-- > 0;) {
 		put_empty(r, len, ~len);
-		get(r, len, ~len);
+		tu_get(r, len, ~len);
 	}
 	/* Queued: several records in the ring at once, wrapping as they go. */
 	for (size_t len = 0; len <= max; len++) {
@@ -270,18 +174,18 @@ Test(spsc, all_lengths, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 				break;
 			cr_assert_eq(rc, -EAGAIN, "try_send(%zu): %s", len,
 				     shmring_strerror(rc));
-			get(r, head, head + 7);
+			tu_get(r, head, head + 7);
 			head++;
 			queued--;
 		}
 		queued++;
 	}
 	while (queued--) {
-		get(r, head, head + 7);
+		tu_get(r, head, head + 7);
 		head++;
 	}
 	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
-	cr_assert_eq(info_of(r).used, 0);
+	cr_assert_eq(tu_info(r).used, 0);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
@@ -301,7 +205,7 @@ struct padpos {
 /* Send and receive one message on an empty ring, checking the bytes used. */
 static void pad_step(struct padpos *p, size_t len)
 {
-	size_t rs = rec_bytes(len);
+	size_t rs = tu_spsc_room(len);
 	size_t want = p->at + rs <= CAP ? rs : (CAP - p->at) + rs;
 	size_t used;
 
@@ -313,12 +217,12 @@ static void pad_step(struct padpos *p, size_t len)
 		want = rs;
 		p->at = 0;
 	}
-	used = info_of(p->r).used;
+	used = tu_info(p->r).used;
 	cr_assert_eq(used, want,
 		     "record of %zu bytes at offset %zu: %zu bytes used, want %zu",
 		     len, p->at, used, want);
-	get(p->r, len, p->seed);
-	cr_assert_eq(info_of(p->r).used, 0, "ring not empty after recv");
+	tu_get(p->r, len, p->seed);
+	cr_assert_eq(tu_info(p->r).used, 0, "ring not empty after recv");
 	p->at = p->at + rs <= CAP ? (p->at + rs) % CAP : rs % CAP;
 	p->seed++;
 }
@@ -326,7 +230,7 @@ static void pad_step(struct padpos *p, size_t len)
 /* Move the producer to offset t with filler records that never pad. */
 static void pad_seek(struct padpos *p, size_t t)
 {
-	size_t maxrec = rec_bytes(p->max & ~(size_t)7);
+	size_t maxrec = tu_spsc_room(p->max & ~(size_t)7);
 
 	while (p->at != t) {
 		size_t want = t > p->at ? t - p->at : CAP - p->at;
@@ -336,11 +240,11 @@ static void pad_seek(struct padpos *p, size_t t)
 	}
 }
 
-Test(spsc, padding_every_offset, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
+TU_TEST(spsc, padding_every_offset, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(60))
 {
 	struct padpos p = { .r = both(tu_name(), CAP, 0) };
 
-	p.max = info_of(p.r).max_msg;
+	p.max = tu_info(p.r).max_msg;
 	for (size_t t = 0; t < CAP; t += 8) {
 		size_t room = CAP - t;
 
@@ -583,13 +487,13 @@ static void model_recv(struct model *m)
 		     (unsigned long long)e.seed, e.len, bad - 1);
 }
 
-Test(spsc, random_model, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
+TU_TEST(spsc, random_model, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(60))
 {
 	static struct model m;
 	uint64_t ops = tu_scaled(400000, 20000);
 
 	m = (struct model){ .r = both(tu_name(), CAP, 0), .rng = 42 };
-	m.max = info_of(m.r).max_msg;
+	m.max = tu_info(m.r).max_msg;
 	for (uint64_t i = 0; i < ops; i++) {
 		/* Phases that favour sending, then receiving, so the ring
 		 * swings between empty and full. */
@@ -599,62 +503,12 @@ Test(spsc, random_model, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 			model_send(&m);
 		else
 			model_recv(&m);
-		cr_assert_leq(info_of(m.r).used, CAP);
+		cr_assert_leq(tu_info(m.r).used, CAP);
 	}
 	while (m.n)
 		model_recv(&m);
 	cr_assert_eq(shmring_try_recv(m.r, NULL, 0), -EAGAIN);
 	cr_assert_eq(shmring_close(m.r), 0);
-}
-
-Test(spsc, emsgsize_send, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	static unsigned char buf[CAP * 2];
-	struct shmring *r = both(tu_name(), CAP, 1000);
-	struct iovec iov[3] = { { buf, 10 }, { buf, 1001 }, { buf, 20 } };
-	void *p = NULL;
-
-	cr_assert_eq(shmring_try_send(r, buf, 1001), -EMSGSIZE);
-	cr_assert_eq(shmring_send(r, buf, 1001, 0), -EMSGSIZE);
-	cr_assert_eq(shmring_send(r, buf, 1001, 1000000), -EMSGSIZE);
-	cr_assert_eq(shmring_send(r, buf, 1001, -1), -EMSGSIZE,
-		     "a message that can never fit must not wait");
-	cr_assert_eq(shmring_send(r, buf, SIZE_MAX, 0), -EMSGSIZE);
-	cr_assert_eq(shmring_reserve(r, 1001, &p, 0), -EMSGSIZE);
-	cr_assert_eq(shmring_send_burst(r, iov + 1, 2, 0), -EMSGSIZE);
-	cr_assert_eq(info_of(r).used, 0, "a refused message left bytes behind");
-
-	/* The burst stops before the message that is too large. */
-	tu_fill(buf, 10, 3);
-	cr_assert_eq(shmring_send_burst(r, iov, 3, 0), 1);
-	get(r, 10, 3);
-	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
-
-	put(r, 1000, 5);
-	get(r, 1000, 5);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-Test(spsc, emsgsize_recv, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	static unsigned char buf[CAP];
-	struct shmring *r = both(tu_name(), CAP, 0);
-	const void *p = NULL;
-
-	put(r, 100, 9);
-	put(r, 0, 10);
-	cr_assert_eq(shmring_try_recv(r, buf, 99), -EMSGSIZE);
-	cr_assert_eq(shmring_recv(r, buf, 1, 0), -EMSGSIZE);
-	cr_assert_eq(shmring_recv(r, buf, 99, -1), -EMSGSIZE,
-		     "a buffer too small must not wait");
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EMSGSIZE);
-	/* Still there, still whole, and peek tells its size. */
-	cr_assert_eq(shmring_peek(r, &p, 0), 100);
-	get(r, 100, 9);
-	/* An empty message fits a zero-byte buffer. */
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
-	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
-	cr_assert_eq(shmring_close(r), 0);
 }
 
 /* Fill with records that tile the ring exactly: 32 of 128 bytes. */
@@ -676,7 +530,7 @@ static int fill_tiles(struct shmring *r)
 	return n;
 }
 
-Test(spsc, full_and_empty, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, full_and_empty, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	static unsigned char buf[CAP];
 	struct shmring *r = both(tu_name(), CAP, 0);
@@ -687,227 +541,22 @@ Test(spsc, full_and_empty, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(shmring_recv(r, buf, sizeof(buf), 0), -EAGAIN);
 	cr_assert_eq(shmring_peek(r, &cp, 0), -EAGAIN);
 	cr_assert_eq(fill_tiles(r), (int)(CAP / 128));
-	cr_assert_eq(info_of(r).used, CAP);
+	cr_assert_eq(tu_info(r).used, CAP);
 	cr_assert_eq(shmring_send(r, buf, 120, 0), -EAGAIN);
 	cr_assert_eq(shmring_try_send(r, buf, 0), -EAGAIN);
 	cr_assert_eq(shmring_reserve(r, 1, &p, 0), -EAGAIN);
 	/* One record out makes room for exactly one record in. */
-	get(r, 120, 0);
-	put(r, 120, 77);
+	tu_get(r, 120, 0);
+	tu_put(r, 120, 77);
 	cr_assert_eq(shmring_try_send(r, buf, 0), -EAGAIN);
 	for (int i = 1; i < (int)(CAP / 128); i++)
-		get(r, 120, (uint64_t)i);
-	get(r, 120, 77);
+		tu_get(r, 120, (uint64_t)i);
+	tu_get(r, 120, 77);
 	cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), -EAGAIN);
 	cr_assert_eq(shmring_close(r), 0);
 }
 
-static void check_timeout(struct shmring *r, int sending, int64_t tmo)
-{
-	static unsigned char buf[CAP];
-	int64_t t0 = tu_now_ns(), el;
-	long rc = sending ? shmring_send(r, buf, 120, tmo) :
-			    shmring_recv(r, buf, sizeof(buf), tmo);
-
-	el = tu_now_ns() - t0;
-	cr_assert_eq(rc, -ETIMEDOUT, "%s with timeout %lld ns: %ld",
-		     sending ? "send" : "recv", (long long)tmo, rc);
-	cr_assert_geq(el, tmo, "%s returned after %lld ns of a %lld ns timeout",
-		      sending ? "send" : "recv", (long long)el, (long long)tmo);
-	cr_assert_lt(el, tmo + 2000000000, "%s overslept: %lld ns",
-		     sending ? "send" : "recv", (long long)el);
-}
-
-Test(spsc, timed_recv, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
-{
-	static const int64_t tmo[] = { 1000, 30000, 1000000, 20000000, 100000000 };
-	struct shmring *r = both(tu_name(), CAP, 0);
-
-	for (int spin = 0; spin < 2; spin++) {
-		cr_assert_eq(shmring_set_spin(r, spin ? SHMRING_DEFAULT_SPIN_NS : 0), 0);
-		for (size_t i = 0; i < sizeof(tmo) / sizeof(tmo[0]); i++)
-			check_timeout(r, 0, tmo[i]);
-	}
-	/* A message that arrived meanwhile is still taken at once. */
-	put(r, 5, 5);
-	cr_assert_eq(shmring_recv(r, (char[8]){ 0 }, 8, 100000000), 5);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-Test(spsc, timed_send, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
-{
-	static const int64_t tmo[] = { 1000, 30000, 1000000, 20000000, 100000000 };
-	struct shmring *r = both(tu_name(), CAP, 0);
-	void *p = NULL;
-	int64_t t0;
-
-	fill_tiles(r);
-	for (int spin = 0; spin < 2; spin++) {
-		cr_assert_eq(shmring_set_spin(r, spin ? SHMRING_DEFAULT_SPIN_NS : 0), 0);
-		for (size_t i = 0; i < sizeof(tmo) / sizeof(tmo[0]); i++)
-			check_timeout(r, 1, tmo[i]);
-	}
-	t0 = tu_now_ns();
-	cr_assert_eq(shmring_reserve(r, 8, &p, 20000000), -ETIMEDOUT);
-	cr_assert_geq(tu_now_ns() - t0, 20000000);
-	/* Nothing was lost or added by the timeouts. */
-	for (int i = 0; i < (int)(CAP / 128); i++)
-		get(r, 120, (uint64_t)i);
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-Test(spsc, burst, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	static unsigned char in[40][128], out[40][128];
-	struct shmring *r = both(tu_name(), CAP, 0);
-	struct iovec iov[40];
-	int n;
-
-	for (int i = 0; i < 10; i++) {
-		tu_fill(in[i], (size_t)i * 3, (uint64_t)i);
-		iov[i] = (struct iovec){ in[i], (size_t)i * 3 };
-	}
-	cr_assert_eq(shmring_send_burst(r, iov, 10, 0), 10);
-	for (int i = 0; i < 10; i++)
-		iov[i] = (struct iovec){ out[i], sizeof(out[i]) };
-	cr_assert_eq(shmring_recv_burst(r, iov, 4, 0), 4);
-	n = shmring_recv_burst(r, iov + 4, 10, 0);
-	cr_assert_eq(n, 6, "recv_burst of 10 with 6 queued: %d", n);
-	for (int i = 0; i < 10; i++) {
-		cr_assert_eq(iov[i].iov_len, (size_t)i * 3);
-		cr_assert_eq(tu_check(out[i], (size_t)i * 3, (uint64_t)i), 0,
-			     "burst message %d differs", i);
-	}
-	cr_assert_eq(shmring_recv_burst(r, iov, 10, 0), -EAGAIN);
-	cr_assert_eq(shmring_recv_burst(r, iov, 10, 10000000), -ETIMEDOUT);
-
-	/* A burst larger than the ring sends what fits: 32 tiles of 128
-	 * (on a fresh ring, so that they tile it from offset 0). */
-	cr_assert_eq(shmring_close(r), 0);
-	r = both(tu_name(), CAP, 0);
-	for (int i = 0; i < 40; i++) {
-		tu_fill(in[i], 120, (uint64_t)i + 100);
-		iov[i] = (struct iovec){ in[i], 120 };
-	}
-	n = shmring_send_burst(r, iov, 40, 0);
-	cr_assert_eq(n, (int)(CAP / 128), "burst into an empty ring: %d", n);
-	cr_assert_eq(shmring_send_burst(r, iov + n, 40 - (size_t)n, 0), -EAGAIN);
-	cr_assert_eq(shmring_send_burst(r, iov + n, 40 - (size_t)n, 10000000),
-		     -ETIMEDOUT);
-	for (int i = 0; i < n; i++)
-		get(r, 120, (uint64_t)i + 100);
-
-	/* recv_burst stops before a message larger than its buffer. */
-	put(r, 50, 1);
-	put(r, 50, 2);
-	put(r, 100, 3);
-	iov[0] = (struct iovec){ out[0], 60 };
-	iov[1] = (struct iovec){ out[1], 60 };
-	iov[2] = (struct iovec){ out[2], 60 };
-	cr_assert_eq(shmring_recv_burst(r, iov, 3, 0), 2);
-	cr_assert_eq(iov[0].iov_len, 50);
-	cr_assert_eq(iov[1].iov_len, 50);
-	cr_assert_eq(tu_check(out[0], 50, 1), 0);
-	cr_assert_eq(tu_check(out[1], 50, 2), 0);
-	iov[0] = (struct iovec){ out[0], 60 };
-	cr_assert_eq(shmring_recv_burst(r, iov, 1, 0), -EMSGSIZE);
-	get(r, 100, 3);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-Test(spsc, reserve_commit, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	struct shmring *r = both(tu_name(), CAP, 1000);
-	void *p = NULL, *q = NULL;
-	size_t room;
-	int rc;
-
-	cr_assert_eq(shmring_commit(r, 0), -EINVAL, "commit with nothing reserved");
-	cr_assert_eq(shmring_reserve(r, 1000, &p, 0), 0);
-	cr_assert_not_null(p);
-	cr_assert_eq((uintptr_t)p % 8, 0, "reserved room not 8-byte aligned");
-	cr_assert_eq(shmring_reserve(r, 10, &q, 0), -EBUSY);
-	/* Not visible before commit. */
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
-	tu_fill(p, 333, 4);
-	cr_assert_eq(shmring_commit(r, 1001), -EINVAL, "commit beyond reservation");
-	cr_assert_eq(shmring_commit(r, 333), 0);
-	cr_assert_eq(shmring_commit(r, 333), -EINVAL, "second commit");
-	/* Only the committed length takes room. */
-	cr_assert_eq(info_of(r).used, rec_bytes(333));
-	get(r, 333, 4);
-
-	cr_assert_eq(shmring_reserve(r, 0, &p, 0), 0);
-	cr_assert_eq(shmring_commit(r, 0), 0);
-	cr_assert_eq(shmring_try_recv(r, NULL, 0), 0);
-
-	/* Reserving on a full ring waits, then times out. */
-	cr_assert_eq(shmring_close(r), 0);
-	r = both(tu_name(), CAP, 1000);
-	cr_assert_eq(fill_tiles(r), (int)(CAP / 128));
-	cr_assert_eq(shmring_reserve(r, 8, &p, 1000000), -ETIMEDOUT);
-	for (int i = 0; i < (int)(CAP / 128); i++)
-		get(r, 120, (uint64_t)i);
-	room = info_of(r).max_msg;
-	rc = shmring_reserve(r, room, &p, 0);
-	if (rc == -EAGAIN) {
-		/* Padding in the way, as in put_empty(). */
-		cr_assert_eq(shmring_try_recv(r, NULL, 0), -EAGAIN);
-		rc = shmring_reserve(r, room, &p, 0);
-	}
-	cr_assert_eq(rc, 0, "reserve(max_msg) on an empty ring: %s",
-		     shmring_strerror(rc));
-	memset(p, 0x5a, room);
-	cr_assert_eq(shmring_commit(r, room), 0);
-	{
-		static unsigned char buf[CAP];
-
-		cr_assert_eq(shmring_try_recv(r, buf, sizeof(buf)), (ssize_t)room);
-		for (size_t i = 0; i < room; i++)
-			cr_assert_eq(buf[i], 0x5a);
-	}
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-Test(spsc, peek_release, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
-{
-	struct shmring *r = both(tu_name(), CAP, 0);
-	const void *p = NULL, *p2 = NULL;
-
-	cr_assert_eq(shmring_release(r), -EINVAL, "release with nothing peeked");
-	put(r, 40, 1);
-	put(r, 41, 2);
-	cr_assert_eq(shmring_peek(r, &p, 0), 40);
-	cr_assert_eq(shmring_peek(r, &p2, -1), 40);
-	cr_assert_eq(p, p2, "peek twice returned two places");
-	cr_assert_eq((uintptr_t)p % 8, 0, "peeked message not 8-byte aligned");
-	cr_assert_eq(tu_check(p, 40, 1), 0);
-	cr_assert_eq(shmring_release(r), 0);
-	cr_assert_eq(shmring_release(r), -EINVAL, "second release");
-	cr_assert_eq(shmring_peek(r, &p, 0), 41);
-	cr_assert_eq(tu_check(p, 41, 2), 0);
-	cr_assert_eq(shmring_release(r), 0);
-	cr_assert_eq(shmring_peek(r, &p, 0), -EAGAIN);
-	cr_assert_eq(shmring_peek(r, &p, 1000000), -ETIMEDOUT);
-
-	/* Release frees the room: a full ring takes one more record. */
-	cr_assert_eq(shmring_close(r), 0);
-	r = both(tu_name(), CAP, 0);
-	cr_assert_eq(fill_tiles(r), (int)(CAP / 128));
-	cr_assert_eq(shmring_peek(r, &p, 0), 120);
-	cr_assert_eq(tu_check(p, 120, 0), 0);
-	cr_assert_eq(shmring_try_send(r, "x", 1), -EAGAIN, "peek freed room");
-	cr_assert_eq(shmring_release(r), 0);
-	cr_assert_eq(info_of(r).used, CAP - 128);
-	put(r, 120, 500);
-	for (int i = 1; i < (int)(CAP / 128); i++)
-		get(r, 120, (uint64_t)i);
-	get(r, 120, 500);
-	cr_assert_eq(shmring_close(r), 0);
-}
-
-Test(spsc, unlink_while_attached, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, unlink_while_attached, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *r = both(name, CAP, 0), *o = NULL;
@@ -916,8 +565,8 @@ Test(spsc, unlink_while_attached, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 	cr_assert(!tu_ring_exists(name));
 	cr_assert_eq(tu_ring_open(name, 0, &o), -ENOENT);
 	cr_assert_eq(tu_ring_unlink(name), -ENOENT);
-	put(r, 77, 7);
-	get(r, 77, 7);
+	tu_put(r, 77, 7);
+	tu_get(r, 77, 7);
 	/* The name is free again for a new ring. */
 	o = tu_create(name, CAP, 0, 0);
 	cr_assert_eq(shmring_close(o), 0);
@@ -929,7 +578,7 @@ Test(spsc, unlink_while_attached, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
  * memfd backends through what it inherited (the handle, the descriptor),
  * on the others through the name itself. Its close is the end of stream.
  */
-Test(spsc, child_by_name, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
+TU_TEST(spsc, child_by_name, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(30))
 {
 	const int64_t wait = (int64_t)(10e9 * TU_SLOW);
 	static unsigned char buf[512];
@@ -975,7 +624,7 @@ Test(spsc, child_by_name, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
  * mapping was once left writable (checked by removing the mprotect() in
  * region_dup(): the read succeeded).
  */
-Test(spsc, monitor_read_only, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
+TU_TEST(spsc, monitor_read_only, TU_KIND(SHMRING_SPSC), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *p = tu_create(name, 4096, 0, SHMRING_PRODUCER);

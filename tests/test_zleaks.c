@@ -1,4 +1,4 @@
-/* test_zleaks.c - runs after every other test program: no /shmring-t-* object, and no SysV segment of a test ring, of a finished test may remain. */
+/* test_zleaks.c - runs after every other test program: no /shmring-t-* object or ring file, and no SysV segment of a test ring, of a finished test may remain. */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -8,18 +8,20 @@
  * belongs to a test still running (another build's `make check`, say) and
  * is left alone; one whose pid is gone was leaked by a test killed on
  * timeout or crash, or by a missing cleanup: it is removed and reported.
+ * Returns how many were left in @dir; /dev/shm's go through shm_unlink().
  */
-Test(zleaks, none_left, .timeout = 30)
+static unsigned sweep(const char *dir)
 {
 	const char *prefix = &TU_NAME_PREFIX[1]; /* without the slash */
 	size_t plen = strlen(prefix);
+	int shm = !strcmp(dir, "/dev/shm");
 	struct dirent *e;
 	unsigned leaked = 0;
-	DIR *d = opendir("/dev/shm");
+	DIR *d = opendir(dir);
 
-	cr_assert_not_null(d, "opendir /dev/shm: %s", strerror(errno));
+	cr_assert_not_null(d, "opendir %s: %s", dir, strerror(errno));
 	while ((e = readdir(d)) != NULL) {
-		char name[300];
+		char path[600];
 		long pid;
 
 		if (strncmp(e->d_name, prefix, plen) != 0)
@@ -27,13 +29,37 @@ Test(zleaks, none_left, .timeout = 30)
 		pid = strtol(e->d_name + plen, NULL, 10);
 		if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
 			continue;
-		snprintf(name, sizeof(name), "/%s", e->d_name);
-		fprintf(stderr, "leaked: /dev/shm%s\n", name);
-		shm_unlink(name);
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		fprintf(stderr, "leaked: %s\n", path);
+		if (shm)
+			shm_unlink(path + strlen(dir));
+		else
+			unlink(path);
 		leaked++;
 	}
 	closedir(d);
+	return leaked;
+}
+
+Test(zleaks, none_left, .timeout = 30)
+{
+	unsigned leaked = sweep("/dev/shm");
+
 	cr_assert_eq(leaked, 0, "%u test ring(s) left in /dev/shm", leaked);
+}
+
+/* The same for the rings of the file backing (tu_place() puts them). */
+Test(zleaks, no_file_left, .timeout = 30)
+{
+	const char *dir = getenv("SHMRING_TEST_DIR");
+	unsigned leaked;
+
+	if (!dir || !*dir)
+		dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	leaked = sweep(dir);
+	cr_assert_eq(leaked, 0, "%u test ring file(s) left in %s", leaked, dir);
 }
 
 /*

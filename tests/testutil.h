@@ -1,8 +1,11 @@
 /*
- * testutil.h - what every Criterion test program here shares: unique ring
- * names, child processes that cannot outlive or outwait their test, the
- * fixture that removes both even when an assertion fails, pipes, clocks,
- * payload patterns, and how much work a run may do.
+ * testutil.h - the one helper library of the Criterion test programs
+ * (tests/, tests/hardening/): unique ring names on every backend, child
+ * processes that cannot outlive or outwait their test and that can say
+ * why they failed, the fixture that removes both even when an assertion
+ * fails, guarded memory, pipes, clocks, payload patterns, and how much
+ * work a run may do. Helpers of one family of tests build on it
+ * (mpmc_util.h, hardening/hutil.h); none repeats it.
  *
  * Criterion runs each Test() in a process of its own; the names below
  * carry that process's pid, so tests running in parallel (or two builds
@@ -14,10 +17,14 @@
 #define SHMRING_TESTUTIL_H
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +41,7 @@
 #include <unistd.h>
 
 #include "shmring.h"
+#include "guard.h"
 
 /*
  * Sanitized builds run several times slower: the heavy tests scale their
@@ -72,20 +80,23 @@
 #define TU_CHILD_ALARM ((unsigned)(180 * TU_SLOW))
 
 #define TU_MAX_NAMES 32
+#define TU_MAX_KEPT 16
+#define TU_PAGE GUARD_PAGE
 #define TU_MAX_KIDS 16
 #define TU_NAME_PREFIX "/shmring-t-"
 
 /*
- * Where a test's rings live: SHMRING_TEST_BACKEND in the environment,
- * "posix" when unset. The test names its rings with tu_name() whatever
+ * Where a test's rings live: the backing of the test's row (TU_TEST), or
+ * for a test of no row SHMRING_TEST_BACKEND in the environment, "posix"
+ * when unset. The test names its rings with tu_name() whatever
  * the backend, and creates, opens and removes them through
  * tu_ring_create(), tu_ring_open() and tu_ring_unlink() (tu_create(),
  * tu_open(), mu_create() go through those), which give that name a
  * meaning on the backend:
  *   posix  the name itself ("/shmring-t-PID-N", shm_open);
  *   file   "file:" + $SHMRING_TEST_DIR (else $TMPDIR, else /tmp) + the
- *          name: a file, which tests/backend/run.sh removes with its
- *          directory however the program ended;
+ *          name: a file, which the fini removes, and tests/test_zleaks
+ *          sweeps if a crashed test could not;
  *   sysv   "sysv:KEY", KEY made of the pid and the name's index (see
  *          TU_SYSV_KEY), so that tests running at once never share one;
  *   anon   shmring_create_anon(): the handle it gives is kept under the
@@ -125,6 +136,13 @@ struct tu_state {
 	struct shmring *kept_ring[TU_MAX_NAMES];
 	int kept_fd[TU_MAX_NAMES];
 	int kept[TU_MAX_NAMES]; /* whether kept_* of that index is live */
+	/* Names a test spelled itself (tu_keep()), whatever the backend. */
+	char own[TU_MAX_KEPT][300];
+	int nown;
+	char tmpdir[64]; /* tu_tmpdir(), or "" */
+	/* What a helper of one family of tests frees after the children and
+	 * the rings (mpmc_util.h: its scoreboard). */
+	void (*at_fini)(void);
 };
 
 static struct tu_state tu;
@@ -266,6 +284,82 @@ static inline const char *tu_name_len(size_t len)
 	n[len] = '\0';
 	tu_place(tu.nnames - 1);
 	return n;
+}
+
+/*
+ * A name the test spells itself, on a backend of its choosing whatever
+ * SHMRING_TEST_BACKEND says ("file:PATH", "sysv:KEY", "/name"): kept for
+ * the fini to remove (tu_remove_own()), without the code under test.
+ */
+static inline const char *tu_keep(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static inline const char *tu_keep(const char *fmt, ...)
+{
+	va_list ap;
+	char *n;
+
+	cr_assert_lt(tu.nown, TU_MAX_KEPT, "too many own names in one test");
+	n = tu.own[tu.nown++];
+	va_start(ap, fmt);
+	vsnprintf(n, sizeof(tu.own[0]), fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* A fresh "file:" ring name in @dir. */
+static inline const char *tu_file_name(const char *dir)
+{
+	return tu_keep("file:%s/shmring-t-%ld-%u", dir, (long)getpid(),
+		       tu.counter++);
+}
+
+/* A System V key nobody else uses: ours in the top bits, a counter below. */
+static inline const char *tu_sysv_name(void)
+{
+	unsigned key = 0x5a000000u | (((unsigned)getpid() & 0xffffu) << 8) |
+		       (tu.counter++ & 0xffu);
+
+	return tu_keep("sysv:%#x", key);
+}
+
+/* Remove the object behind a name of tu_keep(), whatever its backend. */
+static inline void tu_remove_own(const char *n)
+{
+	if (!strncmp(n, "file:", 5)) {
+		unlink(n + 5);
+	} else if (!strncmp(n, "sysv:", 5)) {
+		int id = shmget((key_t)strtoul(n + 5, NULL, 0), 0, 0);
+
+		if (id >= 0)
+			shmctl(id, IPC_RMID, NULL);
+	} else {
+		shm_unlink(n);
+	}
+}
+
+/*
+ * A scratch directory of this test, for "file:" rings (tu_file_name())
+ * or a mount point; mode 0755, so that another user may enter it before
+ * a ring's own mode is looked at. The fini removes it, once what
+ * tu_keep() named is gone.
+ */
+static inline const char *tu_tmpdir(void)
+{
+	if (!tu.tmpdir[0]) {
+		strcpy(tu.tmpdir, "/tmp/shmring-h-XXXXXX");
+		cr_assert_not_null(mkdtemp(tu.tmpdir), "mkdtemp: %s",
+				   strerror(errno));
+		cr_assert_eq(chmod(tu.tmpdir, 0755), 0, "chmod %s: %s",
+			     tu.tmpdir, strerror(errno));
+	}
+	return tu.tmpdir;
+}
+
+/* Remove the last name of tu_keep() and free its place for another. */
+static inline void tu_unkeep_last(void)
+{
+	cr_assert_gt(tu.nown, 0);
+	tu_remove_own(tu.own[--tu.nown]);
 }
 
 static inline int tu_shm_exists(const char *name)
@@ -568,6 +662,152 @@ static inline void tu_init(void)
 	}
 }
 
+/*
+ * The axis of the suite: a behaviour is one test, run over every ring
+ * kind and every backing (TU_TEST below). A kind is a row of tu_kinds[]:
+ * what differs between kinds, and that a test may state, is a field of
+ * the row, so a new kind joins by adding a row, not a file.
+ */
+struct tu_kind {
+	enum shmring_kind kind;
+	const char *name;
+	/* A small ring for a behaviour test: SPSC bytes, MPMC slots. */
+	size_t small_cap;
+	/* How many messages of @len bytes (8..240) a small ring holds at least. */
+	size_t (*holds)(size_t len);
+	/* What one message of @len bytes adds to shmring_info()'s used. */
+	size_t (*room)(size_t len);
+	/* The least data area a ring of @cap and @max_msg needs, in bytes. */
+	size_t (*data_bytes)(size_t cap, size_t max_msg);
+	/* Only one process at a time may hold each role (-EBUSY). */
+	bool exclusive_roles;
+	/* Producers and consumers may come and go: a ring of many peers. */
+	bool many_peers;
+};
+
+static inline size_t tu_spsc_holds(size_t len)
+{
+	/* More than half of the bytes: records carry a header and padding. */
+	return 4096 / 2 / len + 1;
+}
+
+static inline size_t tu_mpmc_holds(size_t len)
+{
+	(void)len;
+	return 64;
+}
+
+/* SPSC: an 8-byte header, the payload padded to 8 bytes. */
+static inline size_t tu_spsc_room(size_t len)
+{
+	return 8 + ((len + 7) & ~(size_t)7);
+}
+
+/* MPMC: one slot, whatever the length. */
+static inline size_t tu_mpmc_room(size_t len)
+{
+	(void)len;
+	return 1;
+}
+
+/* SPSC: the capacity is the data area's bytes. */
+static inline size_t tu_spsc_data_bytes(size_t cap, size_t max_msg)
+{
+	(void)max_msg;
+	return cap;
+}
+
+/* MPMC: each slot holds its header (16 bytes at least) and max_msg. */
+static inline size_t tu_mpmc_data_bytes(size_t cap, size_t max_msg)
+{
+	return cap * (16 + max_msg);
+}
+
+static const struct tu_kind tu_kinds[] = {
+	{ SHMRING_SPSC, "spsc", 4096, tu_spsc_holds, tu_spsc_room,
+	  tu_spsc_data_bytes, true, false },
+	{ SHMRING_MPMC, "mpmc", 64, tu_mpmc_holds, tu_mpmc_room,
+	  tu_mpmc_data_bytes, false, true },
+};
+#define TU_NKINDS (sizeof(tu_kinds) / sizeof(tu_kinds[0]))
+#define TU_NBACKENDS (sizeof(tu_backend_names) / sizeof(tu_backend_names[0]))
+
+/* Which kinds a test runs over: a mask of 1 << kind. */
+#define TU_KIND(k) (1u << (k))
+#define TU_ALL_KINDS (~0u)
+
+/* The kinds whose row has the bool @field set: TU_KINDS_WITH(many_peers). */
+static inline unsigned tu_kinds_with(size_t field)
+{
+	unsigned m = 0;
+
+	for (size_t k = 0; k < TU_NKINDS; k++)
+		if (*(const bool *)((const char *)&tu_kinds[k] + field))
+			m |= TU_KIND(tu_kinds[k].kind);
+	return m;
+}
+#define TU_KINDS_WITH(field) tu_kinds_with(offsetof(struct tu_kind, field))
+
+/* One row of a test: a kind on a backing. */
+struct tu_case {
+	int kind;    /* index into tu_kinds[] */
+	int backend; /* enum tu_backend */
+};
+
+/*
+ * Every kind of @kinds on every backing, or on the one that
+ * SHMRING_TEST_BACKEND names (to run a suite by hand on one backing).
+ */
+static inline size_t tu_cases(struct tu_case *out, unsigned kinds)
+{
+	int only = getenv("SHMRING_TEST_BACKEND") ? tu_backend_from_env() : -1;
+	size_t n = 0;
+
+	for (size_t k = 0; k < TU_NKINDS; k++) {
+		if (!(kinds & TU_KIND(tu_kinds[k].kind)))
+			continue;
+		for (int b = 0; b < (int)TU_NBACKENDS; b++)
+			if (only < 0 || b == only)
+				out[n++] = (struct tu_case){ (int)k, b };
+	}
+	return n;
+}
+
+/* The row the running test was given: its kind, and where its rings live. */
+static const struct tu_kind *tu_kind_now;
+
+static inline void tu_use(const struct tu_case *c)
+{
+	tu.backend = c->backend;
+	tu_kind_now = &tu_kinds[c->kind];
+	fprintf(stderr, "[ROW] %s::%s: %s on %s\n",
+		criterion_current_test->category, criterion_current_test->name,
+		tu_kind_now->name, tu_backend_name());
+}
+
+/*
+ * A test run over kinds and backings: TU_TEST(suite, name, kinds,
+ * .timeout = ...) { body, with `row` its row }. Each row is a test of its
+ * own for Criterion, with the fixture of testutil.h.
+ */
+#define TU_MAX_CASES 64
+#define TU_TEST(suite, name, kinds, ...)                                     \
+	static void suite##_##name##_row(const struct tu_case *row);         \
+	ParameterizedTestParameters(suite, name)                              \
+	{                                                                     \
+		static struct tu_case cases[TU_MAX_CASES];                    \
+		size_t n = tu_cases(cases, (kinds));                          \
+		return cr_make_param_array(struct tu_case, cases, n);         \
+	}                                                                     \
+	ParameterizedTest(struct tu_case *row, suite, name, TU_FIXTURE,       \
+			  __VA_ARGS__)                                        \
+	{                                                                     \
+		tu_use(row);                                                  \
+		suite##_##name##_row(row);                                    \
+	}                                                                     \
+	static void suite##_##name##_row(                                     \
+		__attribute__((unused)) const struct tu_case *row)
+
 /* Remove what name @i stands for, without the code under test. */
 static inline void tu_ring_remove(int i)
 {
@@ -617,17 +857,25 @@ static inline void tu_fini(void)
 		cr_expect(!tu_ring_exists(tu.names[i]), "%s (%s) left behind",
 			  tu.names[i], tu.where[i]);
 	tu.nnames = 0;
+	for (int i = 0; i < tu.nown; i++)
+		tu_remove_own(tu.own[i]);
+	tu.nown = 0;
+	if (tu.tmpdir[0]) {
+		rmdir(tu.tmpdir);
+		tu.tmpdir[0] = '\0';
+	}
+	if (tu.at_fini)
+		tu.at_fini();
+	tu.at_fini = NULL;
 }
 
 #define TU_FIXTURE .init = tu_init, .fini = tu_fini
 
 /* Whole-buffer pipe I/O; 0 on success, -1 on error or early EOF. */
-static inline int tu_write_all(int fd, const void *buf, size_t len)
+static inline int tu_io_all(int fd, char *p, size_t len, bool out)
 {
-	const char *p = buf;
-
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -639,21 +887,14 @@ static inline int tu_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static inline int tu_write_all(int fd, const void *buf, size_t len)
+{
+	return tu_io_all(fd, (char *)(uintptr_t)buf, len, true);
+}
+
 static inline int tu_read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return tu_io_all(fd, buf, len, false);
 }
 
 static inline void tu_pipe(int fds[2])
@@ -714,19 +955,101 @@ static inline size_t tu_check(const void *buf, size_t len, uint64_t seed)
 	return 0;
 }
 
-/* Open a ring with a small SPSC layout; asserts success. */
-static inline struct shmring *tu_create(const char *name, size_t cap,
-					size_t max_msg, int role)
+/* Create a ring of @kind on the test's backend; asserts success. */
+static inline struct shmring *tu_create_kind(const char *name,
+					     enum shmring_kind kind, size_t cap,
+					     size_t max_msg, int role)
 {
-	struct shmring_opts o = { .kind = SHMRING_SPSC, .capacity = cap,
+	struct shmring_opts o = { .kind = kind, .capacity = cap,
 				  .max_msg = max_msg };
 	struct shmring *r = NULL;
 	int rc = tu_ring_create(name, &o, role, &r);
 
-	cr_assert_eq(rc, 0, "shmring_create(%s, cap %zu, max %zu) on %s: %s",
-		     name, cap, max_msg, tu_backend_name(), shmring_strerror(rc));
+	cr_assert_eq(rc, 0, "create kind %d %s (capacity %zu, max %zu) on %s: %s",
+		     (int)kind, name, cap, max_msg, tu_backend_name(),
+		     shmring_strerror(rc));
 	cr_assert_not_null(r);
 	return r;
+}
+
+/* An SPSC ring of @cap data bytes; asserts success. */
+static inline struct shmring *tu_create(const char *name, size_t cap,
+					size_t max_msg, int role)
+{
+	return tu_create_kind(name, SHMRING_SPSC, cap, max_msg, role);
+}
+
+/* A small ring of the running test's kind on its backing; asserts success. */
+static inline struct shmring *tu_create_small(const char *name, int role)
+{
+	return tu_create_kind(name, tu_kind_now->kind, tu_kind_now->small_cap,
+			      0, role);
+}
+
+/* Send @len bytes of pattern @seed, not waiting; asserts success. */
+static inline void tu_put(struct shmring *r, size_t len, uint64_t seed)
+{
+	static unsigned char buf[1 << 16];
+	int rc;
+
+	cr_assert_leq(len, sizeof(buf));
+	tu_fill(buf, len, seed);
+	rc = shmring_try_send(r, buf, len);
+	cr_assert_eq(rc, 0, "try_send(%zu): %s", len, shmring_strerror(rc));
+}
+
+/* Receive one message, not waiting; asserts @len bytes of pattern @seed. */
+static inline void tu_get(struct shmring *r, size_t len, uint64_t seed)
+{
+	static unsigned char buf[1 << 16];
+	ssize_t n;
+	size_t bad;
+
+	n = shmring_try_recv(r, buf, sizeof(buf));
+	cr_assert_eq(n, (ssize_t)len, "try_recv: got %zd (%s), want %zu", n,
+		     n < 0 ? shmring_strerror((int)n) : "length", len);
+	bad = tu_check(buf, len, seed);
+	cr_assert_eq(bad, 0, "message of %zu bytes (seed %llu) differs at byte %zu",
+		     len, (unsigned long long)seed, bad - 1);
+}
+
+/*
+ * Fill a ring with messages of @len bytes, pattern seeds 0, 1, ..., until
+ * it is full (-EAGAIN, and nothing else, ends it); returns how many went
+ * in, at least what the running test's kind promises to hold.
+ */
+static inline int tu_fill_ring(struct shmring *r, size_t len)
+{
+	int n = 0, rc;
+
+	for (;;) {
+		static unsigned char buf[1 << 12];
+
+		cr_assert_leq(len, sizeof(buf));
+		tu_fill(buf, len, (uint64_t)n);
+		rc = shmring_try_send(r, buf, len);
+		if (rc)
+			break;
+		n++;
+	}
+	cr_assert_eq(rc, -EAGAIN, "try_send on a full ring: %s",
+		     shmring_strerror(rc));
+	if (tu_kind_now)
+		cr_assert_geq((size_t)n, tu_kind_now->holds(len),
+			      "only %d messages of %zu bytes fit", n, len);
+	return n;
+}
+
+/* shmring_info() that asserts success (the struct poisoned first). */
+static inline struct shmring_info tu_info(struct shmring *r)
+{
+	struct shmring_info in;
+	int rc;
+
+	memset(&in, 0xa5, sizeof(in));
+	rc = shmring_info(r, &in);
+	cr_assert_eq(rc, 0, "shmring_info: %s", shmring_strerror(rc));
+	return in;
 }
 
 static inline struct shmring *tu_open(const char *name, int role)
@@ -743,6 +1066,8 @@ static inline struct shmring *tu_open(const char *name, int role)
 /*
  * Whether a process sits in a futex wait now, from /proc/PID/syscall
  * (first field: the system call number, or "running"). -1 if unknown.
+ * A sleeper that watches its peers too waits on the futex through
+ * io_uring (lib/uring.c): io_uring_enter counts as the futex wait.
  */
 static inline int tu_in_futex(pid_t pid)
 {
@@ -765,6 +1090,10 @@ static inline int tu_in_futex(pid_t pid)
 	nr = strtol(buf, NULL, 10);
 #ifdef SYS_futex_waitv
 	if (nr == SYS_futex_waitv)
+		return 1;
+#endif
+#ifdef SYS_io_uring_enter
+	if (nr == SYS_io_uring_enter)
 		return 1;
 #endif
 	return nr == SYS_futex;
@@ -833,6 +1162,84 @@ static inline int tu_await(int fd)
 	char c;
 
 	return tu_read_all(fd, &c, 1);
+}
+
+/* Guarded memory (guard.h) of @size bytes, a multiple of the page. */
+static inline struct guarded tu_guard(size_t size)
+{
+	struct guarded g = { 0 };
+	int rc;
+
+	cr_assert_eq(size % TU_PAGE, 0);
+	rc = guard_map(&g, size);
+	cr_assert_eq(rc, 0, "guarded mapping of %zu bytes: %s", size,
+		     strerror(-rc));
+	return g;
+}
+
+static inline void tu_unguard(struct guarded *g)
+{
+	guard_unmap(g);
+}
+
+/*
+ * A child that fails says why, whole, to its parent over a pipe: the
+ * parent sets the write end with tu_report_fd() before the fork and
+ * reads one struct tu_verdict after it (tu_run_child() does both).
+ */
+struct tu_verdict {
+	int step;
+	char why[240];
+};
+
+static inline int *tu_report_fd(void)
+{
+	static int fd = -1;
+	return &fd;
+}
+
+static inline void tu_child_fail(int step, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+static inline void tu_child_fail(int step, const char *fmt, ...)
+{
+	struct tu_verdict v = { .step = step };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v.why, sizeof(v.why), fmt, ap);
+	va_end(ap);
+	if (write(*tu_report_fd(), &v, sizeof(v)) != (ssize_t)sizeof(v))
+		_exit(98);
+	_exit(step);
+}
+
+/*
+ * Run @fn(@arg) in a child that explains a failure with tu_child_fail()
+ * (a return from @fn is success). *@st gets the child's wait status;
+ * returns true, with the verdict in *@v, if it exited non-zero and said
+ * why.
+ */
+static inline bool tu_run_child(void (*fn)(void *), void *arg, int *st,
+				struct tu_verdict *v)
+{
+	bool said;
+	int fds[2];
+	pid_t pid;
+
+	tu_pipe(fds);
+	pid = tu_fork();
+	if (pid == 0) {
+		close(fds[0]);
+		*tu_report_fd() = fds[1];
+		fn(arg);
+		_exit(0);
+	}
+	close(fds[1]);
+	*st = tu_wait(pid);
+	said = WIFEXITED(*st) && WEXITSTATUS(*st) != 0 &&
+	       read(fds[0], v, sizeof(*v)) == (ssize_t)sizeof(*v);
+	close(fds[0]);
+	return said;
 }
 
 /*

@@ -17,8 +17,9 @@ alive() {
 	[ -n "$1" ] && kill -0 "$1" 2>/dev/null
 }
 
-# POSIX rings: /shmring-h-PID-N, /shmring-h-wake-PID-{a,b} (wakeup.c),
-# /shmring-h-vg-PID-* (valgrind.sh).
+# POSIX rings: /shmring-h-wake-PID-{a,b} (wakeup.c), /shmring-h-vg-PID-*
+# (valgrind.sh). The Criterion programs' /shmring-t-PID-N (tests/testutil.h)
+# are swept by tests/test_zleaks, which runs after every test program.
 for f in /dev/shm/shmring-h-*; do
 	[ -e "$f" ] || [ -L "$f" ] || continue
 	pid=$(basename "$f" | sed -nE 's/^shmring-h-(wake-|vg-)?([0-9]+)-.*/\2/p')
@@ -43,7 +44,7 @@ for d in /tmp/shmring-h-*; do
 	fi
 done
 
-# System V segments: keys 0x5aPPPPNN (hutil.h), left by a creator that
+# System V segments: keys 0x5aPPPPNN (tu_sysv_name(), tests/testutil.h), left by a creator that
 # is gone (ipcs -m -p names the creating pid).
 if command -v ipcs >/dev/null 2>&1; then
 	for id in $(ipcs -m 2>/dev/null | awk '$1 ~ /^0x5a/ { print $2 }'); do

@@ -53,7 +53,7 @@ static void chase_hook(int where)
 
 static void claim_against_chaser(int consumer_side)
 {
-	struct hu_guarded g = hu_region(&mpmc_o);
+	struct guarded g = hu_region(&mpmc_o);
 	struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 	struct shmring_hdr *h = (struct shmring_hdr *)(void *)g.base;
 	char buf[MPMC_MAX] = { 0 };
@@ -73,11 +73,11 @@ static void claim_against_chaser(int consumer_side)
 	chase_where = consumer_side ? HOOK_CONSUMER_RETRY : HOOK_PRODUCER_RETRY;
 	chase_calls = 0;
 	shmring_test_hook = chase_hook;
-	t0 = hu_now();
+	t0 = tu_now_ns();
 	/* No timeout: the call must return on its own, not by the clock. */
 	rc = consumer_side ? shmring_recv(r, buf, sizeof(buf), -1) :
 			     shmring_send(r, buf, 16, -1);
-	el = hu_now() - t0;
+	el = tu_now_ns() - t0;
 	shmring_test_hook = NULL;
 	cr_log_info("%s claim against a peer moving the position every try: "
 		    "%s after %llu tries, %.1f ms",
@@ -91,15 +91,15 @@ static void claim_against_chaser(int consumer_side)
 	cr_assert_leq(chase_calls, DOCUMENTED_TRIES, "%llu retries",
 		      (unsigned long long)chase_calls);
 	shmring_close(r);
-	hu_unguard(&g);
+	tu_unguard(&g);
 }
 
-Test(claim_tries, producer, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(claim_tries, producer, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	claim_against_chaser(0);
 }
 
-Test(claim_tries, consumer, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(claim_tries, consumer, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	claim_against_chaser(1);
 }

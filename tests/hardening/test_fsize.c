@@ -28,32 +28,9 @@ static const struct shmring_opts small = {
 enum backend { B_POSIX, B_FILE };
 static const char *const backend_name[] = { "POSIX", "file" };
 
-static char tmpdir[64];
-
-static const char *dir_for_files(void)
-{
-	if (!tmpdir[0]) {
-		strcpy(tmpdir, "/tmp/shmring-h-XXXXXX");
-		cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s",
-				   strerror(errno));
-	}
-	return tmpdir;
-}
-
-static void fsize_fini(void)
-{
-	hu_fini();
-	if (tmpdir[0]) {
-		rmdir(tmpdir);
-		tmpdir[0] = '\0';
-	}
-}
-
-#define FSIZE_FIXTURE .init = hu_init, .fini = fsize_fini
-
 static const char *name_for(enum backend b)
 {
-	return b == B_POSIX ? hu_name() : hu_file_name(dir_for_files());
+	return b == B_POSIX ? tu_name() : tu_file_name(tu_tmpdir());
 }
 
 /* Whether the object behind @name exists, not through the library. */
@@ -93,7 +70,7 @@ static int create_limited(const char *name, rlim_t limit, int ignore)
 	pid_t pid;
 
 	cr_assert_eq(pipe(fds), 0, "pipe: %s", strerror(errno));
-	pid = hu_fork();
+	pid = tu_fork();
 	if (pid == 0) {
 		struct rlimit rl = { .rlim_cur = limit, .rlim_max = limit };
 		struct shmring *r = NULL;
@@ -116,7 +93,7 @@ static int create_limited(const char *name, rlim_t limit, int ignore)
 		_exit(0);
 	}
 	close(fds[1]);
-	hu_wait_ok(pid, name ? name : "memfd ring");
+	tu_wait_ok(pid, name ? name : "memfd ring");
 	cr_assert_eq(read(fds[0], &rc, sizeof(rc)), (ssize_t)sizeof(rc),
 		     "no return code from the child");
 	close(fds[0]);
@@ -144,18 +121,18 @@ static void over_limit(enum backend b, int ignore)
 	}
 }
 
-Test(fsize, over_limit_file, FSIZE_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(fsize, over_limit_file, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	over_limit(B_FILE, 0);
 }
 
-Test(fsize, over_limit_posix, FSIZE_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(fsize, over_limit_posix, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	over_limit(B_POSIX, 0);
 }
 
-Test(fsize, over_limit_sigxfsz_ignored, FSIZE_FIXTURE,
-     .timeout = HU_TIMEOUT(30))
+Test(fsize, over_limit_sigxfsz_ignored, TU_FIXTURE,
+     .timeout = TU_TIMEOUT(30))
 {
 	over_limit(B_FILE, 1);
 	over_limit(B_POSIX, 1);
@@ -165,7 +142,7 @@ Test(fsize, over_limit_sigxfsz_ignored, FSIZE_FIXTURE,
  * A memfd is a tmpfs file too. Checked by removing the check from the
  * memfd branch of region_create_unnamed(): the child dies of SIGXFSZ.
  */
-Test(fsize, over_limit_memfd, FSIZE_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(fsize, over_limit_memfd, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	size_t size = region_size();
 	int rc = create_limited(NULL, size - 1, 0);
@@ -178,7 +155,7 @@ Test(fsize, over_limit_memfd, FSIZE_FIXTURE, .timeout = HU_TIMEOUT(30))
 }
 
 /* The kernel refuses only a size past the limit: exactly it is allowed. */
-Test(fsize, at_limit, FSIZE_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(fsize, at_limit, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	size_t size = region_size();
 

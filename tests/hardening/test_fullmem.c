@@ -48,14 +48,14 @@ static void expect_full(const char *name, const struct shmring_opts *o,
 	if (rc == 0) {
 		/* Unreserved pages fault here: the SIGBUS the test is about. */
 		hu_fill_and_drain(r, step);
-		hu_child_fail(step, "%s: created %zu-byte ring on a 1 MiB tmpfs",
+		tu_child_fail(step, "%s: created %zu-byte ring on a 1 MiB tmpfs",
 			   name, o->capacity);
 	}
 	if (rc != -ENOSPC)
-		hu_child_fail(step, "%s: create gave %s, not -ENOSPC", name,
+		tu_child_fail(step, "%s: create gave %s, not -ENOSPC", name,
 			   shmring_strerror(rc));
 	if (count_entries(dir) != 0)
-		hu_child_fail(step, "%s: the failed creation left an object in %s",
+		tu_child_fail(step, "%s: the failed creation left an object in %s",
 			   name, dir);
 }
 
@@ -97,21 +97,21 @@ static void tmpfs_child(int file_backend)
 	/* What fits is usable to the last byte... */
 	rc = shmring_create(n2, &quarter, SHMRING_PRODUCER | SHMRING_CONSUMER, &a);
 	if (rc)
-		hu_child_fail(12, "256 KiB ring on 1 MiB: %s", shmring_strerror(rc));
+		tu_child_fail(12, "256 KiB ring on 1 MiB: %s", shmring_strerror(rc));
 	hu_fill_and_drain(a, 13);
 	rc = shmring_create(n3, &half, SHMRING_PRODUCER | SHMRING_CONSUMER, &b);
 	if (rc)
-		hu_child_fail(14, "512 KiB ring beside it: %s", shmring_strerror(rc));
+		tu_child_fail(14, "512 KiB ring beside it: %s", shmring_strerror(rc));
 	hu_fill_and_drain(b, 15);
 	/* ...and the next one that does not fit is refused, the first two
 	 * still work. */
 	rc = shmring_create(n4, &half, SHMRING_PRODUCER | SHMRING_CONSUMER,
 			    &(struct shmring *){ NULL });
 	if (rc != -ENOSPC)
-		hu_child_fail(16, "a second 512 KiB ring on a full tmpfs: %s",
+		tu_child_fail(16, "a second 512 KiB ring on a full tmpfs: %s",
 			   rc ? shmring_strerror(rc) : "created");
 	if (count_entries("/dev/shm") != 2)
-		hu_child_fail(17, "the refused ring left an object");
+		tu_child_fail(17, "the refused ring left an object");
 	hu_fill_and_drain(a, 18);
 	hu_fill_and_drain(b, 19);
 	shmring_close(a);
@@ -128,9 +128,9 @@ static void tmpfs_call(void *arg)
 
 static void tmpfs_run(int file_backend)
 {
-	struct hu_verdict v;
+	struct tu_verdict v;
 	int st;
-	bool said = hu_run_child(tmpfs_call, &file_backend, &st, &v);
+	bool said = tu_run_child(tmpfs_call, &file_backend, &st, &v);
 
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
 		cr_skip_test("cannot mount a tmpfs here (not root?): the "
@@ -145,12 +145,12 @@ static void tmpfs_run(int file_backend)
 	cr_assert_eq(WEXITSTATUS(st), 0, "child failed at step %d", WEXITSTATUS(st));
 }
 
-Test(fullmem, tmpfs_posix, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(fullmem, tmpfs_posix, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	tmpfs_run(0);
 }
 
-Test(fullmem, tmpfs_file, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(fullmem, tmpfs_file, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	tmpfs_run(1);
 }
@@ -171,17 +171,17 @@ static void fsize_child(const char *name, const char *path)
 	getrlimit(RLIMIT_FSIZE, &rl);
 	rl.rlim_cur = MiB;
 	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
-		hu_child_fail(1, "setrlimit: %s", strerror(errno));
+		tu_child_fail(1, "setrlimit: %s", strerror(errno));
 	rc = shmring_create(name, &big, SHMRING_PRODUCER, &r);
 	if (rc == 0)
-		hu_child_fail(2, "%s: a 4 MiB ring created under a 1 MiB file size limit",
+		tu_child_fail(2, "%s: a 4 MiB ring created under a 1 MiB file size limit",
 			   name);
 	/* What the library returns today is -EFBIG (ftruncate's errno);
 	 * -ENOSPC would say the same. */
 	if (rc != -EFBIG && rc != -ENOSPC)
-		hu_child_fail(3, "%s: create gave %s", name, shmring_strerror(rc));
+		tu_child_fail(3, "%s: create gave %s", name, shmring_strerror(rc));
 	if (access(path, F_OK) == 0)
-		hu_child_fail(4, "%s: the failed creation left %s", name, path);
+		tu_child_fail(4, "%s: the failed creation left %s", name, path);
 	_exit(rc == -EFBIG ? 0 : 10);
 }
 
@@ -199,9 +199,9 @@ static void fsize_call(void *arg)
 static void fsize_run(const char *name, const char *path)
 {
 	struct fsize_args c = { name, path };
-	struct hu_verdict v;
+	struct tu_verdict v;
 	int st;
-	bool said = hu_run_child(fsize_call, &c, &st, &v);
+	bool said = tu_run_child(fsize_call, &c, &st, &v);
 
 	cr_assert(WIFEXITED(st), "child killed by signal %d", WTERMSIG(st));
 	if (WEXITSTATUS(st) != 10 && said)
@@ -211,22 +211,22 @@ static void fsize_run(const char *name, const char *path)
 		    WEXITSTATUS(st) ? "-ENOSPC" : "-EFBIG");
 }
 
-Test(fullmem, fsize_posix, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
+Test(fullmem, fsize_posix, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 {
-	const char *name = hu_name();
+	const char *name = tu_name();
 	char path[320];
 
 	snprintf(path, sizeof(path), "/dev/shm%s", name);
 	fsize_run(name, path);
 }
 
-Test(fullmem, fsize_file, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
+Test(fullmem, fsize_file, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 {
 	char dir[] = "/tmp/shmring-h-XXXXXX";
 	const char *name;
 
 	cr_assert_not_null(mkdtemp(dir));
-	name = hu_file_name(dir);
+	name = tu_file_name(dir);
 	fsize_run(name, name + 5);
 	rmdir(dir);
 }

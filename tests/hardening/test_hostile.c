@@ -42,7 +42,7 @@
 #define MPMC_MAX 112u /* 128-byte slots */
 
 /* A call bounded by a timeout of at most 1 ms must return within this. */
-#define CALL_BOUND_NS ((int64_t)(5e9 * HU_SLOW))
+#define CALL_BOUND_NS ((int64_t)(5e9 * TU_SLOW))
 
 static const struct shmring_opts spsc_o = {
 	.kind = SHMRING_SPSC, .capacity = SPSC_CAP, .max_msg = SPSC_MAX,
@@ -51,7 +51,7 @@ static const struct shmring_opts mpmc_o = {
 	.kind = SHMRING_MPMC, .capacity = MPMC_SLOTS, .max_msg = MPMC_MAX,
 };
 
-static struct shmring_hdr *hdr(struct hu_guarded *g)
+static struct shmring_hdr *hdr(struct guarded *g)
 {
 	return (struct shmring_hdr *)(void *)g->base;
 }
@@ -119,13 +119,13 @@ static const struct {
 };
 
 /* Every broken header is -EPROTO, and nothing is attached or written. */
-Test(hostile, header_refused, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, header_refused, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	const struct shmring_opts *kinds[] = { &spsc_o, &mpmc_o };
 
 	for (size_t k = 0; k < 2; k++) {
 		for (size_t i = 0; i < sizeof(mutations) / sizeof(mutations[0]); i++) {
-			struct hu_guarded g = hu_region(kinds[k]);
+			struct guarded g = hu_region(kinds[k]);
 			struct shmring *r = NULL;
 			unsigned char *before = malloc(g.size);
 			int rc;
@@ -143,19 +143,19 @@ Test(hostile, header_refused, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 				  "%s: a refused region was written to",
 				  mutations[i].what);
 			free(before);
-			hu_unguard(&g);
+			tu_unguard(&g);
 		}
 	}
 }
 
 /* The same through shmring_open() of a real object; INITIALISING is waited
  * for about a second, junk in the state word is refused at once. */
-Test(hostile, header_refused_at_open, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, header_refused_at_open, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	static const size_t pick[] = { 0, 2, 3, 6, 16, 17 };
 
 	for (size_t j = 0; j < sizeof(pick) / sizeof(pick[0]); j++) {
-		const char *name = hu_name();
+		const char *name = tu_name();
 		struct shmring *r = NULL;
 		struct shmring_hdr *h;
 		char path[320];
@@ -167,14 +167,14 @@ Test(hostile, header_refused_at_open, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		snprintf(path, sizeof(path), "/dev/shm%s", name);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		cr_assert_geq(fd, 0);
-		h = mmap(NULL, HU_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		h = mmap(NULL, TU_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		cr_assert_neq(h, MAP_FAILED);
 		mutations[pick[j]].fn(h);
-		munmap(h, HU_PAGE);
+		munmap(h, TU_PAGE);
 		close(fd);
-		t0 = hu_now();
+		t0 = tu_now_ns();
 		rc = shmring_open(name, SHMRING_CONSUMER, &r);
-		el = hu_now() - t0;
+		el = tu_now_ns() - t0;
 		cr_assert_eq(rc, -EPROTO, "%s: %s", mutations[pick[j]].what,
 			     shmring_strerror(rc));
 		if (mutations[pick[j]].fn == mut_state_init)
@@ -191,13 +191,13 @@ Test(hostile, header_refused_at_open, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 
 /* Objects shorter than their header says (a peer truncated it before we
  * mapped): refused with -EPROTO before any access past the end. */
-Test(hostile, short_object, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, short_object, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
-	static const off_t sizes[] = { HU_PAGE, HU_PAGE + SPSC_CAP / 2,
-				       HU_PAGE + 2 * SPSC_CAP };
+	static const off_t sizes[] = { TU_PAGE, TU_PAGE + SPSC_CAP / 2,
+				       TU_PAGE + 2 * SPSC_CAP };
 
 	for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
-		const char *name = hu_name();
+		const char *name = tu_name();
 		struct shmring *r = NULL;
 		char path[320];
 		int rc;
@@ -233,13 +233,13 @@ static void expect_recv_err(struct shmring *r, int want, const char *what)
 	cr_assert_eq(rc, want, "%s: recv_burst gave %ld", what, rc);
 }
 
-static struct rec_hdr *rec_at(struct hu_guarded *g, uint64_t pos)
+static struct rec_hdr *rec_at(struct guarded *g, uint64_t pos)
 {
-	return (struct rec_hdr *)(void *)(g->base + HU_PAGE + (pos & (SPSC_CAP - 1)));
+	return (struct rec_hdr *)(void *)(g->base + TU_PAGE + (pos & (SPSC_CAP - 1)));
 }
 
 /* SPSC: a record header that lies about its length or type. */
-Test(hostile, spsc_records, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, spsc_records, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	static const struct {
 		const char *what;
@@ -259,7 +259,7 @@ Test(hostile, spsc_records, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct hu_guarded g = hu_region(&spsc_o);
+		struct guarded g = hu_region(&spsc_o);
 		struct shmring_hdr *h = hdr(&g);
 		struct shmring *r;
 		uint64_t pos = cases[i].tail ? SPSC_CAP - 64 : 0;
@@ -285,12 +285,12 @@ Test(hostile, spsc_records, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		}
 		expect_recv_err(r, -EBADMSG, cases[i].what);
 		shmring_close(r);
-		hu_unguard(&g);
+		tu_unguard(&g);
 	}
 }
 
 /* SPSC: positions a consumer or a producer cannot believe. */
-Test(hostile, spsc_positions, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, spsc_positions, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	static const int64_t prod_delta[] = {
 		/* Less than a ring behind is a consumer that took the
@@ -301,7 +301,7 @@ Test(hostile, spsc_positions, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 	char buf[256] = { 0 };
 
 	for (size_t i = 0; i < sizeof(prod_delta) / sizeof(prod_delta[0]); i++) {
-		struct hu_guarded g = hu_region(&spsc_o);
+		struct guarded g = hu_region(&spsc_o);
 		struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 		struct shmring_hdr *h = hdr(&g);
 
@@ -311,10 +311,10 @@ Test(hostile, spsc_positions, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 			     atomic_load(&h->prod_pos) + (uint64_t)prod_delta[i]);
 		expect_recv_err(r, -EBADMSG, "prod_pos moved");
 		shmring_close(r);
-		hu_unguard(&g);
+		tu_unguard(&g);
 	}
 	for (int k = 0; k < 3; k++) {
-		struct hu_guarded g = hu_region(&spsc_o);
+		struct guarded g = hu_region(&spsc_o);
 		struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 		struct shmring_hdr *h = hdr(&g);
 		int rc;
@@ -329,7 +329,7 @@ Test(hostile, spsc_positions, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		rc = shmring_send(r, buf, sizeof(buf), 200000);
 		cr_assert_eq(rc, -EBADMSG, "cons_pos case %d: %s", k, shmring_strerror(rc));
 		shmring_close(r);
-		hu_unguard(&g);
+		tu_unguard(&g);
 	}
 }
 
@@ -339,7 +339,7 @@ Test(hostile, spsc_positions, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
  * the end of the data area (4 bytes past the mapping when the data area
  * ends it); one out of range makes the ring's fill level a lie.
  */
-Test(hostile, spsc_positions_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, spsc_positions_at_attach, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	static const struct {
 		const char *what;
@@ -356,7 +356,7 @@ Test(hostile, spsc_positions_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		for (int side = 0; side < 2; side++) {
-			struct hu_guarded g = hu_region(&spsc_o);
+			struct guarded g = hu_region(&spsc_o);
 			struct shmring_hdr *h = hdr(&g);
 			struct shmring *r;
 			long rc;
@@ -367,7 +367,7 @@ Test(hostile, spsc_positions_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 			rc = ring_adopt_memory(g.base, g.size,
 					       side ? SHMRING_CONSUMER : SHMRING_PRODUCER, &r);
 			if (rc == -EPROTO || rc == -EBADMSG) {
-				hu_unguard(&g);
+				tu_unguard(&g);
 				continue;
 			}
 			cr_assert_eq(rc, 0, "%s: adopt: %s", cases[i].what,
@@ -392,7 +392,7 @@ Test(hostile, spsc_positions_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 				}
 			}
 			shmring_close(r);
-			hu_unguard(&g);
+			tu_unguard(&g);
 		}
 	}
 }
@@ -404,9 +404,9 @@ Test(hostile, spsc_positions_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
  * (2^28 laps here, a fraction of a second, then "empty"; with prod_pos
  * near 2^63, for ever: the fuzz seed timeout-pad-loop-from-attach).
  */
-Test(hostile, spsc_padding_lap_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(10))
+Test(hostile, spsc_padding_lap_at_attach, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 {
-	struct hu_guarded g = hu_region(&spsc_o);
+	struct guarded g = hu_region(&spsc_o);
 	struct shmring_hdr *h = hdr(&g);
 	struct rec_hdr pad = { .len = SPSC_CAP - REC_HDR_SIZE,
 			       .type = rec_type(0, REC_KIND_PAD | REC_NEXT_CLEAR) };
@@ -420,27 +420,27 @@ Test(hostile, spsc_padding_lap_at_attach, HU_FIXTURE, .timeout = HU_TIMEOUT(10))
 	memcpy(rec_at(&g, 0), &pad, sizeof(pad));
 	rc = ring_adopt_memory(g.base, g.size, SHMRING_CONSUMER, &r);
 	if (rc == -EPROTO || rc == -EBADMSG) {
-		hu_unguard(&g);
+		tu_unguard(&g);
 		return;
 	}
 	cr_assert_eq(rc, 0, "adopt: %s", shmring_strerror((int)rc));
-	t0 = hu_now();
+	t0 = tu_now_ns();
 	rc = shmring_try_recv(r, buf, sizeof(buf));
-	el = hu_now() - t0;
+	el = tu_now_ns() - t0;
 	cr_assert_eq(rc, -EBADMSG, "try_recv gave %ld", rc);
 	cr_assert_lt(el, 100000000, "try_recv took %lld ms", (long long)(el / 1000000));
 	shmring_close(r);
-	hu_unguard(&g);
+	tu_unguard(&g);
 }
 
-static struct mpmc_slot *slot_at(struct hu_guarded *g, uint64_t pos)
+static struct mpmc_slot *slot_at(struct guarded *g, uint64_t pos)
 {
-	return (struct mpmc_slot *)(void *)(g->base + HU_PAGE +
+	return (struct mpmc_slot *)(void *)(g->base + TU_PAGE +
 					    (pos & (MPMC_SLOTS - 1)) * 128);
 }
 
 /* MPMC: sequence words and lengths nobody honest could have written. */
-Test(hostile, mpmc_slots, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, mpmc_slots, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	char buf[MPMC_MAX] = { 0 };
 	long rc;
@@ -448,18 +448,18 @@ Test(hostile, mpmc_slots, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 	cr_assert_eq(mpmc_slot_size(MPMC_MAX), 128, "test assumes 128-byte slots");
 	/* A published slot whose length exceeds max_msg (or any uint32). */
 	for (int k = 0; k < 2; k++) {
-		struct hu_guarded g = hu_region(&mpmc_o);
+		struct guarded g = hu_region(&mpmc_o);
 		struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 
 		cr_assert_eq(shmring_try_send(r, buf, 16), 0);
 		atomic_store(&slot_at(&g, 0)->len, k ? UINT32_MAX : MPMC_MAX + 1);
 		expect_recv_err(r, -EBADMSG, "slot length");
 		shmring_close(r);
-		hu_unguard(&g);
+		tu_unguard(&g);
 	}
 	/* A free slot whose sequence runs ahead: producers must not spin. */
 	{
-		struct hu_guarded g = hu_region(&mpmc_o);
+		struct guarded g = hu_region(&mpmc_o);
 		struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 
 		atomic_store(&slot_at(&g, 0)->seq, 12345);
@@ -470,12 +470,12 @@ Test(hostile, mpmc_slots, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		/* The consumer, on a slot that runs ahead, likewise. */
 		expect_recv_err(r, -EBADMSG, "seq ahead");
 		shmring_close(r);
-		hu_unguard(&g);
+		tu_unguard(&g);
 	}
 	/* Positions from another universe: the index is masked, the
 	 * sequence does not match, and the calls fail or find nothing. */
 	{
-		struct hu_guarded g = hu_region(&mpmc_o);
+		struct guarded g = hu_region(&mpmc_o);
 		struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 		struct shmring_hdr *h = hdr(&g);
 
@@ -486,7 +486,7 @@ Test(hostile, mpmc_slots, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		rc = shmring_try_recv(r, buf, sizeof(buf));
 		cr_assert(rc == -EBADMSG || rc == -EAGAIN, "%s", shmring_strerror((int)rc));
 		shmring_close(r);
-		hu_unguard(&g);
+		tu_unguard(&g);
 	}
 }
 
@@ -498,7 +498,7 @@ Test(hostile, mpmc_slots, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
  */
 static void claim_chase(int consumer_side)
 {
-	struct hu_guarded g = hu_region(&mpmc_o);
+	struct guarded g = hu_region(&mpmc_o);
 	struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 	struct shmring_hdr *h = hdr(&g);
 	char buf[MPMC_MAX] = { 0 };
@@ -509,7 +509,7 @@ static void claim_chase(int consumer_side)
 	/* Every slot's sequence far ahead of any position the peer shows. */
 	for (unsigned i = 0; i < MPMC_SLOTS; i++)
 		atomic_store(&slot_at(&g, i)->seq, UINT64_C(1) << 62);
-	pid = hu_fork();
+	pid = tu_fork();
 	if (pid == 0) {
 		_Atomic uint64_t *p = consumer_side ? &h->cons_pos : &h->prod_pos;
 
@@ -519,26 +519,26 @@ static void claim_chase(int consumer_side)
 	/* Once the peer is running. */
 	while (atomic_load(consumer_side ? &h->cons_pos : &h->prod_pos) < 100000)
 		sched_yield();
-	t0 = hu_now();
+	t0 = tu_now_ns();
 	rc = consumer_side ? shmring_try_recv(r, buf, sizeof(buf)) :
 			     shmring_try_send(r, buf, 16);
-	el = hu_now() - t0;
+	el = tu_now_ns() - t0;
 	kill(pid, SIGKILL);
-	hu_wait(pid);
+	tu_wait(pid);
 	cr_assert(rc == -EBADMSG || rc == -EAGAIN, "%s", shmring_strerror((int)rc));
 	cr_log_info("%s claim against a racing position: %s after %.1f ms",
 		    consumer_side ? "consumer" : "producer",
 		    shmring_strerror((int)rc), (double)el / 1e6);
 	shmring_close(r);
-	hu_unguard(&g);
+	tu_unguard(&g);
 }
 
-Test(hostile, mpmc_claim_bounded_producer, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, mpmc_claim_bounded_producer, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	claim_chase(0);
 }
 
-Test(hostile, mpmc_claim_bounded_consumer, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, mpmc_claim_bounded_consumer, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	claim_chase(1);
 }
@@ -548,9 +548,9 @@ Test(hostile, mpmc_claim_bounded_consumer, HU_FIXTURE, .timeout = HU_TIMEOUT(30)
  * the release must not hand out a length a peer wrote since (the
  * application would read that many bytes from the pointer).
  */
-Test(hostile, mpmc_peek_again, HU_FIXTURE, .timeout = HU_TIMEOUT(10))
+Test(hostile, mpmc_peek_again, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 {
-	struct hu_guarded g = hu_region(&mpmc_o);
+	struct guarded g = hu_region(&mpmc_o);
 	struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 	const void *p = NULL;
 	char buf[16] = "abcdefghijklmno";
@@ -565,16 +565,16 @@ Test(hostile, mpmc_peek_again, HU_FIXTURE, .timeout = HU_TIMEOUT(10))
 		  "second peek returned length %zd (max_msg %u): the caller "
 		  "would read past the slot", n, MPMC_MAX);
 	shmring_close(r);
-	hu_unguard(&g);
+	tu_unguard(&g);
 }
 
 /* Geometry is read once, at attach: scribbling it later changes nothing. */
-Test(hostile, geometry_is_copied, HU_FIXTURE, .timeout = HU_TIMEOUT(10))
+Test(hostile, geometry_is_copied, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 {
 	const struct shmring_opts *kinds[] = { &spsc_o, &mpmc_o };
 
 	for (int k = 0; k < 2; k++) {
-		struct hu_guarded g = hu_region(kinds[k]);
+		struct guarded g = hu_region(kinds[k]);
 		struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 		struct shmring_hdr *h = hdr(&g);
 		struct shmring_info info;
@@ -595,7 +595,7 @@ Test(hostile, geometry_is_copied, HU_FIXTURE, .timeout = HU_TIMEOUT(10))
 		}
 		cr_assert_eq(shmring_try_send(r, buf, SPSC_MAX + 1), -EMSGSIZE);
 		shmring_close(r);
-		hu_unguard(&g);
+		tu_unguard(&g);
 	}
 }
 
@@ -637,9 +637,9 @@ static void *flip(void *arg)
 	return NULL;
 }
 
-Test(hostile, adopt_race, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, adopt_race, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
-	struct hu_guarded g = hu_region(&spsc_o);
+	struct guarded g = hu_region(&spsc_o);
 	struct shmring_hdr *h = hdr(&g);
 	struct flipper f = {
 		.word = (_Atomic uint64_t *)(void *)&h->capacity,
@@ -647,10 +647,10 @@ Test(hostile, adopt_race, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 	};
 	pthread_t t;
 	unsigned adopted = 0, wrong = 0;
-	int64_t end = hu_now() + (int64_t)(1.5e9);
+	int64_t end = tu_now_ns() + (int64_t)(1.5e9);
 
 	cr_assert_eq(pthread_create(&t, NULL, flip, &f), 0);
-	while (hu_now() < end) {
+	while (tu_now_ns() < end) {
 		struct shmring *r = NULL;
 		struct shmring_info info;
 
@@ -670,7 +670,7 @@ Test(hostile, adopt_race, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		     "%u of %u handles took a capacity other than the validated "
 		     "one (attach re-reads the header after validate())",
 		     wrong, adopted);
-	hu_unguard(&g);
+	tu_unguard(&g);
 }
 
 /*
@@ -693,12 +693,12 @@ static void trap_segv(int sig, siginfo_t *si, void *ctx)
 	unsigned char *a = si->si_addr;
 	struct shmring_hdr *h = (struct shmring_hdr *)(void *)trap_page;
 
-	if (a < trap_page || a >= trap_page + HU_PAGE) {
+	if (a < trap_page || a >= trap_page + TU_PAGE) {
 		/* A fault of another kind: die of it. */
 		signal(sig, SIG_DFL);
 		return;
 	}
-	mprotect(trap_page, HU_PAGE, PROT_READ | PROT_WRITE);
+	mprotect(trap_page, TU_PAGE, PROT_READ | PROT_WRITE);
 	if (a - trap_page < 32) {
 		cap_reads++;
 		h->capacity = cap_reads > flip_after ? UINT64_C(1) << 30 : SPSC_CAP;
@@ -713,10 +713,10 @@ static void trap_step(int sig, siginfo_t *si, void *ctx)
 	(void)sig;
 	(void)si;
 	uc->uc_mcontext.gregs[REG_EFL] &= ~0x100;
-	mprotect(trap_page, HU_PAGE, PROT_NONE);
+	mprotect(trap_page, TU_PAGE, PROT_NONE);
 }
 
-Test(hostile, header_read_once, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, header_read_once, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	struct sigaction sa, old_segv, old_trap;
 	int adopted = 0, wrong = 0, first_wrong = -1;
@@ -725,7 +725,7 @@ Test(hostile, header_read_once, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	for (int k = 0; k < 40; k++) {
-		struct hu_guarded g = hu_region(&spsc_o);
+		struct guarded g = hu_region(&spsc_o);
 		struct shmring *r = NULL;
 		struct shmring_info info;
 		int rc;
@@ -737,10 +737,10 @@ Test(hostile, header_read_once, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 		sigaction(SIGSEGV, &sa, &old_segv);
 		sa.sa_sigaction = trap_step;
 		sigaction(SIGTRAP, &sa, &old_trap);
-		mprotect(trap_page, HU_PAGE, PROT_NONE);
+		mprotect(trap_page, TU_PAGE, PROT_NONE);
 		/* A monitor: attaching one writes nothing to the region. */
 		rc = ring_adopt_memory(g.base, g.size, 0, &r);
-		mprotect(trap_page, HU_PAGE, PROT_READ | PROT_WRITE);
+		mprotect(trap_page, TU_PAGE, PROT_READ | PROT_WRITE);
 		sigaction(SIGSEGV, &old_segv, NULL);
 		sigaction(SIGTRAP, &old_trap, NULL);
 		if (rc == 0) {
@@ -750,7 +750,7 @@ Test(hostile, header_read_once, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 				first_wrong = k;
 			shmring_close(r);
 		}
-		hu_unguard(&g);
+		tu_unguard(&g);
 	}
 	cr_assert_gt(adopted, 0, "never adopted");
 	cr_assert_eq(wrong, 0,
@@ -768,12 +768,12 @@ enum scribble_mode {
 };
 
 /* The hostile peer: writes forever, until killed. */
-static void scribbler(struct hu_guarded *g, int kind, enum scribble_mode mode,
+static void scribbler(struct guarded *g, int kind, enum scribble_mode mode,
 		      uint64_t seed)
 {
 	struct shmring_hdr *h = hdr(g);
-	unsigned char *data = g->base + HU_PAGE;
-	size_t dsize = g->size - HU_PAGE;
+	unsigned char *data = g->base + TU_PAGE;
+	size_t dsize = g->size - TU_PAGE;
 
 	for (;;) {
 		uint64_t v = splitmix(&seed), x = splitmix(&seed);
@@ -865,11 +865,11 @@ struct victim_stats {
 	const char *max_what;
 };
 
-static int in_region(struct hu_guarded *g, const void *p, size_t len)
+static int in_region(struct guarded *g, const void *p, size_t len)
 {
 	const unsigned char *q = p;
 
-	return q >= g->base + HU_PAGE && len <= g->size &&
+	return q >= g->base + TU_PAGE && len <= g->size &&
 	       q + len <= g->base + g->size;
 }
 
@@ -877,7 +877,7 @@ static int in_region(struct hu_guarded *g, const void *p, size_t len)
 static void note(struct victim_stats *st, long rc, int64_t t0,
 		 const char *what)
 {
-	int64_t el = hu_now() - t0;
+	int64_t el = tu_now_ns() - t0;
 
 	st->calls++;
 	if (el > st->max_ns) {
@@ -903,20 +903,20 @@ static void note(struct victim_stats *st, long rc, int64_t t0,
 			       shmring_strerror((int)rc));
 }
 
-static void victim(struct hu_guarded *g, struct shmring *r, size_t max,
+static void victim(struct guarded *g, struct shmring *r, size_t max,
 		   int64_t dur_ns, uint64_t seed, struct victim_stats *st)
 {
 	unsigned char msg[SPSC_MAX], buf[SPSC_MAX * 4];
-	int64_t end = hu_now() + dur_ns;
+	int64_t end = tu_now_ns() + dur_ns;
 	int reserved = 0, peeked = 0;
 
 	memset(msg, 'm', sizeof(msg));
 	memset(st, 0, sizeof(*st));
-	while (hu_now() < end) {
+	while (tu_now_ns() < end) {
 		uint64_t v = splitmix(&seed);
 		int64_t tmo = (v & 0x100) ? 0 : (int64_t)(v >> 40) % 1000000;
 		size_t len = (size_t)(v >> 20) % (max + 1);
-		int64_t t0 = hu_now();
+		int64_t t0 = tu_now_ns();
 		long rc;
 
 		switch (v % 9) {
@@ -1022,7 +1022,7 @@ static void victim(struct hu_guarded *g, struct shmring *r, size_t max,
 static void scribble_run(const struct shmring_opts *o, enum scribble_mode mode,
 			 const char *label)
 {
-	struct hu_guarded g = hu_region(o);
+	struct guarded g = hu_region(o);
 	struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 	struct victim_stats st;
 	size_t max = o->kind == SHMRING_SPSC ? SPSC_MAX : MPMC_MAX;
@@ -1031,14 +1031,14 @@ static void scribble_run(const struct shmring_opts *o, enum scribble_mode mode,
 	/* Some traffic before the hostile peer arrives. */
 	for (int i = 0; i < 8; i++)
 		shmring_try_send(r, "warm", 4);
-	pid = hu_fork();
+	pid = tu_fork();
 	if (pid == 0) {
 		scribbler(&g, o->kind, mode, 0x5eed + (uint64_t)mode);
 		_exit(0);
 	}
-	victim(&g, r, max, (int64_t)(1.5e9 * HU_SLOW), 42 + (uint64_t)mode, &st);
+	victim(&g, r, max, (int64_t)(1.5e9 * TU_SLOW), 42 + (uint64_t)mode, &st);
 	kill(pid, SIGKILL);
-	hu_wait(pid);
+	tu_wait(pid);
 	cr_assert_eq(shmring_close(r), 0);
 	cr_log_info("%s: %llu calls: %llu ok, EAGAIN %llu, ETIMEDOUT %llu, "
 		    "EBADMSG %llu, EPIPE %llu, other %llu; slowest %s %.3f ms",
@@ -1051,25 +1051,25 @@ static void scribble_run(const struct shmring_opts *o, enum scribble_mode mode,
 		label, (unsigned long long)st.calls, (unsigned long long)st.ok,
 		(unsigned long long)st.err[2], (double)st.max_ns / 1e6);
 	cr_assert_gt(st.calls, 100, "the victim hardly ran");
-	hu_unguard(&g);
+	tu_unguard(&g);
 }
 
-Test(hostile, scribbler_spsc_hot, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, scribbler_spsc_hot, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	scribble_run(&spsc_o, SCRIBBLE_HOT, "SPSC, hot fields");
 }
 
-Test(hostile, scribbler_spsc_any, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, scribbler_spsc_any, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	scribble_run(&spsc_o, SCRIBBLE_ANY, "SPSC, any byte");
 }
 
-Test(hostile, scribbler_mpmc_hot, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, scribbler_mpmc_hot, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	scribble_run(&mpmc_o, SCRIBBLE_HOT, "MPMC, hot fields");
 }
 
-Test(hostile, scribbler_mpmc_any, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, scribbler_mpmc_any, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	scribble_run(&mpmc_o, SCRIBBLE_ANY, "MPMC, any byte");
 }
@@ -1078,18 +1078,18 @@ Test(hostile, scribbler_mpmc_any, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
  * Random bytes written while nobody runs, then the region adopted and
  * worked: refused at attach (-EPROTO), or calls that fail cleanly.
  */
-Test(hostile, random_bytes, HU_FIXTURE, .timeout = HU_TIMEOUT(60))
+Test(hostile, random_bytes, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 {
 	const struct shmring_opts *kinds[] = { &spsc_o, &mpmc_o };
 	const char *env_seed = getenv("SHMRING_HARDENING_SEED");
 	const char *env_rounds = getenv("SHMRING_HARDENING_ROUNDS");
 	uint64_t seed = env_seed ? strtoull(env_seed, NULL, 0) : 7;
 	unsigned refused = 0, adopted = 0;
-	int rounds = env_rounds ? atoi(env_rounds) : HU_SANITIZED ? 300 : 1500;
+	int rounds = env_rounds ? atoi(env_rounds) : TU_SANITIZED ? 300 : 1500;
 
 	for (int i = 0; i < rounds; i++) {
 		const struct shmring_opts *o = kinds[i & 1];
-		struct hu_guarded g = hu_region(o);
+		struct guarded g = hu_region(o);
 		struct shmring *r = hu_adopt(&g, SHMRING_PRODUCER | SHMRING_CONSUMER);
 		struct victim_stats st;
 		size_t max = o->kind == SHMRING_SPSC ? SPSC_MAX : MPMC_MAX;
@@ -1101,20 +1101,20 @@ Test(hostile, random_bytes, HU_FIXTURE, .timeout = HU_TIMEOUT(60))
 		for (int k = 0; k < nflip; k++) {
 			uint64_t v = splitmix(&seed);
 			/* Half the time the header page, where the fields are. */
-			size_t off = (v & 1) ? (v >> 8) % HU_PAGE : (v >> 8) % g.size;
+			size_t off = (v & 1) ? (v >> 8) % TU_PAGE : (v >> 8) % g.size;
 
 			g.base[off] = (unsigned char)(v >> 56);
 		}
 		if (ring_adopt_memory(g.base, g.size, SHMRING_PRODUCER | SHMRING_CONSUMER,
 				      &r) != 0) {
 			refused++;
-			hu_unguard(&g);
+			tu_unguard(&g);
 			continue;
 		}
 		adopted++;
 		victim(&g, r, max, 2000000, splitmix(&seed), &st);
 		shmring_close(r);
-		hu_unguard(&g);
+		tu_unguard(&g);
 	}
 	cr_log_info("random_bytes: %u refused, %u adopted and worked", refused,
 		    adopted);
@@ -1138,14 +1138,14 @@ static void *sleeper(void *arg)
 	struct sleeper_arg *a = arg;
 	char buf[64];
 
-	a->rc = shmring_recv(a->r, buf, sizeof(buf), (int64_t)(5e9 * HU_SLOW));
-	a->t_done = hu_now();
+	a->rc = shmring_recv(a->r, buf, sizeof(buf), (int64_t)(5e9 * TU_SLOW));
+	a->t_done = tu_now_ns();
 	return NULL;
 }
 
-Test(hostile, stolen_wakeup_is_bounded, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hostile, stolen_wakeup_is_bounded, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
-	struct hu_guarded g = hu_region(&spsc_o);
+	struct guarded g = hu_region(&spsc_o);
 	struct shmring *prod = hu_adopt(&g, SHMRING_PRODUCER);
 	struct sleeper_arg a = { .r = hu_adopt(&g, SHMRING_CONSUMER) };
 	struct shmring_hdr *h = hdr(&g);
@@ -1165,7 +1165,7 @@ Test(hostile, stolen_wakeup_is_bounded, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 			sched_yield();
 		cr_assert_gt(atomic_load(&h->data_wait.waiters), 0, "never slept");
 		atomic_store(&h->data_wait.waiters, 0);
-		t_pub = hu_now();
+		t_pub = tu_now_ns();
 		cr_assert_eq(shmring_try_send(prod, "x", 1), 0);
 		pthread_join(t, NULL);
 		cr_assert_eq(a.rc, 1, "recv: %ld", a.rc);
@@ -1173,9 +1173,9 @@ Test(hostile, stolen_wakeup_is_bounded, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 			worst = a.t_done - t_pub;
 	}
 	cr_log_info("stolen wake-up: delivered after at most %.1f ms", (double)worst / 1e6);
-	cr_assert_lt(worst, (int64_t)(1500e6 * HU_SLOW),
+	cr_assert_lt(worst, (int64_t)(1500e6 * TU_SLOW),
 		     "a stolen wake-up delayed delivery %lld ms", (long long)(worst / 1000000));
 	shmring_close(prod);
 	shmring_close(a.r);
-	hu_unguard(&g);
+	tu_unguard(&g);
 }

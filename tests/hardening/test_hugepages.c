@@ -65,7 +65,6 @@ static const char *const backend_name[] = {
 
 static int lock_fd = -1;
 static long old_nr = -1; /* nr_hugepages to put back; -1: untouched */
-static char tmpdir[64];  /* file: rings, and the hugetlbfs mount point */
 
 static long read_long(const char *path)
 {
@@ -152,7 +151,7 @@ static void hp_init(void)
 	char buf[32];
 	ssize_t n;
 
-	hu_init();
+	tu_init();
 	lock_fd = open(POOL_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 		       0644);
 	if (lock_fd < 0)
@@ -177,7 +176,7 @@ static void hp_init(void)
 
 static void hp_fini(void)
 {
-	hu_fini();
+	tu_fini();
 	if (old_nr >= 0) {
 		int rc = write_long(NR_HUGEPAGES, old_nr);
 
@@ -188,10 +187,6 @@ static void hp_fini(void)
 					"vm.nr_hugepages = %ld: %s\n", old_nr,
 				strerror(-rc));
 		old_nr = -1;
-	}
-	if (tmpdir[0]) {
-		rmdir(tmpdir);
-		tmpdir[0] = '\0';
 	}
 	if (lock_fd >= 0) {
 		close(lock_fd); /* releases the flock */
@@ -260,9 +255,9 @@ static int in_child(void (*fn)(enum backend, const char *), enum backend b,
 		    const char *name)
 {
 	struct child_call c = { fn, b, name };
-	struct hu_verdict v;
+	struct tu_verdict v;
 	int st;
-	bool said = hu_run_child(call_child, &c, &st, &v);
+	bool said = tu_run_child(call_child, &c, &st, &v);
 
 	if (WIFSIGNALED(st))
 		cr_assert_fail("%s: child killed by signal %d (%s)%s",
@@ -280,24 +275,14 @@ static int in_child(void (*fn)(enum backend, const char *), enum backend b,
 	return 0;
 }
 
-/* Mount a hugetlbfs on tmpdir in a mount namespace of this child's own;
+/* Mount a hugetlbfs on tu_tmpdir() in a mount namespace of this child's own;
  * it goes, with every page its files hold, when the child exits. */
 static void mount_hugetlbfs(void)
 {
 	if (unshare(CLONE_NEWNS) != 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-	    mount("none", tmpdir, "hugetlbfs", MS_NOSUID | MS_NODEV, NULL) != 0)
+	    mount("none", tu.tmpdir, "hugetlbfs", MS_NOSUID | MS_NODEV, NULL) != 0)
 		_exit(77);
-}
-
-static const char *make_tmpdir(void)
-{
-	if (!tmpdir[0]) {
-		strcpy(tmpdir, "/tmp/shmring-h-XXXXXX");
-		cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s",
-				   strerror(errno));
-	}
-	return tmpdir;
 }
 
 /* The name a backend's ring gets in this test (NULL: unnamed). */
@@ -305,12 +290,12 @@ static const char *name_for(enum backend b)
 {
 	switch (b) {
 	case B_SYSV:
-		return hu_sysv_name();
+		return tu_sysv_name();
 	case B_FILE:
 	case B_PLAINFILE:
-		return hu_file_name(make_tmpdir());
+		return tu_file_name(tu_tmpdir());
 	case B_POSIX:
-		return hu_name();
+		return tu_name();
 	default:
 		return NULL;
 	}
@@ -435,27 +420,27 @@ static void expect_refused(enum backend b, const char *name, int want,
 	int rc;
 
 	if (cap == 0)
-		hu_child_fail(step, "%ld huge pages free: too many to exhaust "
+		tu_child_fail(step, "%ld huge pages free: too many to exhaust "
 				 "(over %d)", avail, MAX_FREE);
 	rc = create_as(b, name, &o, &r);
 	if (rc == 0) {
 		rc = shmring_attach(r, SHMRING_PRODUCER | SHMRING_CONSUMER, &pc);
 		if (rc == 0)
 			hu_fill_and_drain(pc, step);
-		hu_child_fail(step, "a %zu-byte ring created with %ld huge pages "
+		tu_child_fail(step, "a %zu-byte ring created with %ld huge pages "
 				 "free", cap, avail);
 	}
 	if (rc != want)
-		hu_child_fail(step, "create (%zu bytes, %ld pages free) gave %s, not "
+		tu_child_fail(step, "create (%zu bytes, %ld pages free) gave %s, not "
 				 "%s", cap, avail, shmring_strerror(rc),
 			   shmring_strerror(want));
 	if (name && object_exists(b, name))
-		hu_child_fail(step + 1, "the refused creation left %s", name);
+		tu_child_fail(step + 1, "the refused creation left %s", name);
 	if (count_fds() != fds)
-		hu_child_fail(step + 2, "the refused creation left a descriptor "
+		tu_child_fail(step + 2, "the refused creation left a descriptor "
 				     "(%d, was %d)", count_fds(), fds);
 	if (hp && pool_avail() != avail)
-		hu_child_fail(step + 3, "the refused creation kept huge pages "
+		tu_child_fail(step + 3, "the refused creation kept huge pages "
 				     "(%ld free, was %ld)", pool_avail(), avail);
 }
 
@@ -523,7 +508,7 @@ static void assert_none_available(void)
 	}
 }
 
-Test(hugepages, none_available, HP_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hugepages, none_available, HP_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	assert_none_available();
 }
@@ -537,17 +522,17 @@ static void consume(struct shmring *c, int step)
 		ssize_t n = shmring_recv(c, buf, sizeof(buf), WAIT_NS);
 
 		if (n < 0 || (size_t)n != msg_len(i))
-			hu_child_fail(step, "message %u: %s (length %zd, want %zu)", i,
+			tu_child_fail(step, "message %u: %s (length %zd, want %zu)", i,
 				   n < 0 ? shmring_strerror((int)n) : "wrong",
 				   n, msg_len(i));
 		for (size_t j = 0; j < (size_t)n; j++)
 			if (buf[j] != msg_byte(i, j))
-				hu_child_fail(step, "message %u, byte %zu differs", i,
+				tu_child_fail(step, "message %u, byte %zu differs", i,
 					   j);
 	}
 	ssize_t n = shmring_recv(c, buf, sizeof(buf), WAIT_NS);
 	if (n != -EPIPE)
-		hu_child_fail(step + 1, "after the last message: %s",
+		tu_child_fail(step + 1, "after the last message: %s",
 			   n < 0 ? shmring_strerror((int)n) : "a message");
 }
 
@@ -557,7 +542,7 @@ static void check_size(struct shmring *r, size_t want, int step)
 	struct shmring_info info;
 
 	if (shmring_info(r, &info) || info.region_size != want)
-		hu_child_fail(step, "region of %zu bytes, want %zu", info.region_size,
+		tu_child_fail(step, "region of %zu bytes, want %zu", info.region_size,
 			   want);
 }
 
@@ -576,28 +561,28 @@ static void pool_child(enum backend b, const char *name)
 	avail = pool_avail();
 	rc = create_as(b, name, &o, &r);
 	if (rc)
-		hu_child_fail(20, "create: %s", shmring_strerror(rc));
+		tu_child_fail(20, "create: %s", shmring_strerror(rc));
 	check_size(r, hp, 21);
 	/* Taken at creation, not at first touch. */
 	if (pool_avail() != avail - 1)
-		hu_child_fail(22, "%ld huge pages free after creation, was %ld",
+		tu_child_fail(22, "%ld huge pages free after creation, was %ld",
 			   pool_avail(), avail);
 	fflush(NULL);
 	kid = fork();
 	if (kid < 0)
-		hu_child_fail(23, "fork: %s", strerror(errno));
+		tu_child_fail(23, "fork: %s", strerror(errno));
 	if (kid == 0) {
 		struct shmring *c = NULL, *m = NULL;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		alarm(HU_CHILD_ALARM);
+		alarm(TU_CHILD_ALARM);
 		rc = open_as(b, name, r, SHMRING_CONSUMER, &c);
 		if (rc)
-			hu_child_fail(30, "consumer open: %s", shmring_strerror(rc));
+			tu_child_fail(30, "consumer open: %s", shmring_strerror(rc));
 		/* A monitor: the anonymous kind shares the mapping. */
 		rc = open_as(b, name, r, 0, &m);
 		if (rc)
-			hu_child_fail(31, "monitor open: %s", shmring_strerror(rc));
+			tu_child_fail(31, "monitor open: %s", shmring_strerror(rc));
 		check_size(c, hp, 32);
 		check_size(m, hp, 33);
 		consume(c, 34);
@@ -607,7 +592,7 @@ static void pool_child(enum backend b, const char *name)
 	}
 	rc = open_as(b, name, r, SHMRING_PRODUCER, &p);
 	if (rc)
-		hu_child_fail(24, "producer open: %s", shmring_strerror(rc));
+		tu_child_fail(24, "producer open: %s", shmring_strerror(rc));
 	for (unsigned i = 0; i < MSGS; i++) {
 		static unsigned char buf[MSG_MAX];
 
@@ -615,27 +600,27 @@ static void pool_child(enum backend b, const char *name)
 			buf[j] = msg_byte(i, j);
 		rc = shmring_send(p, buf, msg_len(i), WAIT_NS);
 		if (rc)
-			hu_child_fail(25, "send %u: %s", i, shmring_strerror(rc));
+			tu_child_fail(25, "send %u: %s", i, shmring_strerror(rc));
 	}
 	shmring_close(p);
 	while (waitpid(kid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		hu_child_fail(26, "consumer: %s %d",
+		tu_child_fail(26, "consumer: %s %d",
 			   WIFEXITED(st) ? "exit" : "signal",
 			   WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 	shmring_close(r);
 	if (name)
 		shmring_unlink(name);
 	if (pool_avail() != avail)
-		hu_child_fail(27, "%ld huge pages free after the ring went, was %ld",
+		tu_child_fail(27, "%ld huge pages free after the ring went, was %ld",
 			   pool_avail(), avail);
 	if (b == B_FILE) {
 		/* On hugetlbfs a file: ring is huge unasked, rounded alike. */
 		o.flags = 0;
 		rc = shmring_create(name, &o, 0, &r);
 		if (rc)
-			hu_child_fail(28, "unflagged create: %s", shmring_strerror(rc));
+			tu_child_fail(28, "unflagged create: %s", shmring_strerror(rc));
 		check_size(r, hp, 29);
 		shmring_close(r);
 		shmring_unlink(name);
@@ -643,7 +628,7 @@ static void pool_child(enum backend b, const char *name)
 	expect_refused(b, name, -ENOMEM, 40);
 }
 
-Test(hugepages, reserved_pool, HP_FIXTURE, .timeout = HU_TIMEOUT(60))
+Test(hugepages, reserved_pool, HP_FIXTURE, .timeout = TU_TIMEOUT(60))
 {
 	if (!hp_reserve(RESERVE)) {
 		assert_none_available();
@@ -681,18 +666,18 @@ static void memlock_child(enum backend b, const char *name)
 	(void)b;
 	/* Only the soft limit: raising the hard one needs CAP_SYS_RESOURCE. */
 	if (getrlimit(RLIMIT_MEMLOCK, &rl))
-		hu_child_fail(50, "getrlimit: %s", strerror(errno));
+		tu_child_fail(50, "getrlimit: %s", strerror(errno));
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < hp)
-		hu_child_fail(50, "RLIMIT_MEMLOCK hard limit below one huge page");
+		tu_child_fail(50, "RLIMIT_MEMLOCK hard limit below one huge page");
 	rl.rlim_cur = hp;
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
 	    setgroups(in_group ? 1 : 0, &shm_group) || setgid(NOBODY) ||
 	    setuid(NOBODY))
-		hu_child_fail(50, "cannot become nobody: %s", strerror(errno));
+		tu_child_fail(50, "cannot become nobody: %s", strerror(errno));
 	rc = shmring_create(name, &o, 0, &r);
 	if (in_group) {
 		if (rc != want)
-			hu_child_fail(53, "in vm.hugetlb_shm_group: %s, want %s",
+			tu_child_fail(53, "in vm.hugetlb_shm_group: %s, want %s",
 				   shmring_strerror(rc), shmring_strerror(want));
 		if (rc == 0) {
 			shmring_close(r);
@@ -701,13 +686,13 @@ static void memlock_child(enum backend b, const char *name)
 		return;
 	}
 	if (rc != -EPERM)
-		hu_child_fail(51, "create past RLIMIT_MEMLOCK gave %s, not -EPERM",
+		tu_child_fail(51, "create past RLIMIT_MEMLOCK gave %s, not -EPERM",
 			   rc ? shmring_strerror(rc) : "success");
 	if (object_exists(B_SYSV, name))
-		hu_child_fail(52, "the refused creation left %s", name);
+		tu_child_fail(52, "the refused creation left %s", name);
 }
 
-Test(hugepages, memlock_sysv, HP_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(hugepages, memlock_sysv, HP_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	long group = read_long("/proc/sys/vm/hugetlb_shm_group");
 
@@ -718,12 +703,12 @@ Test(hugepages, memlock_sysv, HP_FIXTURE, .timeout = HU_TIMEOUT(30))
 	if (group < 0 || group == NOBODY)
 		cr_skip_test("vm.hugetlb_shm_group is %ld: nobody is exempt",
 			     group);
-	in_child(memlock_child, B_SYSV, hu_sysv_name());
+	in_child(memlock_child, B_SYSV, tu_sysv_name());
 	if (!hp_reserve(2))
 		fprintf(stderr, "test_hugepages: memlock_sysv: the control in "
 				"vm.hugetlb_shm_group expects -ENOMEM\n");
 	shm_group = (gid_t)group;
-	in_child(memlock_child, B_SYSV, hu_sysv_name());
+	in_child(memlock_child, B_SYSV, tu_sysv_name());
 }
 
 /*
@@ -731,8 +716,8 @@ Test(hugepages, memlock_sysv, HP_FIXTURE, .timeout = HU_TIMEOUT(30))
  * ring's need rounded up to a page: 4 KiB or a power-of-two huge page.
  * An ordinary ring's header, copied over regions of several sizes.
  */
-Test(hugepages, opener_sizes, .init = hu_init, .fini = hu_fini,
-     .timeout = HU_TIMEOUT(10))
+Test(hugepages, opener_sizes, .init = tu_init, .fini = tu_fini,
+     .timeout = TU_TIMEOUT(10))
 {
 	static const struct {
 		size_t size;
@@ -746,11 +731,11 @@ Test(hugepages, opener_sizes, .init = hu_init, .fini = hu_fini,
 		{ 2 * MiB + 4096, -EPROTO }, /* past the rounding */
 	};
 	struct shmring_opts o = { .kind = SHMRING_SPSC, .capacity = MiB };
-	struct hu_guarded src = hu_region(&o);
+	struct guarded src = hu_region(&o);
 
 	cr_assert_eq(src.size, MiB + 4096);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct hu_guarded g = hu_guard(cases[i].size);
+		struct guarded g = tu_guard(cases[i].size);
 		struct shmring_hdr *h = (struct shmring_hdr *)(void *)g.base;
 		struct shmring *r = NULL;
 		int rc;
@@ -770,7 +755,7 @@ Test(hugepages, opener_sizes, .init = hu_init, .fini = hu_fini,
 			     shmring_strerror(rc));
 		if (rc == 0)
 			shmring_close(r);
-		hu_unguard(&g);
+		tu_unguard(&g);
 	}
-	hu_unguard(&src);
+	tu_unguard(&src);
 }

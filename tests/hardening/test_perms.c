@@ -21,40 +21,17 @@ static const struct shmring_opts small = {
 enum backend { B_POSIX, B_FILE, B_SYSV };
 static const char *const backend_name[] = { "POSIX", "file", "System V" };
 
-static char tmpdir[64];
-
-/* A directory for file: rings that any user may enter (mkdtemp's 0700
- * would refuse other users before the ring's own mode is looked at). */
-static const char *dir_for_files(void)
-{
-	if (!tmpdir[0]) {
-		strcpy(tmpdir, "/tmp/shmring-h-XXXXXX");
-		cr_assert_not_null(mkdtemp(tmpdir));
-		cr_assert_eq(chmod(tmpdir, 0755), 0);
-	}
-	return tmpdir;
-}
-
-static void perms_fini(void)
-{
-	hu_fini();
-	if (tmpdir[0]) {
-		rmdir(tmpdir);
-		tmpdir[0] = '\0';
-	}
-}
-
-#define PERMS_FIXTURE .init = hu_init, .fini = perms_fini
-
 static const char *name_for(enum backend b)
 {
 	switch (b) {
 	case B_POSIX:
-		return hu_name();
+		/* Spelled here, as the others are: the loops below recycle it. */
+		return tu_keep(TU_NAME_PREFIX "%ld-%u", (long)getpid(),
+			       tu.counter++);
 	case B_FILE:
-		return hu_file_name(dir_for_files());
+		return tu_file_name(tu_tmpdir());
 	default:
-		return hu_sysv_name();
+		return tu_sysv_name();
 	}
 }
 
@@ -80,7 +57,7 @@ static unsigned mode_of(const char *name)
 	return st.st_mode & 07777;
 }
 
-Test(perms, default_0600, PERMS_FIXTURE, .timeout = HU_TIMEOUT(10))
+Test(perms, default_0600, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 {
 	for (int b = 0; b < 3; b++) {
 		const char *name = name_for(b);
@@ -97,7 +74,7 @@ Test(perms, default_0600, PERMS_FIXTURE, .timeout = HU_TIMEOUT(10))
 	}
 }
 
-Test(perms, mode_exact_whatever_umask, PERMS_FIXTURE, .timeout = HU_TIMEOUT(10))
+Test(perms, mode_exact_whatever_umask, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 {
 	static const mode_t masks[] = { 077, 022, 0, 0777 };
 	static const unsigned modes[] = { 0640, 0666, 0604, 0660, 0600, 0400 };
@@ -121,8 +98,7 @@ Test(perms, mode_exact_whatever_umask, PERMS_FIXTURE, .timeout = HU_TIMEOUT(10))
 					     backend_name[b], modes[i], masks[m],
 					     mode_of(name));
 				shmring_close(r);
-				hu_remove(name);
-				hu.nnames--;
+				tu_unkeep_last();
 			}
 		}
 	}
@@ -143,7 +119,7 @@ static int as_nobody_open(const char *name, int role)
 	return rc;
 }
 
-Test(perms, other_user_refused, PERMS_FIXTURE, .timeout = HU_TIMEOUT(20))
+Test(perms, other_user_refused, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 {
 	const char *names[3][2];
 	struct shmring *rings[3][2];
@@ -165,7 +141,7 @@ Test(perms, other_user_refused, PERMS_FIXTURE, .timeout = HU_TIMEOUT(20))
 		}
 	}
 	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
-	pid = hu_fork();
+	pid = tu_fork();
 	if (pid == 0) {
 		int res[3][5];
 
@@ -189,7 +165,7 @@ Test(perms, other_user_refused, PERMS_FIXTURE, .timeout = HU_TIMEOUT(20))
 
 		cr_assert_eq(read(fds[0], res, sizeof(res)), (ssize_t)sizeof(res),
 			     "child sent no report");
-		hu_wait_ok(pid, "nobody");
+		tu_wait_ok(pid, "nobody");
 		for (int b = 0; b < 3; b++) {
 			const char *bn = backend_name[b];
 
@@ -218,7 +194,7 @@ Test(perms, other_user_refused, PERMS_FIXTURE, .timeout = HU_TIMEOUT(20))
 }
 
 /* Creation is exclusive on every backend, over rings and other objects. */
-Test(perms, exclusive_create, PERMS_FIXTURE, .timeout = HU_TIMEOUT(10))
+Test(perms, exclusive_create, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 {
 	for (int b = 0; b < 3; b++) {
 		const char *name = name_for(b);
@@ -235,8 +211,8 @@ Test(perms, exclusive_create, PERMS_FIXTURE, .timeout = HU_TIMEOUT(10))
 	}
 	/* Objects that are not rings are not overwritten either. */
 	{
-		const char *name = hu_name();
-		const char *fname = hu_file_name(dir_for_files());
+		const char *name = tu_name();
+		const char *fname = tu_file_name(tu_tmpdir());
 		char path[320], buf[8];
 		struct shmring *r = NULL;
 		int fd;
@@ -264,7 +240,7 @@ Test(perms, exclusive_create, PERMS_FIXTURE, .timeout = HU_TIMEOUT(10))
 	}
 }
 
-Test(perms, bad_names, PERMS_FIXTURE, .timeout = HU_TIMEOUT(10))
+Test(perms, bad_names, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 {
 	static char long_name[300], long_path[5000];
 	const char *bad[] = {
@@ -306,14 +282,14 @@ Test(perms, bad_names, PERMS_FIXTURE, .timeout = HU_TIMEOUT(10))
  * followed, as for any path (logged, not asserted). The POSIX names live
  * in /dev/shm, where glibc's shm_open() also refuses a symlink.
  */
-Test(perms, symlinks_refused, PERMS_FIXTURE, .timeout = HU_TIMEOUT(10))
+Test(perms, symlinks_refused, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 {
-	const char *dir = dir_for_files();
-	const char *ring = hu_file_name(dir);
-	const char *link = hu_file_name(dir);
-	const char *dangling = hu_file_name(dir);
-	const char *posix = hu_name();
-	const char *posix_link = hu_name();
+	const char *dir = tu_tmpdir();
+	const char *ring = tu_file_name(dir);
+	const char *link = tu_file_name(dir);
+	const char *dangling = tu_file_name(dir);
+	const char *posix = tu_name();
+	const char *posix_link = tu_name();
 	char target_of_dangling[300], pl_path[320], pr_path[320];
 	struct shmring *r = NULL, *r2 = NULL;
 	int rc;

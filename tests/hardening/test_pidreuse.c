@@ -12,7 +12,7 @@
 
 #include "layout.h"
 
-#define EOS_BOUND_NS ((int64_t)(150e6 * HU_SLOW))
+#define EOS_BOUND_NS ((int64_t)(150e6 * TU_SLOW))
 
 static const struct shmring_opts small = {
 	.kind = SHMRING_SPSC, .capacity = 4096, .max_msg = 128,
@@ -65,7 +65,7 @@ static struct shmring_hdr *map_hdr(const char *name)
 	snprintf(path, sizeof(path), "/dev/shm%s", name);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	h = mmap(NULL, HU_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	h = mmap(NULL, TU_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	cr_assert_neq(h, MAP_FAILED);
 	close(fd);
 	return h;
@@ -90,7 +90,7 @@ static pid_t idle_child(int *wfd)
 	char c;
 
 	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
-	pid = hu_fork();
+	pid = tu_fork();
 	if (pid == 0) {
 		close(fds[1]);
 		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
@@ -121,7 +121,7 @@ static int peer_alive(struct shmring *r, pid_t pid)
  */
 static void forged_run(int kind, int forge_producer)
 {
-	const char *name = hu_name();
+	const char *name = tu_name();
 	struct shmring *r = NULL;
 	struct shmring_hdr *h;
 	int wfd, entry;
@@ -152,10 +152,10 @@ static void forged_run(int kind, int forge_producer)
 	forge(h, entry, pid, start + 1, role);
 	cr_assert_eq(peer_alive(r, pid), 0,
 		     "an entry with the wrong start time reads alive");
-	t0 = hu_now();
+	t0 = tu_now_ns();
 	rc = forge_producer ? shmring_recv(r, buf, sizeof(buf), 5000000000) :
 			      shmring_send(r, buf, 32, 5000000000);
-	el = hu_now() - t0;
+	el = tu_now_ns() - t0;
 	cr_assert_eq(rc, -EPIPE, "reused pid: %s", shmring_strerror((int)rc));
 	cr_assert_lt(el, EOS_BOUND_NS, "end of stream after %lld ms",
 		     (long long)(el / 1000000));
@@ -167,37 +167,37 @@ static void forged_run(int kind, int forge_producer)
 			      shmring_send(r, buf, 32, 5000000000);
 	cr_assert_eq(rc, -EPIPE, "own pid, other start: %s", shmring_strerror((int)rc));
 
-	munmap(h, HU_PAGE);
+	munmap(h, TU_PAGE);
 	close(wfd);
-	hu_wait(pid);
+	tu_wait(pid);
 	shmring_close(r);
 }
 
-Test(pidreuse, forged_start_time_spsc_producer, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
+Test(pidreuse, forged_start_time_spsc_producer, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 {
 	forged_run(SHMRING_SPSC, 1);
 }
 
-Test(pidreuse, forged_start_time_spsc_consumer, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
+Test(pidreuse, forged_start_time_spsc_consumer, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 {
 	forged_run(SHMRING_SPSC, 0);
 }
 
-Test(pidreuse, forged_start_time_mpmc_producer, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
+Test(pidreuse, forged_start_time_mpmc_producer, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 {
 	forged_run(SHMRING_MPMC, 1);
 }
 
-Test(pidreuse, forged_start_time_mpmc_consumer, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
+Test(pidreuse, forged_start_time_mpmc_consumer, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 {
 	forged_run(SHMRING_MPMC, 0);
 }
 
 /* A producer killed and not yet reaped (a zombie: its pid cannot be reused
  * yet) is dead: the consumer gets what it sent, then end of stream. */
-Test(pidreuse, zombie_is_dead, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
+Test(pidreuse, zombie_is_dead, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 {
-	const char *name = hu_name();
+	const char *name = tu_name();
 	struct shmring *r = NULL;
 	int fds[2];
 	char buf[128];
@@ -207,7 +207,7 @@ Test(pidreuse, zombie_is_dead, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
 
 	cr_assert_eq(shmring_create(name, &small, SHMRING_CONSUMER, &r), 0);
 	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
-	pid = hu_fork();
+	pid = tu_fork();
 	if (pid == 0) {
 		struct shmring *p = NULL;
 		char c = 0;
@@ -232,13 +232,13 @@ Test(pidreuse, zombie_is_dead, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
 	}
 	cr_assert_eq(peer_alive(r, pid), 0, "a zombie reads alive");
 	cr_assert_eq(shmring_recv(r, buf, sizeof(buf), 1000000000), 10);
-	t0 = hu_now();
+	t0 = tu_now_ns();
 	rc = shmring_recv(r, buf, sizeof(buf), 5000000000);
-	el = hu_now() - t0;
+	el = tu_now_ns() - t0;
 	cr_assert_eq(rc, -EPIPE, "%s", shmring_strerror((int)rc));
 	cr_assert_lt(el, EOS_BOUND_NS, "end of stream after %lld ms",
 		     (long long)(el / 1000000));
-	hu_wait(pid);
+	tu_wait(pid);
 	shmring_close(r);
 }
 
@@ -249,7 +249,7 @@ Test(pidreuse, zombie_is_dead, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
  */
 static void stale_run(int kind)
 {
-	const char *name = hu_name();
+	const char *name = tu_name();
 	struct shmring *m = NULL, *c = NULL;
 	struct shmring_info info;
 	struct shmring_peer p[SHMRING_MAX_PEERS];
@@ -258,7 +258,7 @@ static void stale_run(int kind)
 	char buf[128];
 
 	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
-	creator = hu_fork();
+	creator = tu_fork();
 	if (creator == 0) {
 		struct shmring *r = NULL;
 
@@ -270,7 +270,7 @@ static void stale_run(int kind)
 		_exit(2);
 	}
 	cr_assert_eq(read(fds[0], buf, 1), 1, "creator failed");
-	consumer = hu_fork();
+	consumer = tu_fork();
 	if (consumer == 0) {
 		struct shmring *r = NULL;
 
@@ -285,8 +285,8 @@ static void stale_run(int kind)
 	close(fds[1]);
 	kill(creator, SIGKILL);
 	kill(consumer, SIGKILL);
-	hu_wait(creator);
-	hu_wait(consumer);
+	tu_wait(creator);
+	tu_wait(consumer);
 
 	cr_assert_eq(shmring_open(name, 0, &m), 0);
 	cr_assert_eq(shmring_info(m, &info), 0);
@@ -309,12 +309,12 @@ static void stale_run(int kind)
 	shmring_close(m);
 }
 
-Test(pidreuse, stale_ring_spsc, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
+Test(pidreuse, stale_ring_spsc, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 {
 	stale_run(SHMRING_SPSC);
 }
 
-Test(pidreuse, stale_ring_mpmc, HU_FIXTURE, .timeout = HU_TIMEOUT(20))
+Test(pidreuse, stale_ring_mpmc, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
 {
 	stale_run(SHMRING_MPMC);
 }

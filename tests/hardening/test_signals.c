@@ -81,7 +81,7 @@ static void timeouts_run(int kind)
 {
 	struct shmring_opts o = { .kind = kind, .capacity = kind ? 4 : SMALL_CAP,
 				  .max_msg = 64 };
-	const char *name = hu_name();
+	const char *name = tu_name();
 	struct shmring *r = NULL;
 	char buf[64] = { 0 };
 	struct timed res[2 * 2 * 4];
@@ -99,13 +99,13 @@ static void timeouts_run(int kind)
 			for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
 				struct timed *x = &res[nres++];
 				sig_atomic_t s0 = nsig;
-				int64_t t0 = hu_now();
+				int64_t t0 = tu_now_ns();
 
 				x->what = dir ? "send" : "recv";
 				x->tmo = timeouts[i];
 				x->rc = dir ? shmring_send(r, buf, sizeof(buf), x->tmo) :
 					      shmring_recv(r, buf, sizeof(buf), x->tmo);
-				x->el = hu_now() - t0;
+				x->el = tu_now_ns() - t0;
 				x->sigs = (int)(nsig - s0);
 			}
 			if (dir == 1)
@@ -135,12 +135,12 @@ static void timeouts_run(int kind)
 	shmring_close(r);
 }
 
-Test(signals, timeouts_spsc, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(signals, timeouts_spsc, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	timeouts_run(SHMRING_SPSC);
 }
 
-Test(signals, timeouts_mpmc, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(signals, timeouts_mpmc, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
 	timeouts_run(SHMRING_MPMC);
 }
@@ -165,7 +165,7 @@ static void stream_run(int kind, uint64_t n)
 {
 	struct shmring_opts o = { .kind = kind, .capacity = kind ? 4 : SMALL_CAP,
 				  .max_msg = sizeof(struct msg) };
-	const char *name = hu_name();
+	const char *name = tu_name();
 	struct shmring *r = NULL;
 	uint64_t expect = 0, got = 0;
 	ssize_t rc = 0;
@@ -174,7 +174,7 @@ static void stream_run(int kind, uint64_t n)
 
 	cr_assert_eq(shmring_create(name, &o, SHMRING_CONSUMER, &r), 0);
 	shmring_set_spin(r, 0);
-	pid = hu_fork();
+	pid = tu_fork();
 	if (pid == 0) {
 		struct shmring *p = NULL;
 		timer_t ct;
@@ -202,7 +202,7 @@ static void stream_run(int kind, uint64_t n)
 	for (;;) {
 		struct msg m;
 
-		rc = shmring_recv(r, &m, sizeof(m), (int64_t)(20e9 * HU_SLOW));
+		rc = shmring_recv(r, &m, sizeof(m), (int64_t)(20e9 * TU_SLOW));
 		if (rc == -EPIPE)
 			break;
 		if (rc < 16 || (size_t)rc != 16 + (size_t)(expect % 41) ||
@@ -217,7 +217,7 @@ static void stream_run(int kind, uint64_t n)
 		  (unsigned long long)expect, rc,
 		  rc < 0 ? shmring_strerror((int)rc) : "wrong length or bytes",
 		  (unsigned long long)got);
-	hu_wait_ok(pid, "producer");
+	tu_wait_ok(pid, "producer");
 	cr_assert_eq(expect, n, "%llu of %llu messages arrived",
 		     (unsigned long long)expect, (unsigned long long)n);
 	cr_log_info("%llu messages under %d signals here", (unsigned long long)n,
@@ -226,21 +226,21 @@ static void stream_run(int kind, uint64_t n)
 	shmring_close(r);
 }
 
-Test(signals, stream_spsc, HU_FIXTURE, .timeout = HU_TIMEOUT(60))
+Test(signals, stream_spsc, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 {
-	stream_run(SHMRING_SPSC, HU_SANITIZED ? 10000 : 100000);
+	stream_run(SHMRING_SPSC, TU_SANITIZED ? 10000 : 100000);
 }
 
-Test(signals, stream_mpmc, HU_FIXTURE, .timeout = HU_TIMEOUT(60))
+Test(signals, stream_mpmc, TU_FIXTURE, .timeout = TU_TIMEOUT(60))
 {
-	stream_run(SHMRING_MPMC, HU_SANITIZED ? 10000 : 100000);
+	stream_run(SHMRING_MPMC, TU_SANITIZED ? 10000 : 100000);
 }
 
 /* Opening a ring whose creator never finishes: the bounded wait (about a
  * second) is neither cut short nor stretched by signals. */
-Test(signals, open_wait, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
+Test(signals, open_wait, TU_FIXTURE, .timeout = TU_TIMEOUT(30))
 {
-	const char *name = hu_name();
+	const char *name = tu_name();
 	struct shmring *r = NULL;
 	int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
 	int64_t t0, el;
@@ -249,12 +249,12 @@ Test(signals, open_wait, HU_FIXTURE, .timeout = HU_TIMEOUT(30))
 
 	cr_assert_geq(fd, 0);
 	/* A zero-filled object of a ring's size reads as INITIALISING. */
-	cr_assert_eq(ftruncate(fd, 2 * HU_PAGE), 0);
+	cr_assert_eq(ftruncate(fd, 2 * TU_PAGE), 0);
 	close(fd);
 	cr_assert_eq(signal_storm(SIG_PERIOD_NS, &t), 0, "timer: %s", strerror(errno));
-	t0 = hu_now();
+	t0 = tu_now_ns();
 	rc = shmring_open(name, SHMRING_CONSUMER, &r);
-	el = hu_now() - t0;
+	el = tu_now_ns() - t0;
 	storm_stop(t);
 	cr_assert_eq(rc, -EPROTO, "%s", shmring_strerror(rc));
 	cr_assert(el >= 900000000 && el < 1500000000, "open gave up after %lld ms",
