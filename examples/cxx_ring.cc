@@ -78,9 +78,10 @@ int main(int argc, char **argv)
 				    sizeof f->pixels);
 		} // r's destructor published the frame
 		ring.close(); // end of stream for the consumer
-		shmring::ring::unlink(name.c_str());
 		int st = 0;
 		waitpid(pid, &st, 0);
+		// Only now: the consumer may open the ring after the last send.
+		shmring::ring::unlink(name.c_str());
 		std::printf("producer: %u frames\n", frames);
 		return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 	} catch (const std::system_error &e) {
