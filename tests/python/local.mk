@@ -4,7 +4,9 @@
 # Included from the top-level Makefile.am.
 
 EXTRA_DIST += tests/python/run.sh tests/python/conftest.py \
-	tests/python/test_shmring.py
+	tests/python/test_shmring.py tests/python/test_examples.py \
+	examples/python/producer.py examples/python/consumer.py \
+	examples/python/frames.py
 
 if HAVE_PYTHON
 TESTS += tests/python/run.sh
