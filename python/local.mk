@@ -7,7 +7,13 @@
 # it even where that directory is not in the loader's search path.
 # `pip install ./python` (python/setup.py) installs the same package.
 
-EXTRA_DIST += python/setup.py python/README.md python/shmring/__init__.py
+EXTRA_DIST += python/setup.py python/README.md python/shmring/__init__.py \
+	bench/python_bench.py
+
+# `make bench` ends with the Python benchmark (bench/python_bench.py):
+# shmring.Ring against multiprocessing's Queue, Pipe and a shared_memory
+# block, on the library of this tree. PY_BENCH_FLAGS passes options, e.g.
+# `make bench PY_BENCH_FLAGS=--check`.
 
 if HAVE_PYTHON
 pkgpython_PYTHON = python/shmring/__init__.py
@@ -19,4 +25,10 @@ python/shmring/_install.py: Makefile
 		"'$(libdir)'" >$@
 
 CLEANFILES += python/shmring/_install.py
+
+PYBENCH_CMD = SHMRING_LIBRARY='$(abs_builddir)/lib/.libs/libshmring.so.0' \
+	PYTHONPATH='$(abs_srcdir)/python' PYTHONDONTWRITEBYTECODE=1 \
+	$(PYTHON) $(srcdir)/bench/python_bench.py $(PY_BENCH_FLAGS)
+else
+PYBENCH_CMD = @echo "python benchmark: skipped, no Python 3 found by configure"
 endif

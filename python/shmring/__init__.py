@@ -138,10 +138,15 @@ _open = _proto("shmring_open", _ct.c_int, _ct.c_char_p, _ct.c_int,
                _ct.POINTER(_vp))
 _close = _proto("shmring_close", _ct.c_int, _vp)
 _unlink = _proto("shmring_unlink", _ct.c_int, _ct.c_char_p)
-# The hot path goes without argtypes: ctypes then converts nothing but
-# passes ctypes objects as they are (a third of the cost of a call went
-# to argtypes' conversions), so every argument of these two calls is a
-# ctypes object or bytes, and the code below builds each one right.
+# The hot path goes without argtypes, whose conversions took a third of
+# the cost of a call: every argument of these two calls is then passed as
+# what it is, so the code below gives each the right type. The handle is
+# a c_void_p, a timeout a c_int64, a buffer bytes or a c_void_p. A length
+# goes as a Python int, which ctypes passes as a C int: the x86-64 and
+# AArch64 calls (through libffi) widen it to the 64-bit register by sign
+# extension, so a size_t below 2**31 arrives whole, and every length here
+# is at most max_msg (SHMRING_MAX_MSG_LIMIT, 2**30). On other ABIs the
+# two calls get argtypes, which convert.
 _send = _lib.shmring_send
 _send.restype = _ct.c_int
 _recv = _lib.shmring_recv
@@ -149,6 +154,9 @@ _recv.restype = _ct.c_ssize_t
 _size_t = _ct.c_size_t
 _int64 = _ct.c_int64
 _FOREVER_C = _int64(_FOREVER)
+if _os.uname().machine not in ("x86_64", "aarch64"):
+    _send.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t, _int64)
+    _recv.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t, _int64)
 _ZERO_C = _int64(0)
 _info = _proto("shmring_info", _ct.c_int, _vp, _ct.POINTER(_CInfo))
 _stats = _proto("shmring_stats", _ct.c_int, _vp, _ct.POINTER(_CStats))
@@ -305,7 +313,7 @@ class Ring:
         """
         h = self._h
         if type(data) is bytes:
-            rc = _send(h, data, _size_t(len(data)), _FOREVER_C
+            rc = _send(h, data, len(data), _FOREVER_C
                        if timeout is None else _timeout_ns(timeout))
         else:
             rc = self._send_buffer(data, _timeout_ns(timeout))
@@ -335,7 +343,7 @@ class Ring:
         self._mm = _mmap.mmap(-1, max(self._max_msg, 1))
         self._mmc = _ct.c_char.from_buffer(self._mm)
         self._mmaddr = _vp(_ct.addressof(self._mmc))
-        self._cap = _size_t(self._max_msg)
+        self._cap = self._max_msg
         return self._mmaddr
 
     def recv(self, timeout=None):
