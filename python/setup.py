@@ -11,5 +11,5 @@ setup(
                 "(ctypes binding of libshmring)",
     license="MIT",
     packages=["shmring"],
-    python_requires=">=3.7",
+    python_requires=">=3.8",
 )

@@ -30,6 +30,7 @@ A Ring is used by one thread at a time, in the process that made it: after
 
 import ctypes as _ct
 import errno as _errno
+from itertools import accumulate as _accumulate
 import mmap as _mmap
 import os as _os
 from typing import NamedTuple as _NamedTuple
@@ -158,6 +159,10 @@ if _os.uname().machine not in ("x86_64", "aarch64"):
     _send.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t, _int64)
     _recv.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t, _int64)
 _ZERO_C = _int64(0)
+_send_burst = _proto("shmring_send_burst", _ct.c_int, _vp, _vp,
+                     _ct.c_size_t, _ct.c_int64)
+_recv_burst = _proto("shmring_recv_burst", _ct.c_int, _vp, _vp,
+                     _ct.c_size_t, _ct.c_int64)
 _info = _proto("shmring_info", _ct.c_int, _vp, _ct.POINTER(_CInfo))
 _stats = _proto("shmring_stats", _ct.c_int, _vp, _ct.POINTER(_CStats))
 _strerror = _proto("shmring_strerror", _ct.c_char_p, _ct.c_int)
@@ -252,6 +257,37 @@ class Stats(_NamedTuple):
     consumers: int
 
 
+class _Burst:
+    """Buffers of send_many() / recv_many(): `n` slots of max_msg bytes in
+    one anonymous mapping, and the struct iovec array that describes
+    them, as a flat array of (base, length) words. A receive fills the
+    slots; a send packs its batch, joined, at the start of the mapping.
+    A whole batch then costs one call into the library, and the copies
+    and the arrays' updates are single operations that run at C speed."""
+
+    __slots__ = ("n", "size", "mm", "export", "iov", "reset", "offs", "base")
+    _BUDGET = 1 << 24  # bytes of slots at most
+
+    def __init__(self, max_msg):
+        size = max(max_msg, 1)
+        self.n = n = max(1, min(64, self._BUDGET // size))
+        self.size = size
+        self.mm = _mmap.mmap(-1, n * size)
+        self.export = (_ct.c_char * (n * size)).from_buffer(self.mm)
+        self.base = base = _ct.addressof(self.export)
+        self.offs = [k * size for k in range(n)]
+        words = []
+        for off in self.offs:
+            words += [base + off, size]
+        self.iov = (_ct.c_size_t * (2 * n))(*words)
+        # What the iovec array holds before a receive fills in lengths.
+        self.reset = bytes(self.iov)
+
+    def close(self):
+        self.export = None  # releases the mapping's export
+        self.mm.close()
+
+
 class Ring:
     """An attached ring: made by create() or open(), closed by close().
 
@@ -260,7 +296,7 @@ class Ring:
     """
 
     __slots__ = ("_h", "_pid", "_name", "_role", "_max_msg",
-                 "_mm", "_mmc", "_mmaddr", "_cap", "__weakref__")
+                 "_mm", "_mmc", "_mmaddr", "_cap", "_sb", "_rb", "__weakref__")
 
     def __init__(self, handle, name, role):
         # Not for users: create() and open() build Rings.
@@ -272,6 +308,8 @@ class Ring:
         self._mmc = None
         self._mmaddr = None
         self._cap = None
+        self._sb = None
+        self._rb = None
         ci = _CInfo()
         rc = _info(handle, _ct.byref(ci))
         self._max_msg = ci.max_msg if rc == 0 else 0
@@ -391,6 +429,63 @@ class Ring:
             raise _error(got, eof=True)
         return got
 
+    def send_many(self, messages, timeout=None):
+        """Send messages (a sequence of bytes-like objects) in order, in
+        one call into the library: wait up to timeout seconds for room
+        for the first, then send as many as fit now (up to 64, fewer for
+        a large max_msg), published together. Returns how many were sent,
+        at least one unless messages is empty: send the rest with another
+        call. Raises as send() does.
+        """
+        b = self._sb
+        if b is None:
+            self._handle()
+            b = self._sb = _Burst(self._max_msg)
+        batch = messages[:b.n]
+        if not batch:
+            return 0
+        try:
+            blob = b"".join(batch)  # bytes-like objects, C-contiguous
+        except TypeError:
+            blob = b"".join(memoryview(m).tobytes() for m in batch)
+        lens = [len(m) if type(m) is bytes else memoryview(m).nbytes
+                for m in batch]
+        if max(lens) > b.size:
+            # Send those before the first too large; it is refused alone.
+            k = next(i for i, n in enumerate(lens) if n > b.size)
+            if k == 0:
+                raise OSError(_errno.EMSGSIZE, strerror(_errno.EMSGSIZE))
+            lens = lens[:k]
+            blob = blob[:sum(lens)]
+        b.mm[:len(blob)] = blob
+        k = len(lens)
+        b.iov[0:2 * k:2] = list(_accumulate(lens[:-1], initial=b.base))
+        b.iov[1:2 * k:2] = lens
+        rc = _send_burst(self._h, b.iov, k, _timeout_ns(timeout))
+        if rc < 0:
+            raise _error(rc)
+        return rc
+
+    def recv_many(self, timeout=None, max_count=64):
+        """Receive up to max_count messages (at most 64, fewer for a large
+        max_msg) in one call into the library: wait up to timeout seconds
+        for the first, then take all that are there now. Returns a list
+        of bytes, never empty. Raises as recv() does.
+        """
+        b = self._rb
+        if b is None:
+            self._handle()
+            b = self._rb = _Burst(self._max_msg)
+        iov = b.iov
+        _ct.memmove(iov, b.reset, len(b.reset))
+        got = _recv_burst(self._h, iov, min(max_count, b.n),
+                          _timeout_ns(timeout))
+        if got < 0:
+            raise _error(got, eof=True)
+        mm = b.mm
+        return [mm[off:off + n]
+                for off, n in zip(b.offs, iov[1:2 * got:2])]
+
     def info(self):
         """The ring's parameters and state now, as an Info."""
         ci = _CInfo()
@@ -421,6 +516,10 @@ class Ring:
             self._mmc = None  # releases the mapping's export
             self._mm.close()
             self._mm = None
+        for b in (self._sb, self._rb):
+            if b is not None:
+                b.close()
+        self._sb = self._rb = None
         # A child of fork() shares the parent's handle memory but not its
         # attachment: only the process that attached detaches.
         if h is not None and self._pid == _os.getpid():

@@ -365,3 +365,60 @@ def test_sigkill_of_the_consumer_breaks_the_pipe(ring_name):
             with pytest.raises(BrokenPipeError):
                 for _ in range(10000):
                     r.send(b"q" * 500, LIMIT)
+
+
+# --- batches: send_many / recv_many ------------------------------------------
+
+def test_send_many_recv_many_in_order(ring_name):
+    with shmring.create(ring_name(), BOTH, capacity=1 << 16,
+                        max_msg=100) as r:
+        msgs = [b"m%d" % k + b"." * (k % 50) for k in range(200)]
+        sent = 0
+        while sent < len(msgs):
+            n = r.send_many(msgs[sent:])
+            assert 1 <= n <= 64
+            sent += n
+        got = []
+        while len(got) < len(msgs):
+            batch = r.recv_many(LIMIT)
+            assert 1 <= len(batch) <= 64
+            got += batch
+        assert got == msgs
+        assert r.send_many([]) == 0
+        r.send_many([bytearray(b"ba"), memoryview(b"mv"), b"by"])
+        assert r.recv_many(max_count=2) == [b"ba", b"mv"]
+        assert r.recv_many() == [b"by"]
+        with pytest.raises(BlockingIOError):
+            r.recv_many(0)
+
+
+def test_send_many_stops_before_a_message_too_large(ring_name):
+    with shmring.create(ring_name(), BOTH, max_msg=10) as r:
+        assert r.send_many([b"ok", b"x" * 11, b"later"]) == 1
+        with pytest.raises(OSError) as e:
+            r.send_many([b"x" * 11, b"later"])
+        assert e.value.errno == errno.EMSGSIZE
+        assert r.recv_many() == [b"ok"]
+
+
+def test_many_between_processes_then_end_of_stream(ring_name):
+    name = ring_name()
+    code = """
+    name, n = sys.argv[1], int(sys.argv[2])
+    msgs = [b"%d" % k for k in range(n)]
+    with shmring.open(name, shmring.PRODUCER) as r:
+        k = 0
+        while k < n:
+            k += r.send_many(msgs[k:k + 50], timeout=20)
+    """
+    with shmring.create(name, shmring.CONSUMER, capacity=4096) as r:
+        with Child(code, name, 5000) as child:
+            got = []
+            with pytest.raises(EOFError):
+                while True:
+                    got += r.recv_many(LIMIT)
+            assert got == [b"%d" % k for k in range(5000)]
+            assert child.join() == 0
+    with shmring.create(ring_name(), shmring.CONSUMER) as lonely:
+        with pytest.raises(PermissionError):
+            lonely.send_many([b"not a producer"])
