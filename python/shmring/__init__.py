@@ -45,8 +45,8 @@ PRODUCER = 1
 #: Role bit: the handle receives. Or-able with PRODUCER.
 CONSUMER = 2
 
-# Ring kinds by name, as enum shmring_kind numbers them. A kind the
-# library gains is one line here (and one in _KIND_NAMES via the loop).
+# Ring kinds by name, as enum shmring_kind numbers them: a kind the
+# library gains is one more entry here.
 _KINDS = {"spsc": 0, "mpmc": 1}
 _KIND_NAMES = {v: k for k, v in _KINDS.items()}
 
@@ -54,15 +54,15 @@ _KIND_NAMES = {v: k for k, v in _KINDS.items()}
 # kinds refuse it with EINVAL).
 _FLAG_OVERWRITE = 0x2
 
-# A receive buffer is an anonymous mapping: pages are touched only as far
-# as messages reach, so a ring with a large max_msg costs no memory up
-# front; slicing the mapping makes the bytes object in one copy.
+# timeout_ns: -1 waits forever; the largest finite timeout.
 _FOREVER = -1
 _NS_MAX = (1 << 63) - 1
 
 
 def _find_library():
-    """The path or soname to load, and where it came from."""
+    """The files to try loading, in order: SHMRING_LIBRARY alone where it
+    is set; else the soname through the loader's search, then the copy
+    in the directory `make install` put it in."""
     override = _os.environ.get("SHMRING_LIBRARY")
     if override:
         return [override]
@@ -377,7 +377,9 @@ class Ring:
 
     def _recv_buffer(self):
         # The receive buffer of recv(): an anonymous mapping of max_msg
-        # bytes (at least one page), made on first use.
+        # bytes, made on first use. Pages are touched only as far as
+        # messages reach, so a large max_msg costs no memory up front, and
+        # slicing the mapping makes the bytes object in one copy.
         self._mm = _mmap.mmap(-1, max(self._max_msg, 1))
         self._mmc = _ct.c_char.from_buffer(self._mm)
         self._mmaddr = _vp(_ct.addressof(self._mmc))
