@@ -11,6 +11,7 @@ cd "$(dirname "$0")"
 # ZeroMQ, and gnuplot for `make plots`. clang builds the fuzz targets.
 pkgs="autoconf automake libtool pkg-config make gcc g++ liburcu-dev
 libcriterion-dev valgrind spin python3 groff-base libzmq3-dev libboost-dev
+python3-pytest python3-numpy python3-setuptools
 gnuplot-nox clang libclang-rt-14-dev"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	missing=

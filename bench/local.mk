@@ -102,6 +102,7 @@ bench: bench/shmring-bench$(EXEEXT) $(BENCH_COST)
 	$(builddir)/bench/shmring-bench --csv-out $(BENCH_RESULTS)/bench.csv \
 		--json-out $(BENCH_RESULTS)/bench.json $(BENCH_COST_FLAGS) \
 		$(BENCH_FLAGS)
+	$(PYBENCH_CMD)
 
 bench-full: bench/shmring-bench$(EXEEXT) $(BENCH_COST)
 	@$(MKDIR_P) $(BENCH_RESULTS)

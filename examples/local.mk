@@ -40,3 +40,12 @@ examples_memfd_ring_SOURCES = examples/memfd_ring.c
 examples_memfd_ring_LDADD = lib/libshmring.la
 
 EXTRA_DIST += examples/README.md examples/smoke.sh
+
+# The C++ header (include/shmring.hpp) at work; run by make check
+# (tests/cxx/local.mk).
+if HAVE_CXX
+noinst_PROGRAMS += examples/cxx_ring
+examples_cxx_ring_SOURCES = examples/cxx_ring.cc
+examples_cxx_ring_CXXFLAGS = -std=c++17 $(WARN_CXXFLAGS) $(AM_CXXFLAGS)
+examples_cxx_ring_LDADD = lib/libshmring.la
+endif

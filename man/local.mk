@@ -40,3 +40,8 @@ dist_man_MANS += \
 # test environment exports. By hand:
 #   tools/check-man.sh lib/.libs/libshmring.so man
 EXTRA_DIST += tools/check-man.sh
+
+# The C++ header's page, in the section of C++ library pages (3cxx):
+# shmring.hpp names no exported function, so it stays out of the
+# per-function check's *.3.
+dist_man_MANS += man/shmring.hpp.3cxx

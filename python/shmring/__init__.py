@@ -1,0 +1,612 @@
+"""shmring: message rings in shared memory between processes.
+
+A pure-Python binding of libshmring over ctypes. A ring is created by one
+process and opened by others; each takes the role of producer, consumer or
+both, and messages (bytes) pass through shared memory without a system call
+while neither side has to wait::
+
+    import shmring
+    with shmring.create("/frames", shmring.PRODUCER) as ring:
+        ring.send(b"hello")
+
+    with shmring.open("/frames", shmring.CONSUMER) as ring:
+        for msg in ring:          # until the producer closes: end of stream
+            print(msg)
+
+The library is ``libshmring.so.0``, found through the normal library search
+(or where ``make install`` put it); the environment variable
+``SHMRING_LIBRARY`` names another file to load instead.
+
+Errors are raised the Python way: ``EOFError`` from a receive at end of
+stream, ``BrokenPipeError`` from a send once every consumer is gone,
+``TimeoutError``, ``BlockingIOError`` (a try call, or a timeout of 0, that
+would wait), ``FileNotFoundError``, ``FileExistsError``, ``PermissionError``,
+and ``OSError`` with the errno and the library's message for the rest.
+See shmring(7) and the C man pages for what each error means.
+
+A Ring is used by one thread at a time, in the process that made it: after
+``fork()`` the child opens rings of its own.
+"""
+
+import ctypes as _ct
+import errno as _errno
+from itertools import accumulate as _accumulate
+import mmap as _mmap
+import os as _os
+from typing import NamedTuple as _NamedTuple
+
+__all__ = [
+    "PRODUCER", "CONSUMER", "Ring", "Info", "Stats",
+    "create", "open", "unlink", "strerror", "library_path",
+]
+
+#: Role bit: the handle sends (shmring_create(3), shmring_open(3)).
+PRODUCER = 1
+#: Role bit: the handle receives. Or-able with PRODUCER.
+CONSUMER = 2
+
+# Ring kinds by name, as enum shmring_kind numbers them: a kind the
+# library gains is one more entry here.
+_KINDS = {"spsc": 0, "mpmc": 1}
+_KIND_NAMES = {v: k for k, v in _KINDS.items()}
+
+# shmring_opts.flags: SHMRING_OVERWRITE (broadcast rings only; other
+# kinds refuse it with EINVAL).
+_FLAG_OVERWRITE = 0x2
+
+# timeout_ns: -1 waits forever; the largest finite timeout.
+_FOREVER = -1
+_NS_MAX = (1 << 63) - 1
+
+
+def _find_library():
+    """The files to try loading, in order: SHMRING_LIBRARY alone where it
+    is set; else the soname through the loader's search, then the copy
+    in the directory `make install` put it in."""
+    override = _os.environ.get("SHMRING_LIBRARY")
+    if override:
+        return [override]
+    names = ["libshmring.so.0"]
+    try:
+        from . import _install  # written by `make install`
+        names.append(_os.path.join(_install.LIBDIR, "libshmring.so.0"))
+    except ImportError:
+        pass
+    return names
+
+
+def _load():
+    errors = []
+    for name in _find_library():
+        try:
+            return _ct.CDLL(name), name
+        except OSError as e:
+            errors.append(str(e))
+    raise ImportError("shmring: cannot load libshmring: " + "; ".join(errors))
+
+
+_lib, _libname = _load()
+
+
+class _CInfo(_ct.Structure):
+    # struct shmring_info, field for field.
+    _fields_ = [
+        ("kind", _ct.c_int), ("capacity", _ct.c_size_t),
+        ("max_msg", _ct.c_size_t), ("region_size", _ct.c_size_t),
+        ("creator_pid", _ct.c_int), ("created_ns", _ct.c_uint64),
+        ("used", _ct.c_size_t), ("producers", _ct.c_uint),
+        ("consumers", _ct.c_uint), ("layout_version", _ct.c_uint),
+        ("mode", _ct.c_uint), ("slot_size", _ct.c_size_t),
+        ("prod_pos", _ct.c_uint64), ("cons_pos", _ct.c_uint64),
+        ("data_waiters", _ct.c_uint), ("space_waiters", _ct.c_uint),
+        ("creator_alive", _ct.c_int), ("reserved", _ct.c_uint64 * 8),
+    ]
+
+
+class _CStats(_ct.Structure):
+    # struct shmring_stats, field for field.
+    _fields_ = [
+        ("msgs_sent", _ct.c_uint64), ("bytes_sent", _ct.c_uint64),
+        ("msgs_recv", _ct.c_uint64), ("bytes_recv", _ct.c_uint64),
+        ("times_full", _ct.c_uint64), ("times_empty", _ct.c_uint64),
+        ("sleeps", _ct.c_uint64), ("wakeups", _ct.c_uint64),
+        ("last_attach_ns", _ct.c_uint64), ("last_detach_ns", _ct.c_uint64),
+        ("used", _ct.c_size_t), ("producers", _ct.c_uint),
+        ("consumers", _ct.c_uint), ("reserved", _ct.c_uint64 * 8),
+    ]
+
+
+class _COpts(_ct.Structure):
+    # struct shmring_opts
+    _fields_ = [
+        ("kind", _ct.c_int), ("capacity", _ct.c_size_t),
+        ("max_msg", _ct.c_size_t), ("mode", _ct.c_uint),
+        ("flags", _ct.c_uint),
+    ]
+
+
+def _proto(name, restype, *argtypes):
+    f = getattr(_lib, name)
+    f.restype = restype
+    f.argtypes = argtypes
+    return f
+
+
+_vp = _ct.c_void_p
+_create = _proto("shmring_create", _ct.c_int, _ct.c_char_p,
+                 _ct.POINTER(_COpts), _ct.c_int, _ct.POINTER(_vp))
+_open = _proto("shmring_open", _ct.c_int, _ct.c_char_p, _ct.c_int,
+               _ct.POINTER(_vp))
+_close = _proto("shmring_close", _ct.c_int, _vp)
+_unlink = _proto("shmring_unlink", _ct.c_int, _ct.c_char_p)
+# The hot path goes without argtypes, whose conversions took a third of
+# the cost of a call: every argument of these two calls is then passed as
+# what it is, so the code below gives each the right type. The handle is
+# a c_void_p, a timeout a c_int64, a buffer bytes or a c_void_p. A length
+# goes as a Python int, which ctypes passes as a C int: the x86-64 and
+# AArch64 calls (through libffi) widen it to the 64-bit register by sign
+# extension, so a size_t below 2**31 arrives whole, and every length here
+# is at most max_msg (SHMRING_MAX_MSG_LIMIT, 2**30). On other ABIs the
+# two calls get argtypes, which convert.
+_send = _lib.shmring_send
+_send.restype = _ct.c_int
+_recv = _lib.shmring_recv
+_recv.restype = _ct.c_ssize_t
+_size_t = _ct.c_size_t
+_int64 = _ct.c_int64
+_FOREVER_C = _int64(_FOREVER)
+if _os.uname().machine not in ("x86_64", "aarch64"):
+    _send.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t, _int64)
+    _recv.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t, _int64)
+_ZERO_C = _int64(0)
+_send_burst = _proto("shmring_send_burst", _ct.c_int, _vp, _vp,
+                     _ct.c_size_t, _ct.c_int64)
+_recv_burst = _proto("shmring_recv_burst", _ct.c_int, _vp, _vp,
+                     _ct.c_size_t, _ct.c_int64)
+_info = _proto("shmring_info", _ct.c_int, _vp, _ct.POINTER(_CInfo))
+_stats = _proto("shmring_stats", _ct.c_int, _vp, _ct.POINTER(_CStats))
+_strerror = _proto("shmring_strerror", _ct.c_char_p, _ct.c_int)
+
+
+def library_path():
+    """The library this module loaded: a path, or the soname searched."""
+    return _libname
+
+
+def strerror(err):
+    """shmring's message for an error number (positive or negative)."""
+    return _strerror(-abs(err)).decode("utf-8", "replace")
+
+
+def _error(rc, eof=False):
+    """The exception for a negative return code of the C library.
+
+    OSError(errno, message) makes the subclass Python has for that errno
+    (FileNotFoundError, BrokenPipeError, TimeoutError, ...); only the end
+    of stream of a receive is EOFError, as multiprocessing's Connection
+    raises it.
+    """
+    if eof and rc == -_errno.EPIPE:
+        return EOFError(strerror(rc))
+    return OSError(-rc, strerror(rc))
+
+
+def _timeout_ns(timeout):
+    """A timeout in seconds (None: forever) as the C library's int64 ns."""
+    if timeout is None:
+        return _FOREVER_C
+    if timeout < 0:
+        raise ValueError("timeout must be None or >= 0 seconds")
+    if timeout == 0:
+        return _ZERO_C
+    ns = timeout * 1e9
+    return _int64(_NS_MAX if ns >= _NS_MAX else int(ns))
+
+
+def _name_bytes(name):
+    if isinstance(name, str):
+        return name.encode()
+    if isinstance(name, (bytes, bytearray)):
+        return bytes(name)
+    raise TypeError("ring name must be str or bytes, not %s" %
+                    type(name).__name__)
+
+
+class Info(_NamedTuple):
+    """Parameters and state of a ring, from Ring.info() (shmring_info(3)).
+
+    kind is "spsc" or "mpmc"; capacity is bytes (SPSC) or slots (MPMC);
+    used, prod_pos and cons_pos count in the same unit; created_ns is
+    CLOCK_REALTIME at creation.
+    """
+    kind: str
+    capacity: int
+    max_msg: int
+    region_size: int
+    creator_pid: int
+    created_ns: int
+    used: int
+    producers: int
+    consumers: int
+    layout_version: int
+    mode: int
+    slot_size: int
+    prod_pos: int
+    cons_pos: int
+    data_waiters: int
+    space_waiters: int
+    creator_alive: bool
+
+
+class Stats(_NamedTuple):
+    """Counters of a ring summed over every process that is or was
+    attached, from Ring.stats() (shmring_stats(3)): a snapshot.
+    """
+    msgs_sent: int
+    bytes_sent: int
+    msgs_recv: int
+    bytes_recv: int
+    times_full: int
+    times_empty: int
+    sleeps: int
+    wakeups: int
+    last_attach_ns: int
+    last_detach_ns: int
+    used: int
+    producers: int
+    consumers: int
+
+
+class _Burst:
+    """Buffers of send_many() / recv_many(): `n` slots of max_msg bytes in
+    one anonymous mapping, and the struct iovec array that describes
+    them, as a flat array of (base, length) words. A receive fills the
+    slots; a send packs its batch, joined, at the start of the mapping.
+    A whole batch then costs one call into the library, and the copies
+    and the arrays' updates are single operations that run at C speed."""
+
+    __slots__ = ("n", "size", "mm", "export", "iov", "reset", "offs", "base")
+    _BUDGET = 1 << 24  # bytes of slots at most
+
+    def __init__(self, max_msg):
+        size = max(max_msg, 1)
+        self.n = n = max(1, min(64, self._BUDGET // size))
+        self.size = size
+        self.mm = _mmap.mmap(-1, n * size)
+        self.export = (_ct.c_char * (n * size)).from_buffer(self.mm)
+        self.base = base = _ct.addressof(self.export)
+        self.offs = [k * size for k in range(n)]
+        words = []
+        for off in self.offs:
+            words += [base + off, size]
+        self.iov = (_ct.c_size_t * (2 * n))(*words)
+        # What the iovec array holds before a receive fills in lengths.
+        self.reset = bytes(self.iov)
+
+    def close(self):
+        self.export = None  # releases the mapping's export
+        self.mm.close()
+
+
+class Ring:
+    """An attached ring: made by create() or open(), closed by close().
+
+    A context manager (closing on exit) and an iterator over received
+    messages that stops at end of stream.
+    """
+
+    __slots__ = ("_h", "_pid", "_name", "_role", "_max_msg",
+                 "_mm", "_mmc", "_mmaddr", "_cap", "_sb", "_rb", "__weakref__")
+
+    def __init__(self, handle, name, role):
+        # Not for users: create() and open() build Rings.
+        self._h = handle
+        self._pid = _os.getpid()
+        self._name = name
+        self._role = role
+        self._mm = None
+        self._mmc = None
+        self._mmaddr = None
+        self._cap = None
+        self._sb = None
+        self._rb = None
+        ci = _CInfo()
+        rc = _info(handle, _ct.byref(ci))
+        self._max_msg = ci.max_msg if rc == 0 else 0
+
+    @property
+    def name(self):
+        """The ring's name, as given to create() or open()."""
+        return self._name
+
+    @property
+    def role(self):
+        """The role bits this handle holds (PRODUCER, CONSUMER)."""
+        return self._role
+
+    @property
+    def max_msg(self):
+        """The largest message the ring accepts, in bytes."""
+        return self._max_msg
+
+    @property
+    def closed(self):
+        """True once close() was called."""
+        return self._h is None
+
+    def _handle(self):
+        h = self._h
+        if h is None:
+            raise ValueError("operation on a closed Ring")
+        return h
+
+    def send(self, data, timeout=None):
+        """Send one message (a bytes-like object, empty allowed), waiting
+        up to timeout seconds for room (None: forever; 0: never waits).
+
+        Raises BrokenPipeError when every consumer that ever attached is
+        gone, TimeoutError when the ring stayed full, BlockingIOError when
+        full with timeout 0, OSError(EMSGSIZE) for a message larger than
+        max_msg, PermissionError when the handle is not a producer.
+        """
+        h = self._h
+        if type(data) is bytes:
+            rc = _send(h, data, len(data), _FOREVER_C
+                       if timeout is None else _timeout_ns(timeout))
+        else:
+            rc = self._send_buffer(data, _timeout_ns(timeout))
+        if rc:
+            raise _error(rc) if h is not None else ValueError(
+                "operation on a closed Ring")
+
+    def _send_buffer(self, data, ns):
+        h = self._handle()
+        mv = memoryview(data)
+        n = mv.nbytes
+        if not mv.contiguous or mv.readonly:
+            # No address can be had for a read-only buffer in pure Python:
+            # copy it once.
+            return _send(h, mv.tobytes(), _size_t(n), ns)
+        if n == 0:
+            return _send(h, None, _size_t(0), ns)
+        return _send(h, (_ct.c_char * n).from_buffer(mv), _size_t(n), ns)
+
+    def try_send(self, data):
+        """send() that never waits: BlockingIOError when the ring is full."""
+        self.send(data, 0)
+
+    def _recv_buffer(self):
+        # The receive buffer of recv(): an anonymous mapping of max_msg
+        # bytes, made on first use. Pages are touched only as far as
+        # messages reach, so a large max_msg costs no memory up front, and
+        # slicing the mapping makes the bytes object in one copy.
+        self._mm = _mmap.mmap(-1, max(self._max_msg, 1))
+        self._mmc = _ct.c_char.from_buffer(self._mm)
+        self._mmaddr = _vp(_ct.addressof(self._mmc))
+        self._cap = self._max_msg
+        return self._mmaddr
+
+    def recv(self, timeout=None):
+        """Receive one message as bytes, waiting up to timeout seconds
+        (None: forever; 0: never waits).
+
+        Raises EOFError at end of stream (the ring is empty and every
+        producer that ever attached has closed or died), TimeoutError
+        when nothing came, BlockingIOError when empty with timeout 0,
+        PermissionError when the handle is not a consumer.
+        """
+        h = self._h
+        addr = self._mmaddr
+        if addr is None:
+            self._handle()
+            addr = self._recv_buffer()
+        n = _recv(h, addr, self._cap,
+                  _FOREVER_C if timeout is None else _timeout_ns(timeout))
+        if n < 0:
+            raise _error(n, eof=True)
+        return self._mm[:n]
+
+    def try_recv(self):
+        """recv() that never waits: BlockingIOError when the ring is empty."""
+        return self.recv(0)
+
+    def recv_into(self, buffer, timeout=None):
+        """Receive one message into a writable, contiguous bytes-like
+        object (bytearray, memoryview, array, numpy array) and return its
+        length in bytes; nothing else is copied or allocated.
+
+        Raises as recv() does, and OSError(EMSGSIZE) when the buffer is
+        smaller than the next message, which then stays in the ring.
+        """
+        h = self._handle()
+        mv = memoryview(buffer)
+        if mv.readonly:
+            raise TypeError("recv_into needs a writable buffer")
+        if not mv.contiguous:
+            raise ValueError("recv_into needs a contiguous buffer")
+        n = mv.nbytes
+        ptr = (_ct.c_char * n).from_buffer(mv) if n else None
+        got = _recv(h, ptr, _size_t(n), _timeout_ns(timeout))
+        if got < 0:
+            raise _error(got, eof=True)
+        return got
+
+    def send_many(self, messages, timeout=None):
+        """Send messages (a sequence of bytes-like objects) in order, in
+        one call into the library: wait up to timeout seconds for room
+        for the first, then send as many as fit now (up to 64, fewer for
+        a large max_msg), published together. Returns how many were sent,
+        at least one unless messages is empty: send the rest with another
+        call. Raises as send() does.
+        """
+        b = self._sb
+        if b is None:
+            self._handle()
+            b = self._sb = _Burst(self._max_msg)
+        batch = messages[:b.n]
+        if not batch:
+            return 0
+        try:
+            blob = b"".join(batch)  # bytes-like objects, C-contiguous
+        except TypeError:
+            blob = b"".join(memoryview(m).tobytes() for m in batch)
+        lens = [len(m) if type(m) is bytes else memoryview(m).nbytes
+                for m in batch]
+        if max(lens) > b.size:
+            # Send those before the first too large; it is refused alone.
+            k = next(i for i, n in enumerate(lens) if n > b.size)
+            if k == 0:
+                raise OSError(_errno.EMSGSIZE, strerror(_errno.EMSGSIZE))
+            lens = lens[:k]
+            blob = blob[:sum(lens)]
+        b.mm[:len(blob)] = blob
+        k = len(lens)
+        b.iov[0:2 * k:2] = list(_accumulate(lens[:-1], initial=b.base))
+        b.iov[1:2 * k:2] = lens
+        rc = _send_burst(self._h, b.iov, k, _timeout_ns(timeout))
+        if rc < 0:
+            raise _error(rc)
+        return rc
+
+    def recv_many(self, timeout=None, max_count=64):
+        """Receive up to max_count messages (at most 64, fewer for a large
+        max_msg) in one call into the library: wait up to timeout seconds
+        for the first, then take all that are there now. Returns a list
+        of bytes, never empty. Raises as recv() does.
+        """
+        b = self._rb
+        if b is None:
+            self._handle()
+            b = self._rb = _Burst(self._max_msg)
+        iov = b.iov
+        _ct.memmove(iov, b.reset, len(b.reset))
+        got = _recv_burst(self._h, iov, min(max_count, b.n),
+                          _timeout_ns(timeout))
+        if got < 0:
+            raise _error(got, eof=True)
+        mm = b.mm
+        return [mm[off:off + n]
+                for off, n in zip(b.offs, iov[1:2 * got:2])]
+
+    def info(self):
+        """The ring's parameters and state now, as an Info."""
+        ci = _CInfo()
+        rc = _info(self._handle(), _ct.byref(ci))
+        if rc:
+            raise _error(rc)
+        v = [getattr(ci, f) for f in Info._fields]
+        v[0] = _KIND_NAMES.get(ci.kind, str(ci.kind))
+        v[-1] = bool(ci.creator_alive)
+        return Info(*v)
+
+    def stats(self):
+        """The ring's counters now, as a Stats (any handle, a monitor's
+        too)."""
+        cs = _CStats()
+        rc = _stats(self._handle(), _ct.byref(cs))
+        if rc:
+            raise _error(rc)
+        return Stats(*[getattr(cs, f) for f in Stats._fields])
+
+    def close(self):
+        """Detach from the ring; closing twice does nothing. Closing the
+        last producer is an end of stream for the consumers. The ring
+        itself stays until unlink()."""
+        h, self._h = self._h, None
+        if self._mm is not None:
+            self._mmaddr = None
+            self._mmc = None  # releases the mapping's export
+            self._mm.close()
+            self._mm = None
+        for b in (self._sb, self._rb):
+            if b is not None:
+                b.close()
+        self._sb = self._rb = None
+        # A child of fork() shares the parent's handle memory but not its
+        # attachment: only the process that attached detaches.
+        if h is not None and self._pid == _os.getpid():
+            rc = _close(h)
+            if rc:
+                raise _error(rc)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        self._handle()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return self.recv()
+        except EOFError:
+            raise StopIteration from None
+
+    def __repr__(self):
+        state = "closed" if self._h is None else "role=%d" % self._role
+        return "<shmring.Ring %r %s>" % (self._name, state)
+
+
+def create(name, role, *, kind="spsc", capacity=None, max_msg=None,
+           mode=0o600, overwrite=False):
+    """Create a ring (exclusively) and attach to it with role.
+
+    name is "/name" as for shm_open(3) ("file:PATH" and "sysv:KEY" too);
+    role is PRODUCER, CONSUMER, both or'ed, or 0 (create only); kind is
+    "spsc" (one producer, one consumer, variable-size records) or "mpmc"
+    (many of each, fixed-size slots); capacity is data bytes (SPSC) or
+    slots (MPMC), a power of two, None for the default; max_msg the
+    largest message in bytes, None for the default; mode the permission
+    bits; overwrite asks for SHMRING_OVERWRITE, which only broadcast rings
+    take (others refuse it with OSError(EINVAL)).
+
+    Raises FileExistsError when the name is taken, PermissionError,
+    OSError(EINVAL) for bad options, ValueError for an unknown kind.
+    """
+    try:
+        k = _KINDS[kind]
+    except KeyError:
+        raise ValueError("unknown ring kind %r (one of %s)" %
+                         (kind, ", ".join(sorted(_KINDS)))) from None
+    o = _COpts(kind=k, capacity=capacity or 0, max_msg=max_msg or 0,
+               mode=mode, flags=_FLAG_OVERWRITE if overwrite else 0)
+    h = _vp()
+    rc = _create(_name_bytes(name), _ct.byref(o), role, _ct.byref(h))
+    if rc:
+        raise _error(rc)
+    return Ring(h, name, role)
+
+
+def open(name, role):  # noqa: A001 - the name is the API's
+    """Attach to an existing ring with role (PRODUCER, CONSUMER, both, or
+    0 for a read-only monitor).
+
+    Raises FileNotFoundError when there is no such ring, PermissionError,
+    OSError(EBUSY) when an SPSC role is held by a live process,
+    OSError(EPROTO) for a region that is not a usable ring, OSError(EUSERS)
+    when too many processes are attached.
+    """
+    h = _vp()
+    rc = _open(_name_bytes(name), role, _ct.byref(h))
+    if rc:
+        raise _error(rc)
+    return Ring(h, name, role)
+
+
+def unlink(name):
+    """Remove a ring's name; attached processes keep working.
+
+    Raises FileNotFoundError when there is no such ring.
+    """
+    rc = _unlink(_name_bytes(name))
+    if rc:
+        raise _error(rc)
