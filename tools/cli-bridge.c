@@ -262,6 +262,64 @@ fail:
 	return NULL;
 }
 
+/* ---- connection events (-v) ----------------------------------------- */
+
+/* The socket's monitor, read at each tick when -v asks for events. */
+static void *monitor;
+
+static void *open_monitor(void *ctx, void *sock)
+{
+	char ep[64];
+	void *m;
+
+	snprintf(ep, sizeof(ep), "inproc://shmring-bridge-monitor");
+	if (zmq_socket_monitor(sock, ep,
+			       ZMQ_EVENT_CONNECTED | ZMQ_EVENT_ACCEPTED |
+				       ZMQ_EVENT_DISCONNECTED |
+				       ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+				       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+				       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH))
+		return NULL;
+	m = zmq_socket(ctx, ZMQ_PAIR);
+	if (m && zmq_connect(m, ep)) {
+		zmq_close(m);
+		m = NULL;
+	}
+	return m;
+}
+
+static const char *event_name(unsigned ev)
+{
+	switch (ev) {
+	case ZMQ_EVENT_CONNECTED: return "connected";
+	case ZMQ_EVENT_ACCEPTED: return "accepted";
+	case ZMQ_EVENT_DISCONNECTED: return "disconnected";
+	case ZMQ_EVENT_HANDSHAKE_SUCCEEDED: return "handshake succeeded";
+	case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+		return "handshake failed: not authenticated";
+	default: return "handshake failed: wrong keys or security";
+	}
+}
+
+/* Say what happened to the connections since the last look. */
+static void watch_events(void)
+{
+	uint8_t head[6];
+	char addr[256];
+
+	while (monitor &&
+	       zmq_recv(monitor, head, sizeof(head), ZMQ_DONTWAIT) >= 0) {
+		int n = zmq_recv(monitor, addr, sizeof(addr) - 1, ZMQ_DONTWAIT);
+		uint16_t ev;
+		memcpy(&ev, head, 2);
+		addr[n > 0 ? (n < (int)sizeof(addr) ? n : (int)sizeof(addr) - 1)
+			   : 0] = 0;
+		fprintf(stderr, "shmring: bridge: %s %s\n", addr,
+			event_name(ev));
+	}
+}
+
 /* ---- rates ----------------------------------------------------------- */
 
 struct meter {
@@ -285,6 +343,7 @@ static void tick(const struct cfg *cfg, struct meter *m)
 {
 	uint64_t now = cli_monotonic_ns();
 
+	watch_events();
 	if (!cfg->verbose || !m->slot || now < m->next)
 		return;
 	if (m->t0) {
@@ -659,11 +718,15 @@ static int run(struct cfg *cfg, struct shmring *r, struct bridge_area *a)
 	sock = ctx ? open_socket(ctx, cfg, type) : NULL;
 	if (!sock)
 		goto out;
+	if (cfg->verbose)
+		monitor = open_monitor(ctx, sock);
 	ret = cfg->out ? pump_out(cfg, r, s, sock) : pump_in(cfg, r, a, sock);
 	/* What was sent goes out before the end, the end of stream too;
 	 * a signal stops the wait. */
 	sockopt_int(sock, ZMQ_LINGER, stop ? 1000 : -1);
 	zmq_close(sock);
+	if (monitor)
+		zmq_close(monitor);
 out:
 	if (s)
 		bridge_slot_release(s);
