@@ -7,6 +7,10 @@
  *   bridge-peer produce NAME N [--seed S] [--max BYTES] [--rate MSGS/S]
  *                               [--hold]
  *   bridge-peer consume NAME N [--hold]
+ *   bridge-peer replay ENDPOINT   (built with ZeroMQ) batches sent to a
+ *                            receiving bridge as a sender whose queue was
+ *                            replayed would send them: messages 0..2,
+ *                            1..2 again, 3..4, 0 again, end of stream
  *   bridge-peer scale N      N times SHMRING_TEST_SCALE (default 1, or
  *                            0.02 in a sanitized build), at least 1000
  *
@@ -51,6 +55,49 @@ static int scale(const char *arg)
 	printf("%.0f\n", n < 1000 ? 1000 : n);
 	return 0;
 }
+
+#ifdef BRIDGE_PEER_ZMQ
+#include <zmq.h>
+
+/*
+ * One batch in the wire format of shmring(1), "bridge", written here from
+ * its description: messages first..first+count-1 of stream 42, message
+ * k being index k - 1 with an empty payload.
+ */
+static int send_wire(void *sock, uint64_t first, uint32_t count, int eos)
+{
+	unsigned char f[32 + 64 * 16];
+	uint32_t h32[4] = { 0x31425253u, 1u | (eos ? 1u << 16 : 0), count, 0 };
+	uint64_t h64[2] = { 42, first };
+	size_t off = 32;
+
+	memcpy(f, h32, 16); /* little-endian hosts only, as the test runs */
+	memcpy(f + 16, h64, 16);
+	for (uint32_t i = 0; i < count; i++) {
+		uint32_t len = HDR, sum = 2166136261u; /* FNV-1a of nothing */
+		uint64_t idx = first + i - 1;
+		memcpy(f + off, &len, 4);
+		memcpy(f + off + 4, &idx, 8);
+		memcpy(f + off + 12, &sum, 4);
+		off += 4 + HDR;
+	}
+	return zmq_send(sock, f, off, 0) == (int)off ? 0 : 1;
+}
+
+static int replay(const char *ep)
+{
+	void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_PUSH);
+	int linger = 10000, bad = zmq_connect(s, ep);
+
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	bad = bad || send_wire(s, 1, 3, 0) || send_wire(s, 2, 2, 0) ||
+	      send_wire(s, 4, 2, 0) || send_wire(s, 1, 1, 0) ||
+	      send_wire(s, 6, 0, 1);
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	return bad;
+}
+#endif
 
 static uint64_t next_rand(uint64_t *x)
 {
@@ -164,6 +211,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "scale"))
 		return scale(argv[2]);
+#ifdef BRIDGE_PEER_ZMQ
+	if (argc == 3 && !strcmp(argv[1], "replay"))
+		return replay(argv[2]);
+#endif
 	if (argc < 4)
 		goto usage;
 	for (int i = 4; i < argc; i++) {

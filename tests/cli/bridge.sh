@@ -48,9 +48,10 @@ at_least() {
 }
 
 # The documented bound on what a bridged pair holds in flight, in
-# messages (shmring(1), "bridge"): BATCH HWM TCP_BUF.
+# messages (shmring(1), "bridge"): BATCH HWM TCP_BUF SMALLEST-MESSAGE.
+# bridge-peer's messages are 12 bytes or more.
 inflight_bound() {
-	echo $(($1 * (2 * $2 + 4) + (4 * $3 + 16384) / 4))
+	echo $(($1 * (2 * $2 + 4) + (4 * $3 + 16384) / (4 + $4)))
 }
 
 # ---- 1. 1e6 random-size messages over 127.0.0.1, then end of stream ---
@@ -95,7 +96,7 @@ JSONL=1 json_check "the near ring's stat shows them too" "$tmp/out" \
 # mark): the near ring never fills and the producer finishes alone.
 N2=40000
 OPTS="--hwm 4 --batch 16 --tcp-buf 4096"
-BOUND2=$(inflight_bound 16 4 4096)
+BOUND2=$(inflight_bound 16 4 4096 12)
 A=$PFX-a2
 B=$PFX-b2
 "$SHMRING" create "$A" --capacity 65536 && "$SHMRING" create "$B" --capacity 65536
@@ -122,13 +123,15 @@ check "the near producer then finishes" test $? -eq 0
 # ---- 3. SIGKILL of either bridge mid-stream, then a restart -----------
 # MPMC rings; each end also holds the other role (--hold), so that a
 # bridge's death is no end of stream. The consumer fails on a message
-# repeated or out of order; what is lost stays within the bound for the
-# two kills. Checked failing with the receiving bridge's drop of numbers
-# at or below the last delivered removed (cli-bridge.c, take_batch): a
-# restarted sender's batches overtake the dead one's still queued.
+# repeated, out of order or damaged; what is lost stays within the bound
+# for the two kills. The restarted sender must take over the dead one's
+# numbering (its slot in the near ring): checked failing with a sender
+# that starts its numbering again at 1 (cli-bridge.c, run): the receiving
+# bridge then drops what it sends as copies until the numbers catch up,
+# a quarter of the stream, beyond the bound.
 N3=$("$BP" scale 40000)
 OPTS="--hwm 4 --batch 8 --tcp-buf 4096"
-BOUND3=$((2 * $(inflight_bound 8 4 4096)))
+BOUND3=$((2 * $(inflight_bound 8 4 4096 12)))
 A=$PFX-a3
 B=$PFX-b3
 "$SHMRING" create "$A" --kind mpmc --capacity 1024 --max-msg 240 &&
@@ -138,22 +141,34 @@ in3=$bg
 ep3=$ep
 start_bridge "$tmp/out3" $OPTS "$A" "$ep3"
 out3=$bg
-bg /dev/null "$tmp/cons3" $TL "$BP" consume "$B" "$N3" --hold
+bg /dev/null "$tmp/cons3" "$BP" consume "$B" "$N3" --hold
 cons3=$bg
+cons3pid=$bg
 bg /dev/null "$tmp/prod3" $TL "$BP" produce "$A" "$N3" --hold --max 240 \
 	--rate $((N3 / 3))
 prod3=$bg
 check "a quarter of the stream is through" \
 	wait_for at_least "$B" msgs_sent $((N3 / 4))
+# Each kill comes with the far consumer stopped and the near ring full:
+# the queues between are full, the most a kill can lose.
+kill -STOP "$cons3pid"
+check "with the far consumer stopped, the near ring fills" \
+	wait_for at_least "$A" times_full 1
 kill -KILL "$out3"
 wait "$out3" 2>/dev/null
 start_bridge "$tmp/out3b" $OPTS "$A" "$ep3"
+kill -CONT "$cons3pid"
 check "half of the stream is through, past the sender's restart" \
 	wait_for at_least "$B" msgs_sent $((N3 / 2))
+kill -STOP "$cons3pid"
+full=$(stat_of "$A" times_full)
+check "stopped again, the near ring fills again" \
+	wait_for at_least "$A" times_full $((full + 1))
 kill -KILL "$in3"
 wait "$in3" 2>/dev/null
 BIND=$ep3 start_in "$tmp/in3b" "$B" $OPTS
 BIND=
+kill -CONT "$cons3pid"
 wait "$cons3"
 check "after the two kills: nothing twice, nothing out of order, intact" \
 	test $? -eq 0
@@ -163,7 +178,33 @@ check "lost to the kills: ${lost:-?} <= $BOUND3 messages" \
 check "the last message came" grep -q " last $((N3 - 1)) " "$tmp/cons3"
 wait "$prod3"
 check "the producer finishes" test $? -eq 0
+$T "$SHMRING" stat -n 1 -w 0.01 --json "$A" >"$tmp/out" 2>"$tmp/err"
+JSONL=1 json_check "the restarted sender continued the dead one's stream" \
+	"$tmp/out" "[b['dir'] for b in d['bridges']] == ['out']"
+$T "$SHMRING" stat -n 1 -w 0.01 --json "$B" >"$tmp/out" 2>"$tmp/err"
+JSONL=1 json_check "so did the restarted receiver" \
+	"$tmp/out" "[b['dir'] for b in d['bridges']] == ['in']"
 "$SHMRING" rm "$A" "$B"
+
+# ---- 3b. a replayed or late batch is dropped, not delivered again -----
+# Batches written by the test itself: 1..3, 2..3 again, 4..5, 1 again,
+# end of stream. Checked failing with the drop of numbers at or below the
+# last delivered removed (cli-bridge.c, take_batch): the consumer then
+# sees message 1 after message 2.
+B=$PFX-b3r
+"$SHMRING" create "$B"
+start_in "$tmp/in3r" "$B"
+bg /dev/null "$tmp/cons3r" $TL "$BP" consume "$B" 5
+cons3r=$bg
+run $T "$BP" replay "$ep"
+check "the replaying sender sends its batches" rc_is 0
+wait "$cons3r"
+check "messages 0..4 arrive once each, in order, then eos" \
+	grep -qx "received 5 lost 0 last 4 eos 1" "$tmp/cons3r"
+$T "$SHMRING" stat -n 1 -w 0.01 --json "$B" >"$tmp/out" 2>"$tmp/err"
+JSONL=1 json_check "the receiving bridge counts the 3 copies it dropped" \
+	"$tmp/out" "[(b['dup'], b['lost'], b['seq']) for b in d['bridges']] == [(3, 0, 5)]"
+"$SHMRING" rm "$B"
 
 # ---- 4. CURVE: a client without the server's key is refused ----------
 if "$SHMRING" bridge --keygen >"$tmp/keys" 2>/dev/null; then

@@ -20,3 +20,7 @@ EXTRA_DIST += $(SHMRING_CLI_TESTS) tests/cli/lib.sh
 check_PROGRAMS += tests/cli/bridge-peer
 tests_cli_bridge_peer_SOURCES = tests/cli/bridge-peer.c
 tests_cli_bridge_peer_LDADD = lib/libshmring.la
+if HAVE_ZMQ
+tests_cli_bridge_peer_CPPFLAGS = $(AM_CPPFLAGS) -DBRIDGE_PEER_ZMQ $(ZMQ_CFLAGS)
+tests_cli_bridge_peer_LDADD += $(ZMQ_LIBS)
+endif
