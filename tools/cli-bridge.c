@@ -53,7 +53,8 @@ static const char bridge_help[] =
 	"\n"
 	"  --bind                  bind the endpoint instead of connecting\n"
 	"  --pub                   PUB/SUB instead of PUSH/PULL\n"
-	"  --hwm N                 ZeroMQ high-water mark, in batches (100)\n"
+	"  --hwm N                 ZeroMQ high-water mark, in batches (100;\n"
+	"                          0: none, memory unbounded)\n"
 	"  --batch N               ring messages per ZeroMQ message, at most\n"
 	"                          (64)\n"
 	"  --tcp-buf BYTES         kernel socket buffers (default: the\n"
@@ -147,7 +148,7 @@ static int parse_opt(int c, struct cfg *cfg)
 	case 'b': cfg->bind = true; return 0;
 	case 'p': cfg->pub = true; return 0;
 	case 'v': cfg->verbose = true; return 0;
-	case 'H': return parse_num("--hwm", optarg, &cfg->hwm, false);
+	case 'H': return parse_num("--hwm", optarg, &cfg->hwm, true);
 	case 'B': return parse_num("--batch", optarg, &cfg->batch, false);
 	case 'T': return parse_num("--tcp-buf", optarg, &cfg->tcp_buf, true);
 	case 'S': return load_key(optarg, cfg->secret) ? CLI_USAGE : 0;

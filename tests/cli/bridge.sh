@@ -13,6 +13,9 @@ if ! "$SHMRING" bridge --help >/dev/null 2>&1; then
 	echo "0 passed, 0 failed"
 	exit 77
 fi
+# libzmq is not built with ThreadSanitizer: see the file for why.
+TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }suppressions=$(cd "$(dirname "$0")" && pwd)/bridge.tsan"
+export TSAN_OPTIONS
 # The long waits of this file: a stream, not a single command.
 TL="timeout -k 5 200"
 

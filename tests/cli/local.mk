@@ -14,7 +14,7 @@ SHMRING_CLI_TESTS = \
 	tests/cli/bridge.sh
 
 TESTS += $(SHMRING_CLI_TESTS)
-EXTRA_DIST += $(SHMRING_CLI_TESTS) tests/cli/lib.sh
+EXTRA_DIST += $(SHMRING_CLI_TESTS) tests/cli/lib.sh tests/cli/bridge.tsan
 
 # Both ends of a bridged stream, checking every message (bridge.sh).
 check_PROGRAMS += tests/cli/bridge-peer
