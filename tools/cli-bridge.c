@@ -507,6 +507,7 @@ struct batch {
 	uint64_t stream, first;
 	struct iovec *iov; /* into the ZeroMQ message */
 	size_t cap;
+	size_t max_msg; /* the destination ring's */
 };
 
 static uint32_t get32(const uint8_t *p)
@@ -607,8 +608,7 @@ static int take_batch(const struct cfg *cfg, struct shmring *r,
 	/* B4: pairs with B1 (the slot taken) and B4 of earlier batches;
 	 * only this process writes the slot while it holds it. */
 	uint64_t last = atomic_load_explicit(&s->seq, memory_order_acquire);
-	uint64_t skip = 0, payload = 0, max_msg;
-	struct shmring_info info;
+	uint64_t skip = 0, payload = 0;
 
 	if (b->first <= last)
 		skip = last - b->first + 1 < b->count ? last - b->first + 1
@@ -618,10 +618,8 @@ static int take_batch(const struct cfg *cfg, struct shmring *r,
 		return 0;
 	if (b->first + skip > last + 1)
 		add(&s->lost, b->first + skip - last - 1);
-	shmring_info(r, &info);
-	max_msg = info.max_msg;
 	for (uint32_t i = (uint32_t)skip; i < b->count; i++) {
-		if (b->iov[i].iov_len > max_msg)
+		if (b->iov[i].iov_len > b->max_msg)
 			return -EMSGSIZE;
 		payload += b->iov[i].iov_len;
 	}
@@ -641,10 +639,13 @@ static int pump_in(const struct cfg *cfg, struct shmring *r,
 {
 	struct meter mt = { 0 };
 	struct batch b = { 0 };
+	struct shmring_info info;
 	zmq_msg_t m;
 	int ret = 0;
 	bool warned = false;
 
+	shmring_info(r, &info);
+	b.max_msg = info.max_msg;
 	zmq_msg_init(&m);
 	while (!stop) {
 		tick(cfg, &mt);
