@@ -80,6 +80,7 @@ struct cfg {
 	bool out; /* ring -> network */
 	bool bind, pub, verbose;
 	uint64_t hwm, batch, tcp_buf;
+	int64_t max_frame; /* receiving: the largest batch a sender makes */
 	char secret[41], public_[41], server[41];
 };
 
@@ -244,6 +245,8 @@ static void *open_socket(void *ctx, struct cfg *cfg, int type)
 		     sockopt_int(s, ZMQ_RCVBUF, buf))) ||
 	    (type == ZMQ_PUB && sockopt_int(s, ZMQ_XPUB_NODROP, 1)) ||
 	    (type == ZMQ_SUB && zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0)) ||
+	    (!cfg->out && zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &cfg->max_frame,
+					 sizeof(cfg->max_frame))) ||
 	    set_curve(s, cfg))
 		goto fail;
 	if (cfg->bind ? zmq_bind(s, cfg->endpoint)
@@ -751,6 +754,13 @@ int cmd_bridge(int argc, char **argv)
 		cli_err_open(cfg.ring, ret);
 		return CLI_FAIL;
 	}
+	/* A peer that sends more than a sending bridge ever does (see
+	 * pump_out) is cut off rather than allowed to fill the memory. */
+	struct shmring_info info;
+	shmring_info(r, &info);
+	cfg.max_frame = (int64_t)(WIRE_HDR + 4 * 65536 +
+				  (info.max_msg > BATCH_BUF_MAX ? info.max_msg
+								: BATCH_BUF_MAX));
 	struct bridge_area *a = bridge_area_get(r, 1);
 	if (!a) {
 		cli_err(cfg.ring, "its application area holds other data; "

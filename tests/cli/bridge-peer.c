@@ -10,7 +10,8 @@
  *   bridge-peer replay ENDPOINT   (built with ZeroMQ) batches sent to a
  *                            receiving bridge as a sender whose queue was
  *                            replayed would send them: messages 0..2,
- *                            1..2 again, 3..4, 0 again, end of stream
+ *                            1..2 again, two malformed batches, 3..4, 0
+ *                            again, end of stream
  *   bridge-peer scale N      N times SHMRING_TEST_SCALE (default 1, or
  *                            0.02 in a sanitized build), at least 1000
  *
@@ -90,7 +91,13 @@ static int replay(const char *ep)
 	int linger = 10000, bad = zmq_connect(s, ep);
 
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	/* Malformed: too short, and a count of 1000 records in 48 bytes. */
+	unsigned char junk[48] = "SRB1";
+	uint32_t many = 1000;
+	memcpy(junk + 8, &many, 4);
 	bad = bad || send_wire(s, 1, 3, 0) || send_wire(s, 2, 2, 0) ||
+	      zmq_send(s, junk, 6, 0) != 6 ||
+	      zmq_send(s, junk, sizeof(junk), 0) != sizeof(junk) ||
 	      send_wire(s, 4, 2, 0) || send_wire(s, 1, 1, 0) ||
 	      send_wire(s, 6, 0, 1);
 	zmq_close(s);

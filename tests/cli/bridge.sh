@@ -192,8 +192,8 @@ JSONL=1 json_check "so did the restarted receiver" \
 "$SHMRING" rm "$A" "$B"
 
 # ---- 3b. a replayed or late batch is dropped, not delivered again -----
-# Batches written by the test itself: 1..3, 2..3 again, 4..5, 1 again,
-# end of stream. Checked failing with the drop of numbers at or below the
+# Batches written by the test itself: 1..3, 2..3 again, two malformed
+# ones (dropped whole), 4..5, 1 again, end of stream. Checked failing with the drop of numbers at or below the
 # last delivered removed (cli-bridge.c, take_batch): the consumer then
 # sees message 1 after message 2.
 B=$PFX-b3r
