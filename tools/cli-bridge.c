@@ -355,7 +355,7 @@ static void tick(const struct cfg *cfg, struct meter *m)
 		uint64_t msgs = rd(&m->slot->msgs), bytes = rd(&m->slot->bytes);
 		char a[CLI_HUMAN], b[CLI_HUMAN];
 		fprintf(stderr,
-			"shmring: bridge: %s msgs/s %sB/s, total %" PRIu64
+			"shmring: bridge: %s msgs/s, %s/s, total %" PRIu64
 			" msgs, seq %" PRIu64 ", lost %" PRIu64 ", dup %" PRIu64
 			"\n",
 			cli_human_count((double)(msgs - m->msgs0) / secs, a),
