@@ -167,6 +167,7 @@ void cli_bridge_stat(struct shmring *r, struct cli_json *j)
 	for (int i = 0; i < BRIDGE_SLOTS; i++) {
 		struct bridge_slot *s = &a->slot[i];
 		uint32_t dir = dir_of(s);
+		/* Relaxed: shown, not acted on. */
 		uint32_t owner = atomic_load_explicit(&s->owner,
 						      memory_order_relaxed);
 		const char *d = dir == BRIDGE_OUT ? "out" : "in";

@@ -413,6 +413,7 @@ static int send_eos(const struct cfg *cfg, void *sock, struct bridge_slot *s,
 		rd(&s->seq) + 1);
 	if (send_frame(cfg, sock, &m, mt))
 		return -1;
+	/* Relaxed: a flag for `shmring stat`, ordered with nothing. */
 	atomic_store_explicit(&s->eos, 1, memory_order_relaxed);
 	return 0;
 }
@@ -684,6 +685,7 @@ static int pump_in(const struct cfg *cfg, struct shmring *r,
 			break;
 		}
 		if (b.flags & WIRE_EOS) {
+			/* Relaxed: a flag for `shmring stat` only. */
 			atomic_store_explicit(&s->eos, 1, memory_order_relaxed);
 			break;
 		}
@@ -716,6 +718,8 @@ static int run(struct cfg *cfg, struct shmring *r, struct bridge_area *a)
 		if (!rd(&s->stream)) {
 			while (!id && getrandom(&id, sizeof(id), 0) == sizeof(id))
 				;
+			if (!id) /* no entropy to be had: still unique enough */
+				id = cli_realtime_ns() ^ (uint64_t)getpid() << 48;
 			atomic_store_explicit(&s->stream, id,
 					      memory_order_relaxed);
 		}
