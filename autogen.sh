@@ -9,10 +9,11 @@ cd "$(dirname "$0")"
 # valgrind, spin (the protocol model), python3 (JSON checks) and groff
 # (man page checks). The benchmark's peers: g++ with Boost.Interprocess,
 # ZeroMQ, and gnuplot for `make plots`. clang builds the fuzz targets.
-# iproute2: the bridge test's two network namespaces.
 pkgs="autoconf automake libtool pkg-config make gcc g++ liburcu-dev
 libcriterion-dev valgrind spin python3 groff-base libzmq3-dev libboost-dev
-gnuplot-nox clang libclang-rt-14-dev iproute2"
+gnuplot-nox clang libclang-rt-14-dev"
+# The bridge test's two network namespaces: ip(8).
+pkgs="$pkgs iproute2"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	missing=
 	for p in $pkgs; do
