@@ -64,6 +64,8 @@ static const char bridge_help[] =
 	"  --curve-public-key KEY  this side's public key (default: derived)\n"
 	"  --curve-server-key KEY  the server's public key: this side is a\n"
 	"                          CURVE client\n"
+	"  --curve-clients FILE    a CURVE server lets in only the clients\n"
+	"                          whose public keys FILE lists, one a line\n"
 	"  --keygen                print a new key pair and exit\n"
 	"  -v, --verbose           the endpoint bound, and rates every second\n"
 	"  --help                  this text\n";
@@ -82,6 +84,7 @@ struct cfg {
 	uint64_t hwm, batch, tcp_buf;
 	int64_t max_frame; /* receiving: the largest batch a sender makes */
 	char secret[41], public_[41], server[41];
+	const char *clients; /* --curve-clients FILE */
 };
 
 static volatile sig_atomic_t stop;
@@ -155,6 +158,7 @@ static int parse_opt(int c, struct cfg *cfg)
 	case 'S': return load_key(optarg, cfg->secret) ? CLI_USAGE : 0;
 	case 'P': return load_key(optarg, cfg->public_) ? CLI_USAGE : 0;
 	case 'K': return load_key(optarg, cfg->server) ? CLI_USAGE : 0;
+	case 'C': cfg->clients = optarg; return 0;
 	default: return CLI_USAGE;
 	}
 }
@@ -170,6 +174,7 @@ static int parse_args(int argc, char **argv, struct cfg *cfg)
 		{ "curve-secret-key", required_argument, NULL, 'S' },
 		{ "curve-public-key", required_argument, NULL, 'P' },
 		{ "curve-server-key", required_argument, NULL, 'K' },
+		{ "curve-clients", required_argument, NULL, 'C' },
 		{ "keygen", no_argument, NULL, 'g' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -203,6 +208,8 @@ static int parse_args(int argc, char **argv, struct cfg *cfg)
 		return cli_usage("--hwm, --batch or --tcp-buf too large");
 	if ((cfg->server[0] || cfg->public_[0]) && !cfg->secret[0])
 		return cli_usage("a CURVE client needs --curve-secret-key too");
+	if (cfg->clients && (!cfg->secret[0] || cfg->server[0]))
+		return cli_usage("--curve-clients is for a CURVE server");
 	if (cfg->secret[0] && !zmq_has("curve")) {
 		cli_err(NULL, "this libzmq has no CURVE: cannot encrypt");
 		return CLI_FAIL;
@@ -324,6 +331,106 @@ static void watch_events(void)
 	}
 }
 
+/* ---- client authentication (--curve-clients) ------------------------ */
+
+/*
+ * libzmq asks a ZAP handler, a REP socket at inproc://zeromq.zap.01 of
+ * the same context, whether a client may in (RFC 27); this one answers
+ * at each tick, a handshake waiting at most one, from the keys listed.
+ */
+static void *zap;
+static uint8_t (*allowed)[32];
+static size_t nallowed;
+
+static int load_clients(const char *path)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+	int ret = 0;
+
+	if (!f) {
+		cli_err(path, "%s", strerror(errno));
+		return -1;
+	}
+	while (!ret && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, " \t\r\n#")] = 0;
+		if (!line[0])
+			continue;
+		uint8_t(*p)[32] = realloc(allowed, (nallowed + 1) * 32);
+		if (p)
+			allowed = p;
+		if (!p || strlen(line) != 40 ||
+		    !zmq_z85_decode(allowed[nallowed], line)) {
+			cli_err(path, "not a Z85 public key: %.40s", line);
+			ret = -1;
+		}
+		nallowed++;
+	}
+	fclose(f);
+	return ret;
+}
+
+static int allowed_key(const zmq_msg_t *key)
+{
+	for (size_t i = 0; zmq_msg_size(key) == 32 && i < nallowed; i++)
+		if (!memcmp(allowed[i], zmq_msg_data((zmq_msg_t *)key), 32))
+			return 1;
+	return 0;
+}
+
+/* Answer the ZAP requests waiting: 200 for a listed key, 400 else. */
+static void serve_zap(void)
+{
+	/* version, request id, domain, address, identity, mechanism, key */
+	enum { ID = 1, KEY = 6, NF = 7 };
+	zmq_msg_t f[NF];
+
+	while (zap) {
+		int n = 0, more = 1;
+		for (; more; n++) {
+			zmq_msg_t *m = &f[n < NF ? n : NF - 1];
+			if (n >= NF) /* a frame too many: keep the last */
+				zmq_msg_close(m);
+			zmq_msg_init(m);
+			if (zmq_msg_recv(m, zap, n ? 0 : ZMQ_DONTWAIT) < 0) {
+				zmq_msg_close(m);
+				if (!n)
+					return; /* none waiting */
+				break;
+			}
+			more = zmq_msg_more(m);
+		}
+		int ok = n == NF && allowed_key(&f[KEY]);
+		zmq_send(zap, "1.0", 3, ZMQ_SNDMORE);
+		if (n > ID)
+			zmq_send(zap, zmq_msg_data(&f[ID]), zmq_msg_size(&f[ID]),
+				 ZMQ_SNDMORE);
+		else
+			zmq_send(zap, "", 0, ZMQ_SNDMORE);
+		zmq_send(zap, ok ? "200" : "400", 3, ZMQ_SNDMORE);
+		zmq_send(zap, ok ? "OK" : "key not listed", ok ? 2 : 14,
+			 ZMQ_SNDMORE);
+		zmq_send(zap, "", 0, ZMQ_SNDMORE);
+		zmq_send(zap, "", 0, 0);
+		for (int i = 0; i < n && i < NF; i++)
+			zmq_msg_close(&f[i]);
+	}
+}
+
+static int open_zap(void *ctx, const struct cfg *cfg)
+{
+	if (!cfg->clients)
+		return 0;
+	if (load_clients(cfg->clients))
+		return -1;
+	zap = zmq_socket(ctx, ZMQ_REP);
+	if (!zap || zmq_bind(zap, "inproc://zeromq.zap.01")) {
+		cli_err(NULL, "ZAP handler: %s", zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- rates ----------------------------------------------------------- */
 
 struct meter {
@@ -348,6 +455,7 @@ static void tick(const struct cfg *cfg, struct meter *m)
 	uint64_t now = cli_monotonic_ns();
 
 	watch_events();
+	serve_zap();
 	if (!cfg->verbose || !m->slot || now < m->next)
 		return;
 	if (m->t0) {
@@ -699,6 +807,28 @@ static int pump_in(const struct cfg *cfg, struct shmring *r,
 
 /* ---- the command ----------------------------------------------------- */
 
+/* A sending bridge's slot: the stream of a dead one, or a new stream. */
+static struct bridge_slot *out_slot(const struct cfg *cfg, struct shmring *r,
+				    struct bridge_area *a)
+{
+	struct bridge_slot *s = bridge_slot_claim(r, a, BRIDGE_OUT, 0);
+	uint64_t id = 0;
+
+	if (!s) {
+		cli_err(cfg->ring, "no free bridge slot");
+		return NULL;
+	}
+	if (rd(&s->stream))
+		return s;
+	while (!id && getrandom(&id, sizeof(id), 0) == sizeof(id))
+		;
+	if (!id) /* no entropy to be had: still unique enough */
+		id = cli_realtime_ns() ^ (uint64_t)getpid() << 48;
+	/* Relaxed: the slot is this process's (B1); B2 or B3 publish it. */
+	atomic_store_explicit(&s->stream, id, memory_order_relaxed);
+	return s;
+}
+
 static int run(struct cfg *cfg, struct shmring *r, struct bridge_area *a)
 {
 	struct bridge_slot *s = NULL;
@@ -707,23 +837,10 @@ static int run(struct cfg *cfg, struct shmring *r, struct bridge_area *a)
 			    : (cfg->pub ? ZMQ_SUB : ZMQ_PULL);
 	int ret = CLI_FAIL;
 
-	if (cfg->out) {
-		s = bridge_slot_claim(r, a, BRIDGE_OUT, 0);
-		if (!s) {
-			cli_err(cfg->ring, "no free bridge slot");
-			goto out;
-		}
-		uint64_t id = 0;
-		/* Relaxed: the slot is this process's (B1). */
-		if (!rd(&s->stream)) {
-			while (!id && getrandom(&id, sizeof(id), 0) == sizeof(id))
-				;
-			if (!id) /* no entropy to be had: still unique enough */
-				id = cli_realtime_ns() ^ (uint64_t)getpid() << 48;
-			atomic_store_explicit(&s->stream, id,
-					      memory_order_relaxed);
-		}
-	}
+	if (cfg->out && !(s = out_slot(cfg, r, a)))
+		goto out;
+	if (ctx && open_zap(ctx, cfg))
+		goto out;
 	sock = ctx ? open_socket(ctx, cfg, type) : NULL;
 	if (!sock)
 		goto out;
@@ -737,6 +854,9 @@ static int run(struct cfg *cfg, struct shmring *r, struct bridge_area *a)
 	if (monitor)
 		zmq_close(monitor);
 out:
+	if (zap)
+		zmq_close(zap);
+	free(allowed);
 	if (s)
 		bridge_slot_release(s);
 	if (ctx)

@@ -211,37 +211,51 @@ JSONL=1 json_check "the receiving bridge counts the 3 copies it dropped" \
 "$SHMRING" rm "$B"
 
 # ---- 4. CURVE: a client without the server's key is refused ----------
-if "$SHMRING" bridge --keygen >"$tmp/keys" 2>/dev/null; then
-	sed -n 's/^public-key //p' "$tmp/keys" >"$tmp/server.pub"
-	sed -n 's/^secret-key //p' "$tmp/keys" >"$tmp/server.key"
-	"$SHMRING" bridge --keygen >"$tmp/ckeys"
-	sed -n 's/^secret-key //p' "$tmp/ckeys" >"$tmp/client.key"
+# keys NAME: a key pair in $tmp/NAME.pub and $tmp/NAME.key.
+keys() {
+	"$SHMRING" bridge --keygen >"$tmp/$1.keys" 2>/dev/null &&
+		sed -n 's/^public-key //p' "$tmp/$1.keys" >"$tmp/$1.pub" &&
+		sed -n 's/^secret-key //p' "$tmp/$1.keys" >"$tmp/$1.key"
+}
+# refused LOG RING WHY: a client bridge from RING is turned away (the
+# server's log says WHY) and none of its messages reach the far ring $B.
+refused() {
+	start_bridge "$tmp/$1" "$2" "$ep" $4
+	rf_pid=$bg
+	"$BP" produce "$2" 100 >/dev/null 2>&1
+	check "the server turns away $1: $3" \
+		wait_for grep -q "handshake failed: $3" "$tmp/in4"
+	check "$1's messages were taken from its ring" \
+		wait_for at_least "$2" msgs_recv 100
+	check "none of $1's messages reach the far ring" \
+		test "$(stat_of "$B" msgs_sent)" = 0
+	kill "$rf_pid" 2>/dev/null
+	wait "$rf_pid"
+}
+if keys server && keys client && keys stranger; then
 	A=$PFX-a4
 	A2=$PFX-a5
+	A3=$PFX-a7
 	B=$PFX-b4
-	"$SHMRING" create "$A" && "$SHMRING" create "$A2" && "$SHMRING" create "$B"
-	start_in "$tmp/in4" "$B" --curve-secret-key "@$tmp/server.key"
-	# Checked failing without the server's key given (plain server): the
-	# plain client's 100 messages then arrive.
-	start_bridge "$tmp/out4" "$A" "$ep"
-	plain=$bg
-	run "$BP" produce "$A" 100
-	check "the server refuses a plain client's handshake" \
-		wait_for grep -q 'handshake failed' "$tmp/in4"
-	check "the plain client's messages were taken from its ring" \
-		wait_for at_least "$A" msgs_recv 100
-	check "none of them reach the far ring" test "$(stat_of "$B" msgs_sent)" = 0
-	kill "$plain"
-	wait "$plain"
+	for r in "$A" "$A2" "$A3" "$B"; do "$SHMRING" create "$r"; done
+	cp "$tmp/client.pub" "$tmp/clients"
+	start_in "$tmp/in4" "$B" --curve-secret-key "@$tmp/server.key" \
+		--curve-clients "$tmp/clients"
+	# Checked failing with a plain server (no keys given): the plain
+	# client's 100 messages then arrive; and without --curve-clients:
+	# the stranger's do.
+	refused plain "$A" "wrong keys"
+	refused stranger "$A3" "not authenticated" "--curve-server-key \
+@$tmp/server.pub --curve-secret-key @$tmp/stranger.key"
 	start_bridge "$tmp/out5" --curve-server-key "@$tmp/server.pub" \
 		--curve-secret-key "@$tmp/client.key" "$A2" "$ep"
 	bg /dev/null "$tmp/cons4" $TL "$BP" consume "$B" 100
 	cons4=$bg
 	run "$BP" produce "$A2" 100
 	wait "$cons4"
-	check "a client with the server's key gets its 100 messages through" \
+	check "a listed client with the server's key gets its 100 through" \
 		grep -qx "received 100 lost 0 last 99 eos 1" "$tmp/cons4"
-	"$SHMRING" rm "$A" "$A2" "$B"
+	"$SHMRING" rm "$A" "$A2" "$A3" "$B"
 else
 	echo "skip: CURVE (this libzmq has none)"
 fi
