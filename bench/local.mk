@@ -91,6 +91,31 @@ endif
 
 BENCH_RESULTS = bench/results
 
+# shmring bridge against ZeroMQ PUSH/PULL and a plain TCP socket, in the
+# same run (bench/bridge-bench.c): `make bench-bridge`, and the last rows
+# of `make bench-full`. Needs ZeroMQ, as the bridge does.
+EXTRA_DIST += bench/bridge-bench.c
+if HAVE_ZMQ
+noinst_PROGRAMS += bench/bridge-bench
+bench_bridge_bench_SOURCES = bench/bridge-bench.c
+bench_bridge_bench_CPPFLAGS = $(AM_CPPFLAGS) $(ZMQ_CFLAGS)
+bench_bridge_bench_LDADD = lib/libshmring.la $(ZMQ_LIBS)
+BENCH_BRIDGE = bench/bridge-bench$(EXEEXT) tools/shmring$(EXEEXT)
+BENCH_BRIDGE_RUN = $(builddir)/bench/bridge-bench \
+	--shmring $(builddir)/tools/shmring$(EXEEXT) \
+	--csv $(BENCH_RESULTS)/bridge.csv
+bench-bridge: $(BENCH_BRIDGE)
+	@$(MKDIR_P) $(BENCH_RESULTS)
+	$(BENCH_BRIDGE_RUN)
+else
+BENCH_BRIDGE =
+bench-bridge:
+	@echo "bench-bridge: not built: configure found no ZeroMQ"
+endif
+bench-full: $(BENCH_BRIDGE)
+.PHONY: bench-bridge
+CLEANFILES += $(BENCH_RESULTS)/bridge.csv
+
 # The counters' cost: the two static programs, run by shmring-bench.
 BENCH_COST = bench/shmring-bench-static$(EXEEXT) \
 	bench/shmring-bench-nocount$(EXEEXT)
@@ -110,6 +135,7 @@ bench-full: bench/shmring-bench$(EXEEXT) $(BENCH_COST)
 		--csv-out $(BENCH_RESULTS)/bench.csv \
 		--json-out $(BENCH_RESULTS)/bench.json $(BENCH_COST_FLAGS) \
 		$(BENCH_FLAGS)
+	$(BENCH_BRIDGE_RUN)
 
 bench-quick: bench/shmring-bench$(EXEEXT) $(BENCH_COST)
 	$(builddir)/bench/shmring-bench --quick $(BENCH_COST_FLAGS) \

@@ -39,7 +39,7 @@ examples_sysv_ring_LDADD = lib/libshmring.la
 examples_memfd_ring_SOURCES = examples/memfd_ring.c
 examples_memfd_ring_LDADD = lib/libshmring.la
 
-EXTRA_DIST += examples/README.md examples/smoke.sh
+EXTRA_DIST += examples/README.md examples/smoke.sh examples/bridge-netns.sh
 
 # The C++ header (include/shmring.hpp) at work; run by make check
 # (tests/cxx/local.mk).

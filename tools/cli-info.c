@@ -73,6 +73,7 @@ struct snapshot {
 	int npeers;
 	unsigned live;
 	enum cli_ring_state state;
+	struct shmring *ring; /* for the bridge's counters, while open */
 };
 
 static void take(struct shmring *r, struct snapshot *s)
@@ -84,6 +85,7 @@ static void take(struct shmring *r, struct snapshot *s)
 	if (s->npeers < 0)
 		s->npeers = 0;
 	s->state = cli_ring_state(r, &s->info, &s->live);
+	s->ring = r;
 }
 
 static const char *unit_of(const struct shmring_info *info)
@@ -324,6 +326,7 @@ static void stat_line(const char *name, const struct snapshot *s,
 		cli_json_u64(&j, "msgs_recv", s->st.msgs_recv);
 		cli_json_u64(&j, "bytes_sent", s->st.bytes_sent);
 		cli_json_u64(&j, "bytes_recv", s->st.bytes_recv);
+		cli_bridge_stat(s->ring, &j);
 		cli_json_end(&j);
 	} else {
 		char clock[CLI_HUMAN], m[CLI_HUMAN], b[CLI_HUMAN],
@@ -339,6 +342,7 @@ static void stat_line(const char *name, const struct snapshot *s,
 		       cli_human_size((uint64_t)bytes, b),
 		       cli_human_count(rmsgs, rm), f, i->producers,
 		       i->consumers, i->data_waiters, i->space_waiters);
+		cli_bridge_stat(s->ring, NULL);
 	}
 	/* Each refresh seen when it happens, even through a pipe. */
 	fflush(stdout);

@@ -167,5 +167,10 @@ int cmd_rm(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
 int cmd_limits(int argc, char **argv);
+int cmd_bridge(int argc, char **argv); /* cli-bridge.c, with ZeroMQ */
+
+/* A bridge's counters in @r's application area (cli-bridge-area.c): a
+ * line each on stdout, or with @j a "bridges" array member. */
+void cli_bridge_stat(struct shmring *r, struct cli_json *j);
 
 #endif /* SHMRING_CLI_H */

@@ -14,5 +14,13 @@ tools_shmring_SOURCES = \
 	tools/cli-io.c \
 	tools/cli-limits.c
 tools_shmring_LDADD = lib/libshmring.la
+# shmring bridge: its state in a ring is read by `stat` on any host; the
+# bridge itself is built with ZeroMQ (bench/configure-snippet.m4 finds it).
+tools_shmring_SOURCES += tools/bridge-area.h tools/cli-bridge-area.c
+if HAVE_ZMQ
+tools_shmring_SOURCES += tools/cli-bridge.c
+tools_shmring_CPPFLAGS += -DSHMRING_WITH_BRIDGE $(ZMQ_CFLAGS)
+tools_shmring_LDADD += $(ZMQ_LIBS)
+endif
 
 dist_man_MANS += tools/shmring.1

@@ -31,6 +31,10 @@ static const char main_help[] =
 	"  recv NAME [-n COUNT] [--timeout SECS]\n"
 	"                               each message as one line of output\n"
 	"  limits [--json]              the system's shared-memory limits\n"
+#ifdef SHMRING_WITH_BRIDGE
+	"  bridge FROM TO [--pub] [--bind] [--curve-...]\n"
+	"                               a ring over ZeroMQ (tcp://, ipc://)\n"
+#endif
 	"\n"
 	"NAME is /NAME (POSIX, in " CLI_SHM_DIR "), file:PATH, sysv:KEY or\n"
 	"sysv:PATH:PROJ. 'shmring COMMAND --help' tells more; see shmring(1).\n"
@@ -43,6 +47,9 @@ static const struct {
 	{ "ls", cmd_ls },	  { "info", cmd_info }, { "stat", cmd_stat },
 	{ "create", cmd_create }, { "rm", cmd_rm },	{ "send", cmd_send },
 	{ "recv", cmd_recv },	  { "limits", cmd_limits },
+#ifdef SHMRING_WITH_BRIDGE
+	{ "bridge", cmd_bridge },
+#endif
 };
 
 int main(int argc, char **argv)

@@ -10,7 +10,17 @@ SHMRING_CLI_TESTS = \
 	tests/cli/admin.sh \
 	tests/cli/pipe.sh \
 	tests/cli/stat.sh \
-	tests/cli/scan.sh
+	tests/cli/scan.sh \
+	tests/cli/bridge.sh
 
 TESTS += $(SHMRING_CLI_TESTS)
-EXTRA_DIST += $(SHMRING_CLI_TESTS) tests/cli/lib.sh
+EXTRA_DIST += $(SHMRING_CLI_TESTS) tests/cli/lib.sh tests/cli/bridge.tsan
+
+# Both ends of a bridged stream, checking every message (bridge.sh).
+check_PROGRAMS += tests/cli/bridge-peer
+tests_cli_bridge_peer_SOURCES = tests/cli/bridge-peer.c
+tests_cli_bridge_peer_LDADD = lib/libshmring.la
+if HAVE_ZMQ
+tests_cli_bridge_peer_CPPFLAGS = $(AM_CPPFLAGS) -DBRIDGE_PEER_ZMQ $(ZMQ_CFLAGS)
+tests_cli_bridge_peer_LDADD += $(ZMQ_LIBS)
+endif
