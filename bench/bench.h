@@ -278,9 +278,11 @@ void check_shm(long err, const char *what);
 void *map_shared(size_t len);
 
 /* Things to remove on every exit path, signals included. */
-enum res_kind { RES_SHM, RES_PATH, RES_MQ, RES_SYSV };
+/* RES_PID: a process to stop (SIGTERM) and reap; id is its pid */
+enum res_kind { RES_SHM, RES_PATH, RES_MQ, RES_SYSV, RES_PID };
 int res_add(enum res_kind kind, const char *name, int id);
 void res_release(int slot); /* remove now, if still there */
+void res_forget(int slot);  /* removed by its owner: drop the slot */
 void cleanup_async(void);
 
 void install_signals(void);

@@ -12,7 +12,8 @@
 #                     never part of `make all` or `make check`
 # Extra options go through BENCH_FLAGS, e.g. `make bench BENCH_FLAGS=--check`.
 #
-# The comparisons with Boost.Interprocess and ZeroMQ are built when
+# The comparisons with Boost.Interprocess, ZeroMQ, DPDK, Concurrency Kit
+# and iceoryx are built when
 # configure finds them (bench/configure-snippet.m4); otherwise their rows
 # say "not built".
 
@@ -40,6 +41,8 @@ bench_libbench_a_SOURCES = \
 	bench/xp.h \
 	bench/xp_kernel.c \
 	bench/xp_peers.c \
+	bench/xp_rings.c \
+	bench/xp_iox.c \
 	bench/xp_shmring.c
 bench_libbench_a_CPPFLAGS = $(BENCH_CPPFLAGS)
 
@@ -76,6 +79,18 @@ EXTRA_DIST += \
 if HAVE_ZMQ
 BENCH_CPPFLAGS += -DBENCH_WITH_ZMQ $(ZMQ_CFLAGS)
 BENCH_LIBS += $(ZMQ_LIBS)
+endif
+
+if HAVE_DPDK
+BENCH_CPPFLAGS += -DBENCH_WITH_DPDK $(DPDK_CFLAGS)
+BENCH_LIBS += $(DPDK_LIBS)
+endif
+if HAVE_CK
+BENCH_CPPFLAGS += -DBENCH_WITH_CK
+endif
+if HAVE_IOX
+BENCH_CPPFLAGS += -DBENCH_WITH_IOX $(IOX_CFLAGS)
+BENCH_LIBS += $(IOX_LIBS)
 endif
 
 # Boost.Interprocess is C++: its wrapper is a library of its own, linked

@@ -81,6 +81,12 @@ static void res_remove(int i)
 	case RES_SYSV:
 		msgctl(res[i].id, IPC_RMID, NULL);
 		break;
+	case RES_PID:
+		/* a helper daemon (iox-roudi): it removes what it made */
+		kill((pid_t)res[i].id, SIGTERM);
+		while (waitpid((pid_t)res[i].id, NULL, 0) < 0 && errno == EINTR)
+			;
+		break;
 	}
 }
 
@@ -105,6 +111,12 @@ void res_release(int slot)
 		return;
 	res_remove(slot);
 	res[slot].live = 0;
+}
+
+void res_forget(int slot)
+{
+	if (slot >= 0 && slot < MAX_RES)
+		res[slot].live = 0;
 }
 
 /* Kill and reap the children, remove live names: async-signal-safe. */

@@ -106,6 +106,51 @@ const char *__tsan_default_suppressions(void)
 #define ZMQ .needs = "ZeroMQ (libzmq3-dev)"
 #endif
 
+#ifdef BENCH_WITH_DPDK
+#define DPDK(prep) .prepare = (prep), .work = chan_work, .ch = &dpdk_chan
+#define DPDK_BURST .prepare = dpdk_sp_prepare, .work = dpdk_burst_work
+#else
+#define DPDK(prep) .needs = "DPDK (dpdk-dev)"
+#define DPDK_BURST DPDK(0)
+#endif
+#ifdef BENCH_WITH_CK
+#define CK .prepare = ck_prepare, .work = chan_work, .ch = &ck_chan
+#else
+#define CK .needs = "Concurrency Kit (libck-dev)"
+#endif
+#ifdef BENCH_WITH_IOX
+#define IOX .prepare = iox_prepare, .work = iox_work, .finish = iox_finish
+#else
+#define IOX .needs = "iceoryx (iceoryx, libiceoryx-binding-c-dev)"
+#endif
+
+/* --build-info: yes or no per optional peer */
+#ifdef BENCH_WITH_BOOST
+#define BUILT_BOOST "yes"
+#else
+#define BUILT_BOOST "no"
+#endif
+#ifdef BENCH_WITH_ZMQ
+#define BUILT_ZMQ "yes"
+#else
+#define BUILT_ZMQ "no"
+#endif
+#ifdef BENCH_WITH_DPDK
+#define BUILT_DPDK "yes"
+#else
+#define BUILT_DPDK "no"
+#endif
+#ifdef BENCH_WITH_CK
+#define BUILT_CK "yes"
+#else
+#define BUILT_CK "no"
+#endif
+#ifdef BENCH_WITH_IOX
+#define BUILT_IOX "yes"
+#else
+#define BUILT_IOX "no"
+#endif
+
 const struct test tests[] = {
 	/* streaming */
 	{ "shmring", TPUT, 1, 1, .variant = V_COPY, RING(SHMRING_SPSC),
@@ -163,6 +208,18 @@ const struct test tests[] = {
 	{ "urcu-wfcq", TPUT, 1, 1, .threads = 2, .work = urcu_work,
 	  .groups = G_HEAD,
 	  .what = "in-process: liburcu wfcqueue between 2 threads" },
+	{ "dpdk-spsc", TPUT, 1, 1, DPDK(dpdk_sp_prepare), .groups = G_HEAD,
+	  .what = "DPDK rte_ring SP/SC, message-sized elements" },
+	{ "dpdk-spsc-burst", TPUT, 1, 1, DPDK_BURST, .groups = G_HEAD,
+	  .what = "DPDK rte_ring SP/SC, bursts of 32" },
+	{ "dpdk-mpmc-2p2c", TPUT, 2, 2, DPDK(dpdk_mp_prepare),
+	  .groups = G_HEAD, .what = "DPDK rte_ring MP/MC, 2 producers, 2 consumers" },
+	{ "dpdk-mpmc-2p2c-rts", TPUT, 2, 2, DPDK(dpdk_rts_prepare),
+	  .groups = G_HEAD, .what = "DPDK rte_ring MP/MC in RTS mode, 2P2C" },
+	{ "ck-spsc", TPUT, 1, 1, CK, .groups = G_HEAD,
+	  .what = "Concurrency Kit ck_ring SPSC, 64-byte entries" },
+	{ "iceoryx", TPUT, 1, 1, IOX, .groups = G_HEAD,
+	  .what = "iceoryx publish/subscribe, zero-copy (C binding)" },
 
 	/* round trips */
 	{ "shmring", RTT, .variant = V_COPY, RING(SHMRING_SPSC),
@@ -204,6 +261,16 @@ const struct test tests[] = {
 	  .what = "ZeroMQ PAIR over ipc://" },
 	{ "urcu-wfcq", RTT, .threads = 2, .work = urcu_work, .groups = G_HEAD,
 	  .what = "in-process: two wfcqueues, polling threads" },
+	{ "dpdk-spsc", RTT, DPDK(dpdk_sp_prepare), .groups = G_HEAD,
+	  .what = "two DPDK rte_rings SP/SC, one each way" },
+	{ "dpdk-mpmc-2p2c", RTT, DPDK(dpdk_mp_prepare), .groups = G_HEAD,
+	  .what = "two rte_rings MP/MC, one pinger, one echoer" },
+	{ "dpdk-mpmc-2p2c-rts", RTT, DPDK(dpdk_rts_prepare), .groups = G_HEAD,
+	  .what = "two rte_rings MP/MC RTS, one pinger, one echoer" },
+	{ "ck-spsc", RTT, CK, .groups = G_HEAD,
+	  .what = "two ck_rings SPSC, one each way" },
+	{ "iceoryx", RTT, IOX, .groups = G_HEAD,
+	  .what = "iceoryx: a publisher and a subscriber each way" },
 };
 const size_t ntests = sizeof(tests) / sizeof(tests[0]);
 
@@ -830,18 +897,10 @@ static void parse_args(int argc, char **argv)
 			break;
 		case O_BUILD_INFO:
 			printf(PROG " sanitizers=" BUILD_SANITIZERS
-			       " boost=%s zmq=%s urcu=yes counters=%s\n",
-#ifdef BENCH_WITH_BOOST
-			       "yes",
-#else
-			       "no",
-#endif
-#ifdef BENCH_WITH_ZMQ
-			       "yes",
-#else
-			       "no",
-#endif
-			       library_counts());
+			       " boost=%s zmq=%s urcu=yes dpdk=%s ck=%s iceoryx=%s"
+			       " counters=%s\n",
+			       BUILT_BOOST, BUILT_ZMQ, BUILT_DPDK, BUILT_CK,
+			       BUILT_IOX, library_counts());
 			exit(0);
 		case 'h':
 		case O_HELP:

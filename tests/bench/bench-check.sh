@@ -70,7 +70,9 @@ run list 10 --list
 missing=
 for t in shmring shmring-burst shmring-zc shmring-block mpmc-1p1c mpmc-2p2c \
 	mpmc-4p4c dgram-2p2c raw-ring raw-line memcpy pipe fifo unix-stream \
-	unix-dgram tcp posix-mq sysv-mq eventfd-shm boost-mq zmq-ipc urcu-wfcq; do
+	unix-dgram tcp posix-mq sysv-mq eventfd-shm boost-mq zmq-ipc urcu-wfcq \
+	dpdk-spsc dpdk-spsc-burst dpdk-mpmc-2p2c dpdk-mpmc-2p2c-rts ck-spsc \
+	iceoryx; do
 	grep -q " $t " "$tmp/list.out" || missing="$missing $t"
 done
 [ -z "$missing" ] && pass "--list has every transport" ||
@@ -81,6 +83,10 @@ case $info in *boost=no*) want=not-built ;; *) want=built ;; esac
 grep -q "^streaming  boost-mq  *$want " "$tmp/list.out" || ok=0
 case $info in *zmq=no*) want=not-built ;; *) want=built ;; esac
 grep -q "^streaming  zmq-ipc  *$want " "$tmp/list.out" || ok=0
+for peer in dpdk:dpdk-spsc ck:ck-spsc iceoryx:iceoryx; do
+	case $info in *" ${peer%%:*}=no"*) want=not-built ;; *) want=built ;; esac
+	grep -q "^streaming  ${peer#*:}  *$want " "$tmp/list.out" || ok=0
+done
 [ $ok = 1 ] && pass "--list agrees with --build-info" ||
 	fail "--list agrees with --build-info"
 
