@@ -233,7 +233,8 @@ struct run {
 	size_t capacity;     /* ring bytes (SPSC) for this size */
 	/* the transport's state, set up by prepare, inherited by fork */
 	int fd[4];
-	int res[4];          /* cleanup slots (see res_add), -1 if none */
+#define RUN_RES 6
+	int res[RUN_RES];    /* cleanup slots (see res_add), -1 if none */
 	char path[2][108];
 	int id[2];
 	void *map;

@@ -48,7 +48,7 @@ static pid_t parent_pid;
  * a signal in between removes a name that is not there yet, which is
  * harmless, rather than leaking one that is.
  */
-#define MAX_RES 8
+#define MAX_RES 16
 static struct {
 	volatile sig_atomic_t live;
 	enum res_kind kind;
@@ -146,10 +146,13 @@ void cleanup_async(void)
 			;
 		child_pid[i] = 0;
 	}
-	for (int i = 0; i < MAX_RES; i++) {
-		if (res[i].live) {
-			res_remove(i);
-			res[i].live = 0;
+	/* processes first: a daemon stopped may leave names to remove */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < MAX_RES; i++) {
+			if (res[i].live && (res[i].kind == RES_PID) == !pass) {
+				res_remove(i);
+				res[i].live = 0;
+			}
 		}
 	}
 }
@@ -478,10 +481,10 @@ void init_run(struct run *run, const struct test *t, size_t size)
 	run->pinned = !single_cpu && (int)sides <= mach.ncpus;
 	run->oversub = !run->pinned && (int)sides > mach.usable;
 	run->max_samples = cfg.max_samples;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 4; i++)
 		run->fd[i] = -1;
+	for (int i = 0; i < RUN_RES; i++)
 		run->res[i] = -1;
-	}
 	run->id[0] = run->id[1] = -1;
 	/* ring bytes: room for several messages, never below the default */
 	run->capacity = SHMRING_DEFAULT_CAPACITY;
@@ -578,10 +581,10 @@ int run_one(struct run *run, struct run_out *out)
 		seen = NULL;
 		if (t->finish)
 			t->finish(run);
-		for (int i = 0; i < 4; i++) {
+		for (int i = 0; i < 4; i++)
 			close_fd(&run->fd[i]);
+		for (int i = 0; i < RUN_RES; i++)
 			res_release(run->res[i]);
-		}
 		if (run->map)
 			munmap(run->map, run->map_len);
 		run->map = NULL;
@@ -648,7 +651,7 @@ int run_one(struct run *run, struct run_out *out)
 	out->cpu_s += ru_cpu(&ru1) - ru_cpu(&ru0);
 	if (t->finish)
 		t->finish(run);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < RUN_RES; i++)
 		res_release(run->res[i]);
 	if (run->map)
 		munmap(run->map, run->map_len);

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +43,66 @@
 #define IOX_QUEUE 256  /* the subscriber queue's largest capacity */
 #define IOX_LARGEST 65536 /* the largest pool's payload, below */
 
-/* RouDi of the current run: its pid, its stdout, its cleanup slot */
+/* RouDi of the current run: its pid, its stdout, its cleanup slots */
+#define ROUDI_NAMES 5
 static pid_t roudi_pid;
-static int roudi_out = -1, roudi_res = -1;
+static int roudi_out = -1, roudi_res = -1, roudi_names[ROUDI_NAMES] = {
+	-1, -1, -1, -1, -1
+};
+
+/*
+ * What RouDi makes, and removes when it stops cleanly: its management
+ * segment, the payload segment named after the user, its socket and
+ * locks. RouDi stopped while processes it believes attached are gone
+ * (the workers, killed when this program is interrupted) fails to
+ * notify them and aborts, leaving these behind; run.c's cleanup then
+ * removes them after it has stopped RouDi. They are registered only
+ * once this run's RouDi is ready, that is, holds the lock on them.
+ */
+static void roudi_names_add(void)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	char seg[112];
+	int n = 0;
+
+	roudi_names[n++] = res_add(RES_SHM, "/iceoryx_mgmt", -1);
+	if (pw) {
+		snprintf(seg, sizeof(seg), "/%s", pw->pw_name);
+		roudi_names[n++] = res_add(RES_SHM, seg, -1);
+	}
+	roudi_names[n++] = res_add(RES_PATH, "/tmp/roudi", -1);
+	roudi_names[n++] = res_add(RES_PATH, "/tmp/roudi.lock", -1);
+	roudi_names[n++] = res_add(RES_PATH, "/tmp/iox-unique-roudi.lock", -1);
+}
+
+/*
+ * A worker's runtime name, unique per run: "shmring-bench-<pid>-<n>-w<i>".
+ * The runtime makes a socket and a lock in /tmp by that name, which a
+ * worker killed (the program interrupted) leaves behind: the parent
+ * registers both for removal before the workers start.
+ */
+static void iox_app_name(const struct run *run, unsigned idx, char *buf,
+			 size_t len)
+{
+	const char *base = strrchr(run->path[0], '/');
+
+	snprintf(buf, len, "%s", base ? base + 1 : run->path[0]);
+	buf[strcspn(buf, ".")] = 0;
+	snprintf(buf + strlen(buf), len - strlen(buf), "-w%u", idx);
+}
+
+static void iox_app_files_add(struct run *run)
+{
+	char name[sizeof(run->path[0]) + 8], path[sizeof(name) + 16];
+
+	for (unsigned i = 0; i < run->nw && i < 2; i++) {
+		iox_app_name(run, i, name, sizeof(name));
+		snprintf(path, sizeof(path), "/tmp/%s", name);
+		run->res[1 + 2 * i] = res_add(RES_PATH, path, -1);
+		snprintf(path, sizeof(path), "/tmp/%s.lock", name);
+		run->res[2 + 2 * i] = res_add(RES_PATH, path, -1);
+	}
+}
 
 /*
  * One segment with pools for the sizes the benchmark sends (a chunk
@@ -122,6 +180,7 @@ int iox_prepare(struct run *run)
 	make_name(run->path[0], sizeof(run->path[0]), "/tmp/", ".toml");
 	run->res[0] = res_add(RES_PATH, run->path[0], -1);
 	iox_write_config(run->path[0]);
+	iox_app_files_add(run);
 	if (pipe2(fd, O_CLOEXEC) < 0)
 		die("pipe: %s", strerror(errno));
 	fflush(NULL);
@@ -134,7 +193,10 @@ int iox_prepare(struct run *run)
 	close(fd[1]);
 	roudi_out = fd[0];
 	/* a failure here still goes through iox_finish, which stops it */
-	return roudi_wait_ready(run);
+	if (roudi_wait_ready(run) < 0)
+		return -ENOTSUP;
+	roudi_names_add();
+	return 0;
 }
 
 /* Stop RouDi: SIGTERM, then read what it says until it exits. */
@@ -158,6 +220,11 @@ void iox_finish(struct run *run)
 	close_fd(&roudi_out);
 	res_forget(roudi_res);
 	roudi_res = -1;
+	/* gone if RouDi stopped cleanly; if it did not, removed now */
+	for (int i = 0; i < ROUDI_NAMES; i++) {
+		res_release(roudi_names[i]);
+		roudi_names[i] = -1;
+	}
 }
 
 /* ---------------------------------------------------------------- */
@@ -222,9 +289,9 @@ static void iox_connect(struct iox_ends *e)
 /* Producer and pinger publish on queue 0, the echoer answers on 1. */
 static void iox_open(struct run *run, struct worker *w, struct iox_ends *e)
 {
-	char name[64];
+	char name[sizeof(run->path[0]) + 8];
 
-	snprintf(name, sizeof(name), "shmring-bench-%ld", (long)getpid());
+	iox_app_name(run, w->idx, name, sizeof(name));
 	iox_set_loglevel(Iceoryx_LogLevel_Warn);
 	iox_runtime_init(name);
 	memset(e, 0, sizeof(*e));

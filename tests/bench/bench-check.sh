@@ -44,14 +44,20 @@ run() {
 }
 
 # Names the benchmark makes: "shmring-bench-<pid>-<n>" in /dev/shm (rings,
-# Boost queues), /tmp (FIFOs, ZeroMQ sockets), /dev/mqueue; and System V
-# queues, counted. A snapshot, to compare with after a run was stopped.
+# Boost queues), /tmp (FIFOs, ZeroMQ sockets, RouDi's configuration),
+# /dev/mqueue; System V queues, counted; RouDi and its names. A snapshot, to compare with after a run was stopped.
 names() {
 	for f in /dev/shm/shmring-bench-* /tmp/shmring-bench-* \
 		/dev/mqueue/shmring-bench-*; do
 		[ -e "$f" ] && echo "$f"
 	done
 	echo "sysv-queues $(($(wc -l </proc/sysvipc/msg 2>/dev/null || echo 1) - 1))"
+	# iceoryx: the RouDi a run starts, and what that RouDi makes
+	for f in /dev/shm/iceoryx_mgmt /tmp/roudi /tmp/roudi.lock \
+		/tmp/iox-unique-roudi.lock; do
+		[ -e "$f" ] && echo "$f"
+	done
+	echo "roudi $(cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^iox-roudi$')"
 }
 
 # 1. Usage and option errors: exit 0 for --help, 2 for an unknown option,
@@ -199,7 +205,9 @@ run csv "$limit" --quick --transports 'shmring,pipe' --csv --no-progress &&
 
 # 5. Every exit path cleans up: the watchdog (a run far longer than its
 #    limit), and SIGINT, each in the middle of runs with names in
-#    /dev/shm, /tmp and the message queue file system.
+#    /dev/shm, /tmp and the message queue file system. (iceoryx: checked
+#    that without the removal of RouDi's names after it is stopped,
+#    /dev/shm/iceoryx_mgmt and /tmp/roudi* stay behind and this fails.)
 names >"$tmp/before"
 "$BENCH" --transports shmring --messages 2000000000 --timeout 1 \
 	--no-progress >"$tmp/wd.out" 2>"$tmp/wd.err"
@@ -212,6 +220,7 @@ names >"$tmp/after"
 stoppable="shmring mpmc-2p2c fifo posix-mq sysv-mq"
 case $info in *zmq=yes*) stoppable="$stoppable zmq-ipc" ;; esac
 case $info in *boost=yes*) stoppable="$stoppable boost-mq" ;; esac
+case $info in *iceoryx=yes*) stoppable="$stoppable iceoryx" ;; esac
 for t in $stoppable; do
 	names >"$tmp/before"
 	timeout -s INT 1 "$BENCH" --transports "$t" --messages 2000000000 \
