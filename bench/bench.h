@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
@@ -66,6 +67,7 @@ struct config {
 	enum out_format out;
 	const char *csv_out, *json_out; /* extra copies of the results */
 	const char *only;    /* --transports: comma-separated fnmatch patterns */
+	unsigned pair_rounds; /* paired trials: rounds per pair */
 	/* --counters-on, --counters-off: this program built on the library
 	 * with its counters and without (cost.c) */
 	const char *cost_on, *cost_off;
@@ -115,6 +117,12 @@ struct chan_ops {
 	ssize_t (*recv)(struct worker *, void *buf, size_t cap);
 	void (*close)(struct run *, struct worker *);
 	bool eof;
+	/* optional, for paired trials (paired.c): send all @n messages of
+	 * @size laid end to end; receive 1..@max of them, return how many */
+	void (*send_burst)(struct worker *, const unsigned char *msgs,
+			   size_t size, unsigned n);
+	unsigned (*recv_burst)(struct worker *, unsigned char *buf,
+			       size_t size, unsigned max);
 };
 
 struct test {
@@ -169,6 +177,37 @@ const struct result *find_result(const char *name, enum kind kind,
 				 unsigned si);
 double cpu_per_million(const struct result *r);
 
+/* paired.c: paired trials of shmring against one other transport */
+#define NPAIRS 8
+#define MAX_ROUNDS 64
+struct pair {
+	const char *a, *b; /* a is shmring's side: ratios are a over b */
+	enum kind kind;
+};
+struct pair_result {
+	enum status status;
+	char reason[192];
+	unsigned rounds;
+	double a[MAX_ROUNDS], b[MAX_ROUNDS]; /* msgs/s, or p50 ns */
+	double probe[MAX_ROUNDS][2];          /* before, after: p50 ns */
+};
+struct pair_stats {
+	unsigned fast, slow;     /* rounds in the fast phase, in a slow one */
+	double ratio, lo, hi;    /* median a/b of the fast rounds, spread */
+	double slow_ratio;       /* median a/b of the slow rounds */
+	double probe_fast, probe_slow; /* their median probes, ns */
+	bool all_slow;           /* no fast round: ratio is of slow ones */
+};
+extern const struct pair pairs[NPAIRS];
+extern struct pair_result pair_results[NPAIRS];
+void measure_pairs(void);
+bool pair_stats(size_t i, struct pair_stats *st);
+bool test_selected(const char *name);
+double paired_ratio(const char *a, const char *b, enum kind kind, bool *have);
+void print_pairs(FILE *f);
+void print_pairs_summary(FILE *f);
+void print_pairs_json(FILE *f);
+
 /* report.c */
 void report(void);
 struct target {
@@ -176,11 +215,12 @@ struct target {
 	double got, want;
 	bool le;   /* met when got <= want, else when got >= want */
 	bool have; /* both sides measured */
+	bool paired; /* got is a paired ratio (paired.c) */
 	/* the same with shmring's bursts, shown beside (never judged) */
 	double burst;
 	bool have_burst;
 };
-#define NTARGETS 7
+#define NTARGETS 12
 void targets(struct target *tg);
 bool target_met(const struct target *t);
 

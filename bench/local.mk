@@ -37,6 +37,7 @@ bench_libbench_a_SOURCES = \
 	bench/run.c \
 	bench/chan.c \
 	bench/cost.c \
+	bench/paired.c \
 	bench/report.c \
 	bench/xp.h \
 	bench/xp_kernel.c \

@@ -47,6 +47,7 @@ struct config cfg = {
 	.warm_s = 0.05,
 	.max_samples = 10000000,
 	.timeout_s = 60,
+	.pair_rounds = 15,
 };
 struct machine mach;
 struct result (*results)[MAX_SIZES];
@@ -309,7 +310,7 @@ static int cmp_u64(const void *a, const void *b)
 /* ---------------------------------------------------------------- */
 /* The plan                                                         */
 
-static bool selected(const struct test *t)
+bool test_selected(const char *name)
 {
 	char buf[512], *save = NULL, *tok;
 
@@ -318,9 +319,14 @@ static bool selected(const struct test *t)
 	snprintf(buf, sizeof(buf), "%s", cfg.only);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save))
-		if (!fnmatch(tok, t->name, 0))
+		if (!fnmatch(tok, name, 0))
 			return true;
 	return false;
+}
+
+static bool selected(const struct test *t)
+{
+	return test_selected(t->name);
 }
 
 /* Does test ti run at size index si? */
@@ -334,6 +340,15 @@ static bool planned(size_t ti, unsigned si)
 		return true;
 	return cfg.sizes[si] == HEAD_SIZE ? (t->groups & G_HEAD) :
 					    (t->groups & G_SWEEP);
+}
+
+/* Does this run measure at 64 bytes (where the pairs run)? */
+static bool head_planned(void)
+{
+	for (unsigned si = 0; si < cfg.nsizes; si++)
+		if (cfg.sizes[si] == HEAD_SIZE)
+			return true;
+	return false;
 }
 
 static unsigned runs_total, runs_done;
@@ -984,6 +999,8 @@ int main(int argc, char **argv)
 		measure_tput(si);
 		measure_rtt(si);
 	}
+	if (!cfg.verify && head_planned())
+		measure_pairs();
 	if (cfg.cost_on && !cfg.verify)
 		measure_cost();
 	if (show_progress)

@@ -22,6 +22,8 @@ void raw_ring_work(struct run *run, struct worker *w);
 int raw_line_prepare(struct run *run);
 void raw_line_work(struct run *run, struct worker *w);
 void memcpy_work(struct run *run, struct worker *w);
+/* for paired trials: the copy API (and bursts), the raw ring */
+extern const struct chan_ops shmring_chan, raw_chan;
 
 /* xp_kernel.c */
 int pipe_prepare(struct run *run);

@@ -134,8 +134,37 @@ static void dpdk_close(struct run *run, struct worker *w)
 	w->h[0] = w->h[1] = NULL;
 }
 
+/* Bursts for paired trials: enqueue what fits until all is in. */
+static void dpdk_send_burst(struct worker *w, const unsigned char *msgs,
+			    size_t size, unsigned n)
+{
+	unsigned done = 0;
+
+	while (done < n) {
+		unsigned k = rte_ring_enqueue_burst_elem(
+			w->h[1], msgs + (size_t)done * size, (unsigned)size,
+			n - done, NULL);
+
+		if (!k)
+			spin_pause(dpdk_run);
+		done += k;
+	}
+}
+
+static unsigned dpdk_recv_burst(struct worker *w, unsigned char *buf,
+				size_t size, unsigned max)
+{
+	unsigned n;
+
+	while (!(n = rte_ring_dequeue_burst_elem(w->h[0], buf, (unsigned)size,
+						 max, NULL)))
+		spin_pause(dpdk_run);
+	return n;
+}
+
 const struct chan_ops dpdk_chan = {
-	dpdk_open, dpdk_send, dpdk_recv, dpdk_close, false
+	dpdk_open, dpdk_send, dpdk_recv, dpdk_close, false,
+	dpdk_send_burst, dpdk_recv_burst
 };
 
 /*
@@ -301,5 +330,7 @@ static void ck_close(struct run *run, struct worker *w)
 	w->h[0] = w->h[1] = NULL;
 }
 
-const struct chan_ops ck_chan = { ck_open, ck_send, ck_recv, ck_close, false };
+const struct chan_ops ck_chan = {
+	ck_open, ck_send, ck_recv, ck_close, false, NULL, NULL
+};
 #endif /* BENCH_WITH_CK */

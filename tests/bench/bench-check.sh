@@ -138,13 +138,24 @@ grep -q 'x pipe' "$tmp/quick.out" && grep -q '== 64-byte messages: streaming' \
 # one SUMMARY line per transport, each transport once
 nsum=$(grep -c '^SUMMARY transport=' "$tmp/quick.out")
 nuniq=$(awk '{print $2}' "$tmp/list.out" | sort -u | wc -l)
-ndup=$(grep '^SUMMARY' "$tmp/quick.out" | awk '{print $2}' | sort | uniq -d |
-	wc -l)
+ndup=$(grep '^SUMMARY transport=' "$tmp/quick.out" | awk '{print $2}' |
+	sort | uniq -d | wc -l)
 [ "$nsum" = "$nuniq" ] && [ "$ndup" = 0 ] &&
 	pass "one SUMMARY line per transport ($nsum)" ||
 	fail "SUMMARY lines: $nsum for $nuniq transports, $ndup repeated"
 grep -q '^target: ' "$tmp/quick.out" && pass "targets are printed" ||
 	fail "targets are printed"
+# paired trials: with DPDK and Concurrency Kit, all eight pairs ran (each
+# a SUMMARY line with a ratio, and the section); without, those with raw
+# floors only (three)
+case $info in
+*dpdk=yes*ck=yes*) want=8 ;;
+*) want=3 ;;
+esac
+npaired=$(grep -c '^SUMMARY paired=.* ratio=[0-9]' "$tmp/quick.out")
+[ "$npaired" = "$want" ] && grep -q '^== paired trials' "$tmp/quick.out" &&
+	pass "paired trials: $npaired pairs" ||
+	fail "paired trials: $npaired pairs, want $want"
 
 # The JSON parses, and holds what it should (python3 checks it).
 if ! command -v python3 >/dev/null 2>&1; then
@@ -177,7 +188,11 @@ for r in d["throughput"] + d["rtt"]:
     assert r["status"] in ("ok", "not-built", "n/a"), r
     if r["status"] != "ok":
         assert r["reason"], r
-assert len(d["targets"]) == 7
+assert len(d["targets"]) == 12
+for p in d["paired"]:
+    assert p["rounds"] == len(p["round_ratios"]) == len(p["probe_ns"]), p
+    assert p["fast"] + p["slow"] == p["rounds"], p
+    assert p["ratio_min"] <= p["ratio"] <= p["ratio_max"], p
 EOF
 fi
 
