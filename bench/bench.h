@@ -98,6 +98,15 @@ enum role { R_CONS, R_PROD, R_PING, R_ECHO, R_SOLO };
 /* Variants of the shmring transports. */
 enum variant { V_COPY, V_BURST, V_ZC, V_TRY };
 
+/*
+ * Zero-copy: what the two sides touch of each message in the ring.
+ * TOUCH_MSG: the writer writes all of it, the reader reads its number
+ * (shmring-zc); TOUCH_WORD: both touch its number only, the payload
+ * stays where it is (the "flat with payload size" measure); TOUCH_ALL:
+ * the writer writes every byte and the reader reads every byte.
+ */
+enum touch { TOUCH_MSG, TOUCH_WORD, TOUCH_ALL };
+
 /* Groups: which runs a test belongs to by default. */
 #define G_HEAD 1u  /* the 64-byte comparison: every transport */
 #define G_SWEEP 2u /* the size sweep of `make bench` */
@@ -132,6 +141,7 @@ struct test {
 	unsigned threads;  /* 0: one process per role; else one process,
 			      this many threads */
 	enum variant variant;
+	enum touch touch;  /* V_ZC: what each side touches */
 	bool block;        /* shmring: spin 0, every wait sleeps */
 	bool noslip;       /* shmring: slip 0, see shmring_set_slip(3) */
 	int ring_kind;     /* shmring: SHMRING_SPSC or SHMRING_MPMC */
@@ -220,7 +230,7 @@ struct target {
 	double burst;
 	bool have_burst;
 };
-#define NTARGETS 12
+#define NTARGETS 14
 void targets(struct target *tg);
 bool target_met(const struct target *t);
 

@@ -134,6 +134,32 @@ static void pair_target(struct target *t, const char *a, const char *b,
 					ratio_rtt(a, b, si, &t->have);
 }
 
+static int size_index(size_t size)
+{
+	for (unsigned i = 0; i < cfg.nsizes; i++)
+		if (cfg.sizes[i] == size)
+			return (int)i;
+	return -1;
+}
+
+/* The zero-copy sweep: one transport at two sizes, or against memcpy. */
+static void sweep_targets(struct target *tg)
+{
+	int big = size_index(65536), head = head_index();
+	const struct result *x, *y;
+
+	tg[0].what = "zero-copy RTT p50, one word: 64 KiB vs 64 B";
+	tg[0].want = 2.0;
+	tg[0].le = true;
+	x = big < 0 ? NULL : find_result("shmring-zc-word", RTT, (unsigned)big);
+	y = head < 0 ? NULL : find_result("shmring-zc-word", RTT, (unsigned)head);
+	tg[0].have = x && y && p50_of(y) > 0;
+	tg[0].got = tg[0].have ? (double)p50_of(x) / (double)p50_of(y) : 0;
+	tg[1].what = "copy API at 64 KiB vs memcpy of 64 KiB";
+	tg[1].want = 0.5;
+	tg[1].got = ratio_tput("shmring", "memcpy", big, &tg[1].have);
+}
+
 /* The rings people run (issue 15): paired where one-to-one. */
 static void peer_targets(struct target *tg, int si)
 {
@@ -154,6 +180,7 @@ static void peer_targets(struct target *tg, int si)
 	tg[4].want = 2.0;
 	tg[4].got = ratio_tput("mpmc-2p2c", "dpdk-mpmc-2p2c-rts", si,
 			       &tg[4].have);
+	sweep_targets(tg + 5);
 }
 
 void targets(struct target *tg)

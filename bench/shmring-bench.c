@@ -52,7 +52,7 @@ struct config cfg = {
 struct machine mach;
 struct result (*results)[MAX_SIZES];
 
-static const size_t all_sizes[] = { 8, 64, 256, 1024, 4096, 65536 };
+static const size_t all_sizes[] = { 8, 64, 256, 1024, 4096, 65536, 1048576 };
 #if defined(__SANITIZE_ADDRESS__)
 #define BUILD_SANITIZERS "address"
 #elif defined(__SANITIZE_THREAD__)
@@ -164,6 +164,12 @@ const struct test tests[] = {
 	  .groups = G_HEAD, .what = "SPSC send/recv_burst, 32 a call" },
 	{ "shmring-zc", TPUT, 1, 1, .variant = V_ZC, RING(SHMRING_SPSC),
 	  .groups = G_HEAD, .what = "SPSC reserve/commit, peek/release" },
+	{ "shmring-zc-word", TPUT, 1, 1, .variant = V_ZC, .touch = TOUCH_WORD,
+	  RING(SHMRING_SPSC), .groups = G_HEAD | G_SWEEP,
+	  .what = "SPSC zero-copy, each side touches one word" },
+	{ "shmring-zc-all", TPUT, 1, 1, .variant = V_ZC, .touch = TOUCH_ALL,
+	  RING(SHMRING_SPSC), .groups = G_HEAD | G_SWEEP,
+	  .what = "SPSC zero-copy, writer and reader touch every byte" },
 	{ "shmring-block", TPUT, 1, 1, .variant = V_COPY, .block = true,
 	  RING(SHMRING_SPSC), .groups = G_HEAD,
 	  .what = "SPSC send/recv, spin 0: waits sleep at once" },
@@ -185,7 +191,7 @@ const struct test tests[] = {
 	{ "raw-ring", TPUT, 1, 1, .prepare = raw_ring_prepare,
 	  .work = raw_ring_work, .groups = G_HEAD,
 	  .what = "floor: bare SPSC ring, fixed slots, no API" },
-	{ "memcpy", TPUT, 0, 0, .work = memcpy_work, .groups = G_HEAD,
+	{ "memcpy", TPUT, 0, 0, .work = memcpy_work, .groups = G_HEAD | G_SWEEP,
 	  .what = "floor: one process copying into a ring-sized buffer" },
 	{ "pipe", TPUT, 1, 1, CHAN(pipe_prepare, stream_chan),
 	  .groups = G_HEAD | G_SWEEP,
@@ -230,6 +236,12 @@ const struct test tests[] = {
 	  .groups = G_HEAD, .what = "SPSC try_send/try_recv polling" },
 	{ "shmring-zc", RTT, .variant = V_ZC, RING(SHMRING_SPSC),
 	  .groups = G_HEAD, .what = "SPSC reserve/commit, peek/release" },
+	{ "shmring-zc-word", RTT, .variant = V_ZC, .touch = TOUCH_WORD,
+	  RING(SHMRING_SPSC), .groups = G_HEAD | G_SWEEP,
+	  .what = "SPSC zero-copy, each side touches one word" },
+	{ "shmring-zc-all", RTT, .variant = V_ZC, .touch = TOUCH_ALL,
+	  RING(SHMRING_SPSC), .groups = G_HEAD | G_SWEEP,
+	  .what = "SPSC zero-copy, every byte written and read" },
 	{ "shmring-block", RTT, .variant = V_COPY, .block = true,
 	  RING(SHMRING_SPSC), .groups = G_HEAD,
 	  .what = "SPSC, spin 0: each receive sleeps on a futex" },
@@ -656,11 +668,12 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: " PROG " [options]\n"
 "Compare shmring's rings with the kernel's IPC, Boost.Interprocess,\n"
-"ZeroMQ, liburcu and the raw floors of the machine, between processes\n"
-"pinned to different CPUs.\n"
+"ZeroMQ, liburcu, DPDK, Concurrency Kit, iceoryx and the raw floors of\n"
+"the machine, between processes pinned to different CPUs.\n"
 "\n"
-"What runs (default: every transport at 64 bytes, and shmring, pipe and\n"
-"unix-stream at 8, 256, 1024, 4096 and 65536 bytes too):\n"
+"What runs (default: every transport at 64 bytes; shmring, pipe,\n"
+"unix-stream, memcpy and the zero-copy sweep at 8, 256, 1024, 4096,\n"
+"65536 and 1048576 bytes too):\n"
 "  --full            every transport at every size\n"
 "  --quick           tiny runs at 64 bytes only (seconds), for CI\n"
 "  --size BYTES      every transport at this size only, 8..1048576\n"

@@ -188,7 +188,7 @@ for r in d["throughput"] + d["rtt"]:
     assert r["status"] in ("ok", "not-built", "n/a"), r
     if r["status"] != "ok":
         assert r["reason"], r
-assert len(d["targets"]) == 12
+assert len(d["targets"]) == 14
 for p in d["paired"]:
     assert p["rounds"] == len(p["round_ratios"]) == len(p["probe_ns"]), p
     assert p["fast"] + p["slow"] == p["rounds"], p
