@@ -430,7 +430,7 @@ static void iox_echoer(struct run *run, struct iox_ends *e)
 
 _Noreturn void iox_work(struct run *run, struct worker *w)
 {
-	struct iox_ends *e = aligned_alloc(LINE, sizeof(*e) + LINE);
+	struct iox_ends *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		die("out of memory");
