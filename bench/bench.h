@@ -216,7 +216,8 @@ bool test_selected(const char *name);
 double paired_ratio(const char *a, const char *b, enum kind kind, bool *have);
 void print_pairs(FILE *f);
 void print_pairs_summary(FILE *f);
-void print_pairs_json(FILE *f);
+struct ujson;
+void json_pairs(struct ujson *j);
 
 /* report.c */
 void report(void);

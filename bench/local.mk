@@ -26,7 +26,7 @@
 # Each copy of the library defines the same symbols, so they cannot share
 # a program: shmring-bench runs the other two and compares their figures.
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) $(URCU_CFLAGS)
-BENCH_LIBS = $(URCU_LIBS) -lpthread -lm
+BENCH_LIBS = util/libutil.a $(URCU_LIBS) -lpthread -lm
 
 noinst_LIBRARIES = bench/libbench.a bench/libshmring-static.a \
 	bench/libshmring-nocount.a

@@ -34,6 +34,7 @@
 
 #include "bench.h"
 #include "xp.h"
+#include "../util/util.h"
 
 #define PROBE_N 256 /* round trips of one phase probe */
 #define SLOW_X 2.0  /* a probe above this many times the fastest: slow */
@@ -392,7 +393,7 @@ static void measure_pair(size_t i)
 		pr->status = ST_NOT_BUILT;
 		return;
 	}
-	pt.rounds = cfg.quick ? 4 : cfg.pair_rounds;
+	pt.rounds = cfg.pair_rounds;
 	pt.block = p->kind == RTT ? (cfg.quick ? 200 : 1000) :
 				    (cfg.quick ? 4096 : 16384);
 	pt.outer = (struct test){ .name = p->b, .kind = p->kind,
@@ -590,33 +591,39 @@ void print_pairs_summary(FILE *f)
 	}
 }
 
-void print_pairs_json(FILE *f)
+void json_pairs(struct ujson *j)
 {
-	const char *sep = "";
-
-	fprintf(f, ",\n  \"paired\": [");
+	ujson_arr(j, "paired");
 	for (size_t i = 0; i < NPAIRS; i++) {
 		const struct pair_result *pr = &pair_results[i];
 		struct pair_stats st;
 
 		if (!pair_stats(i, &st))
 			continue;
-		fprintf(f, "%s\n    {\"a\": \"%s\", \"b\": \"%s\", \"kind\": "
-			"\"%s\", \"rounds\": %u, \"fast\": %u, \"slow\": %u, "
-			"\"ratio\": %.4f, \"ratio_min\": %.4f, \"ratio_max\": "
-			"%.4f, \"slow_ratio\": %.4f, \"round_ratios\": [", sep,
-			pairs[i].a, pairs[i].b,
-			pairs[i].kind == TPUT ? "throughput" : "rtt", pr->rounds,
-			st.fast, st.slow, st.ratio, st.lo, st.hi, st.slow_ratio);
+		ujson_obj(j, NULL);
+		ujson_str(j, "a", pairs[i].a);
+		ujson_str(j, "b", pairs[i].b);
+		ujson_str(j, "kind", pairs[i].kind == TPUT ? "throughput" : "rtt");
+		ujson_u64(j, "rounds", pr->rounds);
+		ujson_u64(j, "fast", st.fast);
+		ujson_u64(j, "slow", st.slow);
+		ujson_num(j, "ratio", st.ratio, 4);
+		ujson_num(j, "ratio_min", st.lo, 4);
+		ujson_num(j, "ratio_max", st.hi, 4);
+		ujson_num(j, "slow_ratio", st.slow_ratio, 4);
+		ujson_arr(j, "round_ratios");
 		for (unsigned r = 0; r < pr->rounds; r++)
-			fprintf(f, "%s%.4f", r ? ", " : "",
-				pr->b[r] > 0 ? pr->a[r] / pr->b[r] : 0);
-		fprintf(f, "], \"probe_ns\": [");
-		for (unsigned r = 0; r < pr->rounds; r++)
-			fprintf(f, "%s[%.0f, %.0f]", r ? ", " : "",
-				pr->probe[r][0], pr->probe[r][1]);
-		fprintf(f, "]}");
-		sep = ",";
+			ujson_num(j, NULL, pr->b[r] > 0 ? pr->a[r] / pr->b[r] : 0, 4);
+		ujson_end(j);
+		ujson_arr(j, "probe_ns");
+		for (unsigned r = 0; r < pr->rounds; r++) {
+			ujson_arr(j, NULL);
+			ujson_num(j, NULL, pr->probe[r][0], 0);
+			ujson_num(j, NULL, pr->probe[r][1], 0);
+			ujson_end(j);
+		}
+		ujson_end(j);
+		ujson_end(j);
 	}
-	fprintf(f, "\n  ]");
+	ujson_end(j);
 }

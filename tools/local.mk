@@ -16,6 +16,6 @@ tools_shmring_SOURCES = \
 # lib/layout.h: cli-probe.c tells a foreign object from a corrupt ring
 # by the magic, which the library reports alike (-EPROTO).
 tools_shmring_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
-tools_shmring_LDADD = lib/libshmring.la
+tools_shmring_LDADD = lib/libshmring.la util/libutil.a
 
 dist_man_MANS += tools/shmring.1
