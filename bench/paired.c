@@ -471,6 +471,15 @@ static double median_d(double *v, unsigned n)
 	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Was round @r of @pr taken in a slow phase (either probe)? */
+static bool round_slow(const struct pair_result *pr, unsigned r, double base)
+{
+	double probe = pr->probe[r][0] > pr->probe[r][1] ? pr->probe[r][0] :
+							  pr->probe[r][1];
+
+	return probe > SLOW_X * base;
+}
+
 /* false where the pair did not run */
 bool pair_stats(size_t i, struct pair_stats *st)
 {
@@ -488,7 +497,7 @@ bool pair_stats(size_t i, struct pair_stats *st)
 
 		if (x <= 0)
 			continue;
-		if (probe > SLOW_X * base) {
+		if (round_slow(pr, r, base)) {
 			ps[st->slow] = probe;
 			slow[st->slow++] = x;
 		} else {
@@ -614,6 +623,10 @@ void json_pairs(struct ujson *j)
 		ujson_arr(j, "round_ratios");
 		for (unsigned r = 0; r < pr->rounds; r++)
 			ujson_num(j, NULL, pr->b[r] > 0 ? pr->a[r] / pr->b[r] : 0, 4);
+		ujson_end(j);
+		ujson_arr(j, "round_slow");
+		for (unsigned r = 0; r < pr->rounds; r++)
+			ujson_bool(j, NULL, round_slow(pr, r, fastest_probe()));
 		ujson_end(j);
 		ujson_arr(j, "probe_ns");
 		for (unsigned r = 0; r < pr->rounds; r++) {
