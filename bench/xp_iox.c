@@ -134,6 +134,45 @@ static _Noreturn void roudi_exec(const char *config, int out)
 	_exit(127);
 }
 
+/* @text without its colour codes (ESC [ ... letter), in place. */
+static void strip_colours(char *text)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; text[i]; i++) {
+		if (text[i] == '\033') {
+			while (text[i + 1] && !((text[i] | 32) >= 'a' &&
+						(text[i] | 32) <= 'z'))
+				i++;
+			continue;
+		}
+		text[n++] = text[i];
+	}
+	text[n] = 0;
+}
+
+/* Why RouDi stopped: its fatal message, else its first error, else its
+ * last line; into @out. */
+static void roudi_reason(char *text, size_t got, char *out, size_t len)
+{
+	static const char *const marks[] = { "[ Fatal ]: ", "[ Error ]: " };
+	const char *line = NULL;
+
+	text[got] = 0;
+	strip_colours(text);
+	for (int k = 0; k < 2 && !line; k++)
+		if ((line = strstr(text, marks[k])))
+			line += strlen(marks[k]);
+	if (!line) {
+		size_t n = strlen(text);
+
+		while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+			text[--n] = 0;
+		line = strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text;
+	}
+	snprintf(out, len, "%.*s", (int)strcspn(line, "\n"), line);
+}
+
 /* Read RouDi's output until it says it is ready: 0, or -ENOTSUP. */
 static int roudi_wait_ready(struct run *run)
 {
@@ -157,9 +196,11 @@ static int roudi_wait_ready(struct run *run)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			text[got] = 0;
-			snprintf(run->na, sizeof(run->na), "iox-roudi: %.100s",
-				 got ? text : "exited");
+			char last[100] = "exited";
+
+			if (got)
+				roudi_reason(text, got, last, sizeof(last));
+			snprintf(run->na, sizeof(run->na), "iox-roudi: %s", last);
 			return -ENOTSUP;
 		}
 		got += (size_t)n;
