@@ -359,7 +359,7 @@ static void iox_close(struct run *run, struct worker *w, struct iox_ends *e)
 		iox_pub_deinit(e->pub);
 	if (e->sub)
 		iox_sub_deinit(e->sub);
-	iox_runtime_shutdown();
+	/* no iox_runtime_shutdown(): the exit below unregisters */
 }
 
 static void *iox_loan(const struct run *run, iox_pub_t pub)
