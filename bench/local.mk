@@ -1,9 +1,10 @@
 # bench/local.mk - the benchmark suite (included from the top-level
 # Makefile.am; paths are relative to the top source dir).
 #
-#   make bench        every transport at 64 bytes, and the size sweep of
-#                     shmring, pipe and unix-stream (under two minutes on
-#                     two cores); the table on stdout, the CSV and JSON in
+#   make bench        every transport at 64 bytes, the size sweep of
+#                     shmring, pipe, unix-stream, memcpy and zero-copy to
+#                     1 MiB, and the paired trials (a few minutes on two
+#                     cores); the table on stdout, the CSV and JSON in
 #                     bench/results/
 #   make bench-full   every transport at every size (several minutes)
 #   make bench-quick  a few seconds' worth, so that CI keeps it working
