@@ -8,11 +8,13 @@ cd "$(dirname "$0")"
 # Build and tests: the toolchain, liburcu, Criterion; the tests also use
 # valgrind, spin (the protocol model), python3 (JSON checks) and groff
 # (man page checks). The benchmark's peers: g++ with Boost.Interprocess,
-# ZeroMQ, and gnuplot for `make plots`. clang builds the fuzz targets.
+# ZeroMQ, gnuplot for `make plots`; DPDK, Concurrency Kit and iceoryx
+# (its C binding and RouDi). clang builds the fuzz targets.
 pkgs="autoconf automake libtool pkg-config make gcc g++ liburcu-dev
 libcriterion-dev valgrind spin python3 groff-base libzmq3-dev libboost-dev
 python3-pytest python3-numpy python3-setuptools
-gnuplot-nox clang libclang-rt-14-dev"
+gnuplot-nox clang libclang-rt-14-dev
+dpdk-dev libck-dev iceoryx libiceoryx-binding-c-dev"
 # The bridge test's two network namespaces: ip(8).
 pkgs="$pkgs iproute2"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
 #include <time.h>
@@ -66,6 +67,7 @@ struct config {
 	enum out_format out;
 	const char *csv_out, *json_out; /* extra copies of the results */
 	const char *only;    /* --transports: comma-separated fnmatch patterns */
+	unsigned pair_rounds; /* paired trials: rounds per pair */
 	/* --counters-on, --counters-off: this program built on the library
 	 * with its counters and without (cost.c) */
 	const char *cost_on, *cost_off;
@@ -96,6 +98,15 @@ enum role { R_CONS, R_PROD, R_PING, R_ECHO, R_SOLO };
 /* Variants of the shmring transports. */
 enum variant { V_COPY, V_BURST, V_ZC, V_TRY };
 
+/*
+ * Zero-copy: what the two sides touch of each message in the ring.
+ * TOUCH_MSG: the writer writes all of it, the reader reads its number
+ * (shmring-zc); TOUCH_WORD: both touch its number only, the payload
+ * stays where it is (the "flat with payload size" measure); TOUCH_ALL:
+ * the writer writes every byte and the reader reads every byte.
+ */
+enum touch { TOUCH_MSG, TOUCH_WORD, TOUCH_ALL };
+
 /* Groups: which runs a test belongs to by default. */
 #define G_HEAD 1u  /* the 64-byte comparison: every transport */
 #define G_SWEEP 2u /* the size sweep of `make bench` */
@@ -115,6 +126,12 @@ struct chan_ops {
 	ssize_t (*recv)(struct worker *, void *buf, size_t cap);
 	void (*close)(struct run *, struct worker *);
 	bool eof;
+	/* optional, for paired trials (paired.c): send all @n messages of
+	 * @size laid end to end; receive 1..@max of them, return how many */
+	void (*send_burst)(struct worker *, const unsigned char *msgs,
+			   size_t size, unsigned n);
+	unsigned (*recv_burst)(struct worker *, unsigned char *buf,
+			       size_t size, unsigned max);
 };
 
 struct test {
@@ -124,6 +141,7 @@ struct test {
 	unsigned threads;  /* 0: one process per role; else one process,
 			      this many threads */
 	enum variant variant;
+	enum touch touch;  /* V_ZC: what each side touches */
 	bool block;        /* shmring: spin 0, every wait sleeps */
 	bool noslip;       /* shmring: slip 0, see shmring_set_slip(3) */
 	int ring_kind;     /* shmring: SHMRING_SPSC or SHMRING_MPMC */
@@ -169,6 +187,38 @@ const struct result *find_result(const char *name, enum kind kind,
 				 unsigned si);
 double cpu_per_million(const struct result *r);
 
+/* paired.c: paired trials of shmring against one other transport */
+#define NPAIRS 8
+#define MAX_ROUNDS 64
+struct pair {
+	const char *a, *b; /* a is shmring's side: ratios are a over b */
+	enum kind kind;
+};
+struct pair_result {
+	enum status status;
+	char reason[192];
+	unsigned rounds;
+	double a[MAX_ROUNDS], b[MAX_ROUNDS]; /* msgs/s, or p50 ns */
+	double probe[MAX_ROUNDS][2];          /* before, after: p50 ns */
+};
+struct pair_stats {
+	unsigned fast, slow;     /* rounds in the fast phase, in a slow one */
+	double ratio, lo, hi;    /* median a/b of the fast rounds, spread */
+	double slow_ratio;       /* median a/b of the slow rounds */
+	double probe_fast, probe_slow; /* their median probes, ns */
+	bool all_slow;           /* no fast round: ratio is of slow ones */
+};
+extern const struct pair pairs[NPAIRS];
+extern struct pair_result pair_results[NPAIRS];
+void measure_pairs(void);
+bool pair_stats(size_t i, struct pair_stats *st);
+bool test_selected(const char *name);
+double paired_ratio(const char *a, const char *b, enum kind kind, bool *have);
+void print_pairs(FILE *f);
+void print_pairs_summary(FILE *f);
+struct ujson;
+void json_pairs(struct ujson *j);
+
 /* report.c */
 void report(void);
 struct target {
@@ -176,11 +226,12 @@ struct target {
 	double got, want;
 	bool le;   /* met when got <= want, else when got >= want */
 	bool have; /* both sides measured */
+	bool paired; /* got is a paired ratio (paired.c) */
 	/* the same with shmring's bursts, shown beside (never judged) */
 	double burst;
 	bool have_burst;
 };
-#define NTARGETS 7
+#define NTARGETS 14
 void targets(struct target *tg);
 bool target_met(const struct target *t);
 
@@ -233,7 +284,8 @@ struct run {
 	size_t capacity;     /* ring bytes (SPSC) for this size */
 	/* the transport's state, set up by prepare, inherited by fork */
 	int fd[4];
-	int res[4];          /* cleanup slots (see res_add), -1 if none */
+#define RUN_RES 6
+	int res[RUN_RES];    /* cleanup slots (see res_add), -1 if none */
 	char path[2][108];
 	int id[2];
 	void *map;
@@ -278,9 +330,11 @@ void check_shm(long err, const char *what);
 void *map_shared(size_t len);
 
 /* Things to remove on every exit path, signals included. */
-enum res_kind { RES_SHM, RES_PATH, RES_MQ, RES_SYSV };
+/* RES_PID: a process to stop (SIGTERM) and reap; id is its pid */
+enum res_kind { RES_SHM, RES_PATH, RES_MQ, RES_SYSV, RES_PID };
 int res_add(enum res_kind kind, const char *name, int id);
 void res_release(int slot); /* remove now, if still there */
+void res_forget(int slot);  /* removed by its owner: drop the slot */
 void cleanup_async(void);
 
 void install_signals(void);

@@ -1,9 +1,10 @@
 # bench/local.mk - the benchmark suite (included from the top-level
 # Makefile.am; paths are relative to the top source dir).
 #
-#   make bench        every transport at 64 bytes, and the size sweep of
-#                     shmring, pipe and unix-stream (under two minutes on
-#                     two cores); the table on stdout, the CSV and JSON in
+#   make bench        every transport at 64 bytes, the size sweep of
+#                     shmring, pipe, unix-stream, memcpy and zero-copy to
+#                     1 MiB, and the paired trials (a few minutes on two
+#                     cores); the table on stdout, the CSV and JSON in
 #                     bench/results/
 #   make bench-full   every transport at every size (several minutes)
 #   make bench-quick  a few seconds' worth, so that CI keeps it working
@@ -12,7 +13,8 @@
 #                     never part of `make all` or `make check`
 # Extra options go through BENCH_FLAGS, e.g. `make bench BENCH_FLAGS=--check`.
 #
-# The comparisons with Boost.Interprocess and ZeroMQ are built when
+# The comparisons with Boost.Interprocess, ZeroMQ, DPDK, Concurrency Kit
+# and iceoryx are built when
 # configure finds them (bench/configure-snippet.m4); otherwise their rows
 # say "not built".
 
@@ -25,7 +27,7 @@
 # Each copy of the library defines the same symbols, so they cannot share
 # a program: shmring-bench runs the other two and compares their figures.
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) $(URCU_CFLAGS)
-BENCH_LIBS = $(URCU_LIBS) -lpthread -lm
+BENCH_LIBS = util/libutil.a $(URCU_LIBS) -lpthread -lm
 
 noinst_LIBRARIES = bench/libbench.a bench/libshmring-static.a \
 	bench/libshmring-nocount.a
@@ -36,10 +38,13 @@ bench_libbench_a_SOURCES = \
 	bench/run.c \
 	bench/chan.c \
 	bench/cost.c \
+	bench/paired.c \
 	bench/report.c \
 	bench/xp.h \
 	bench/xp_kernel.c \
 	bench/xp_peers.c \
+	bench/xp_rings.c \
+	bench/xp_iox.c \
 	bench/xp_shmring.c
 bench_libbench_a_CPPFLAGS = $(BENCH_CPPFLAGS)
 
@@ -76,6 +81,18 @@ EXTRA_DIST += \
 if HAVE_ZMQ
 BENCH_CPPFLAGS += -DBENCH_WITH_ZMQ $(ZMQ_CFLAGS)
 BENCH_LIBS += $(ZMQ_LIBS)
+endif
+
+if HAVE_DPDK
+BENCH_CPPFLAGS += -DBENCH_WITH_DPDK $(DPDK_CFLAGS)
+BENCH_LIBS += $(DPDK_LIBS)
+endif
+if HAVE_CK
+BENCH_CPPFLAGS += -DBENCH_WITH_CK
+endif
+if HAVE_IOX
+BENCH_CPPFLAGS += -DBENCH_WITH_IOX $(IOX_CFLAGS)
+BENCH_LIBS += $(IOX_LIBS)
 endif
 
 # Boost.Interprocess is C++: its wrapper is a library of its own, linked

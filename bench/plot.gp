@@ -144,3 +144,29 @@ if (nsumt > 0 && nsumr > 0) {
 		font ",8" notitle
 	unset multiplot
 }
+
+# --- paired trials: every round's ratio, per pair ------------------
+# One column per pair; a dot per round, filled in a fast phase, open in
+# a slow one (either phase probe above twice the run's fastest). Above
+# 1 shmring moved more (msgs/s) or took longer (RTT).
+if (npaired > 0) {
+	reset
+	set terminal pngcairo size 1000,600 noenhanced font "sans,10"
+	set output out . "/paired-64B.png"
+	set title "Paired trials, 64-byte messages: shmring's block over " . \
+		"the other's, round by round\n" . pcaption font ",11"
+	set logscale y 2
+	set grid ytics
+	set xtics rotate by -30 left nomirror
+	set key top right
+	set bmargin 9
+	set ylabel "ratio (log scale)"
+	stats dat . "/paired.dat" using 1 nooutput
+	set xrange [-0.7:STATS_max + 0.7]
+	plot dat . "/paired.dat" \
+		using 1:($3 < 0.5 ? $2 : NaN):xtic(4) with points pt 7 ps 1.2 \
+		lc rgb "#e66100" title "fast-phase round", \
+	     "" using 1:($3 > 0.5 ? $2 : NaN) with points pt 6 ps 1.2 \
+		lc rgb "#5e3c99" title "slow-phase round", \
+	     1 with lines lc rgb "#8c8c8c" dt 2 notitle
+}

@@ -3,7 +3,8 @@
 # (Debian: gnuplot-nox): throughput and bandwidth against message size,
 # round-trip percentiles per transport, throughput of every transport at
 # one size, median round trip against size, and a two-panel summary at
-# one size for the README (docs/bench-64B.png is one, committed). The CSV
+# one size for the README (docs/bench-64B.png is one, committed), and
+# the paired trials' round-by-round ratios (from the JSON). The CSV
 # is what `shmring-bench --csv` or `--csv-out FILE` writes (`make bench`
 # does; the summary's caption names the machine from the JSON beside it).
 #
@@ -105,12 +106,32 @@ day=
 caption=$(printf '%s; median of the trials of make bench, %s' \
 	"$machine" "$day" | tr -d "'\"")
 
+# Paired trials (64-byte messages), from the JSON: one line per round,
+# "pair-index ratio slow label" (python3 reads the JSON; without it,
+# or without pairs, no chart).
+: >"$dat/paired.dat"
+if [ -r "$json" ] && command -v python3 >/dev/null 2>&1; then
+	python3 - "$json" >"$dat/paired.dat" <<'EOF' || : >"$dat/paired.dat"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for i, p in enumerate(d.get("paired", [])):
+    what = "msgs/s" if p["kind"] == "throughput" else "RTT"
+    label = "%s / %s, %s" % (p["a"], p["b"], what)
+    for x, slow in zip(p["round_ratios"], p["round_slow"]):
+        print(i, x, 1 if slow else 0, '"%s"' % label)
+EOF
+fi
+npaired=$(wc -l <"$dat/paired.dat")
+
 nsumt=$(wc -l <"$dat/sum-tput.dat")
 nsumr=$(wc -l <"$dat/sum-rtt.dat")
 
 gnuplot -e "dat='$dat'; out='$out'; tputs='$tputs'; rtts='$rtts'; size='$size'" \
-	-e "caption='$caption'; nsumt=$nsumt; nsumr=$nsumr" "$here/plot.gp"
+	-e "caption='$caption'; nsumt=$nsumt; nsumr=$nsumr" \
+	-e "npaired=$npaired; pcaption='$(printf '%s; paired trials, %s' \
+		"$machine" "$day" | tr -d "'\"")'" "$here/plot.gp"
 for p in throughput-vs-size bandwidth-vs-size latency-vs-size \
-	"latency-${size}B" "throughput-${size}B" "summary-${size}B"; do
+	"latency-${size}B" "throughput-${size}B" "summary-${size}B" \
+	paired-64B; do
 	[ -s "$out/$p.png" ] && echo "plot.sh: wrote $out/$p.png"
 done

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "bench.h"
+#include "../util/util.h"
 
 static int head_index(void)
 {
@@ -123,6 +124,66 @@ static double ratio_rtt(const char *a, const char *b, int si, bool *have)
 	return *have ? (double)p50_of(x) / (double)p50_of(y) : 0;
 }
 
+/* A one-to-one target: its paired ratio where the pair ran. */
+static void pair_target(struct target *t, const char *a, const char *b,
+			enum kind kind, int si)
+{
+	t->got = paired_ratio(a, b, kind, &t->have);
+	t->paired = t->have;
+	if (!t->have)
+		t->got = kind == TPUT ? ratio_tput(a, b, si, &t->have) :
+					ratio_rtt(a, b, si, &t->have);
+}
+
+static int size_index(size_t size)
+{
+	for (unsigned i = 0; i < cfg.nsizes; i++)
+		if (cfg.sizes[i] == size)
+			return (int)i;
+	return -1;
+}
+
+/* The zero-copy sweep: one transport at two sizes, or against memcpy. */
+static void sweep_targets(struct target *tg)
+{
+	int big = size_index(65536), head = head_index();
+	const struct result *x, *y;
+
+	tg[0].what = "zero-copy RTT p50, one word: 64 KiB vs 64 B";
+	tg[0].want = 2.0;
+	tg[0].le = true;
+	x = big < 0 ? NULL : find_result("shmring-zc-word", RTT, (unsigned)big);
+	y = head < 0 ? NULL : find_result("shmring-zc-word", RTT, (unsigned)head);
+	tg[0].have = x && y && p50_of(y) > 0;
+	tg[0].got = tg[0].have ? (double)p50_of(x) / (double)p50_of(y) : 0;
+	tg[1].what = "copy API at 64 KiB vs memcpy of 64 KiB";
+	tg[1].want = 0.5;
+	tg[1].got = ratio_tput("shmring", "memcpy", big, &tg[1].have);
+}
+
+/* The rings people run (issue 15): paired where one-to-one. */
+static void peer_targets(struct target *tg, int si)
+{
+	tg[0].what = "SPSC bursts vs DPDK rte_ring bursts";
+	tg[0].want = 1.0;
+	pair_target(&tg[0], "shmring-burst", "dpdk-spsc-burst", TPUT, si);
+	tg[1].what = "SPSC streaming vs DPDK rte_ring SP/SC";
+	tg[1].want = 2.0;
+	pair_target(&tg[1], "shmring", "dpdk-spsc", TPUT, si);
+	tg[2].what = "SPSC streaming vs ck_ring SPSC";
+	tg[2].want = 2.0;
+	pair_target(&tg[2], "shmring", "ck-spsc", TPUT, si);
+	tg[3].what = "SPSC spin RTT p50 vs bare 64-B slot ring";
+	tg[3].want = 1.25;
+	tg[3].le = true;
+	pair_target(&tg[3], "shmring", "raw-ring", RTT, si);
+	tg[4].what = "MPMC 2P2C vs DPDK rte_ring MP/MC RTS 2P2C";
+	tg[4].want = 2.0;
+	tg[4].got = ratio_tput("mpmc-2p2c", "dpdk-mpmc-2p2c-rts", si,
+			       &tg[4].have);
+	sweep_targets(tg + 5);
+}
+
 void targets(struct target *tg)
 {
 	int si = head_index();
@@ -134,11 +195,11 @@ void targets(struct target *tg)
 	tg[0].burst = ratio_tput("shmring-burst", "pipe", si, &tg[0].have_burst);
 	tg[1].what = "SPSC streaming vs raw ring, msgs/s";
 	tg[1].want = 0.70;
-	tg[1].got = ratio_tput("shmring", "raw-ring", si, &tg[1].have);
+	pair_target(&tg[1], "shmring", "raw-ring", TPUT, si);
 	tg[2].what = "SPSC spin RTT p50 vs cache-line ping-pong";
 	tg[2].want = 1.5;
 	tg[2].le = true;
-	tg[2].got = ratio_rtt("shmring", "raw-line", si, &tg[2].have);
+	pair_target(&tg[2], "shmring", "raw-line", RTT, si);
 	tg[3].what = "SPSC blocking RTT p50 vs pipe";
 	tg[3].want = 1.0;
 	tg[3].le = true;
@@ -156,6 +217,7 @@ void targets(struct target *tg)
 	tg[6].what = "MPMC 2P2C vs datagram socketpair 2P2C";
 	tg[6].want = 10;
 	tg[6].got = ratio_tput("mpmc-2p2c", "dgram-2p2c", si, &tg[6].have);
+	peer_targets(tg + 7, si);
 }
 
 bool target_met(const struct target *t)
@@ -280,9 +342,10 @@ static void print_targets(FILE *f)
 			fprintf(f, "target: %-43s not measured\n", tg[k].what);
 			continue;
 		}
-		fprintf(f, "target: %-43s %-6s %.2fx, want %s %.2fx",
+		fprintf(f, "target: %-43s %-6s %.2fx, want %s %.2fx%s",
 			tg[k].what, target_met(&tg[k]) ? "met" : "MISSED",
-			tg[k].got, tg[k].le ? "<=" : ">=", tg[k].want);
+			tg[k].got, tg[k].le ? "<=" : ">=", tg[k].want,
+			tg[k].paired ? ", paired" : "");
 		if (tg[k].have_burst)
 			fprintf(f, " (with bursts: %.2fx)", tg[k].burst);
 		fputc('\n', f);
@@ -410,9 +473,11 @@ static void print_table(FILE *f)
 		print_tput_table(f, si);
 		print_rtt_table(f, si);
 	}
+	print_pairs(f);
 	print_targets(f);
 	print_cost(f);
 	print_summary(f);
+	print_pairs_summary(f);
 }
 
 /* ---------------------------------------------------------------- */
@@ -468,41 +533,30 @@ static void print_csv(FILE *f)
 	}
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void json_common(FILE *f, size_t i, unsigned si)
+/* One row of "throughput" or "rtt": what every row has. */
+static void json_common(struct ujson *j, size_t i, unsigned si)
 {
 	const struct result *r = &results[i][si];
 
-	fprintf(f, "{\"transport\": ");
-	json_string(f, tests[i].name);
-	fprintf(f, ", \"size\": %zu, \"status\": \"%s\"", cfg.sizes[si],
-		status_word(r->status));
-	if (r->status != ST_OK) {
-		fprintf(f, ", \"reason\": ");
-		json_string(f, r->reason);
-	}
+	ujson_obj(j, NULL);
+	ujson_str(j, "transport", tests[i].name);
+	ujson_u64(j, "size", cfg.sizes[si]);
+	ujson_str(j, "status", status_word(r->status));
+	if (r->status != ST_OK)
+		ujson_str(j, "reason", r->reason);
 }
 
-static void print_json(FILE *f)
+/* A ratio to pipe, or null where pipe did not run at this size. */
+static void json_x_pipe(struct ujson *j, double x)
 {
-	struct target tg[NTARGETS];
-	const char *sep = "";
+	if (x > 0)
+		ujson_num(j, "x_pipe", x, 2);
+	else
+		ujson_null(j, "x_pipe");
+}
 
+static void json_machine(struct ujson *j)
+{
 	time_t now = time(NULL);
 	struct tm tm;
 	char date[32] = "unknown";
@@ -510,133 +564,161 @@ static void print_json(FILE *f)
 	/* when the run ended, for captions (plot.sh) */
 	if (gmtime_r(&now, &tm))
 		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(f, "{\n  \"date\": \"%s\",\n  \"machine\": {\"cpu\": ", date);
-	json_string(f, mach.cpu_model);
-	fprintf(f, ", \"cpus_online\": %ld, \"cpus_usable\": %d, \"kernel\": ",
-		mach.online, mach.usable);
-	json_string(f, mach.kernel);
-	fprintf(f, ", \"arch\": ");
-	json_string(f, mach.arch);
-	fprintf(f, ", \"pinned\": %s, \"clock_gettime_ns\": %" PRIu64
-		", \"loadavg_start\": \"%s\", \"loadavg_end\": \"%s\"},\n",
-		single_cpu ? "false" : "true", mach.clock_ns, mach.load_start,
-		mach.load_end);
-	fprintf(f, "  \"config\": {\"sizes\": [");
+	ujson_str(j, "date", date);
+	ujson_obj(j, "machine");
+	ujson_str(j, "cpu", mach.cpu_model);
+	ujson_i64(j, "cpus_online", mach.online);
+	ujson_i64(j, "cpus_usable", mach.usable);
+	ujson_str(j, "kernel", mach.kernel);
+	ujson_str(j, "arch", mach.arch);
+	ujson_bool(j, "pinned", !single_cpu);
+	ujson_u64(j, "clock_gettime_ns", mach.clock_ns);
+	ujson_str(j, "loadavg_start", mach.load_start);
+	ujson_str(j, "loadavg_end", mach.load_end);
+	ujson_end(j);
+	ujson_obj(j, "config");
+	ujson_arr(j, "sizes");
 	for (unsigned si = 0; si < cfg.nsizes; si++)
-		fprintf(f, "%s%zu", si ? ", " : "", cfg.sizes[si]);
-	fprintf(f, "], \"trials\": %u, \"trial_s\": %.3f, \"rtt_trial_s\": "
-		"%.3f, \"messages\": %" PRIu64 ", \"round_trips\": %" PRIu64
-		", \"quick\": %s, \"full\": %s},\n", cfg.trials, cfg.trial_s,
-		cfg.rtt_s, cfg.messages, cfg.round_trips,
-		cfg.quick ? "true" : "false", cfg.full ? "true" : "false");
+		ujson_u64(j, NULL, cfg.sizes[si]);
+	ujson_end(j);
+	ujson_u64(j, "trials", cfg.trials);
+	ujson_num(j, "trial_s", cfg.trial_s, 3);
+	ujson_num(j, "rtt_trial_s", cfg.rtt_s, 3);
+	ujson_u64(j, "messages", cfg.messages);
+	ujson_u64(j, "round_trips", cfg.round_trips);
+	ujson_bool(j, "quick", cfg.quick);
+	ujson_bool(j, "full", cfg.full);
+	ujson_end(j);
+}
 
-	fprintf(f, "  \"throughput\": [");
+static void json_tput(struct ujson *j, size_t i, unsigned si)
+{
+	const struct result *r = &results[i][si];
+
+	json_common(j, i, si);
+	if (r->status == ST_OK) {
+		ujson_num(j, "msgs_per_s", r->mps, 0);
+		ujson_num(j, "msgs_per_s_min", r->mps_min, 0);
+		ujson_num(j, "msgs_per_s_max", r->mps_max, 0);
+		ujson_num(j, "mb_per_s", mbps(r->mps, cfg.sizes[si]), 1);
+		ujson_u64(j, "messages", r->messages);
+		json_x_pipe(j, tput_x_pipe(r, si));
+		ujson_num(j, "cpu_s_per_M", cpu_per_million(r), 4);
+		ujson_bool(j, "pinned", r->pinned);
+	}
+	ujson_end(j);
+}
+
+static void json_rtt(struct ujson *j, size_t i, unsigned si)
+{
+	const struct result *r = &results[i][si];
+	const struct hist *h = r->hist;
+
+	json_common(j, i, si);
+	if (r->status == ST_OK && h) {
+		ujson_u64(j, "min_ns", h->min);
+		ujson_u64(j, "p50_ns", hist_value_at(h, 50));
+		ujson_u64(j, "p90_ns", hist_value_at(h, 90));
+		ujson_u64(j, "p99_ns", hist_value_at(h, 99));
+		ujson_u64(j, "p999_ns", hist_value_at(h, 99.9));
+		ujson_u64(j, "max_ns", h->max);
+		ujson_num(j, "mean_ns", hist_mean(h), 1);
+		ujson_u64(j, "p50_min_ns", r->p50_min);
+		ujson_u64(j, "p50_max_ns", r->p50_max);
+		ujson_u64(j, "samples", h->count);
+		json_x_pipe(j, rtt_x_pipe(r, si));
+		ujson_num(j, "cpu_s_per_M", cpu_per_million(r), 4);
+		ujson_bool(j, "pinned", r->pinned);
+	}
+	ujson_end(j);
+}
+
+/* Every row of one kind, size by size. */
+static void json_results(struct ujson *j, enum kind kind)
+{
+	ujson_arr(j, kind == TPUT ? "throughput" : "rtt");
 	for (unsigned si = 0; si < cfg.nsizes; si++) {
 		for (size_t i = 0; i < ntests; i++) {
-			const struct result *r = &results[i][si];
-			char x[32];
-
-			if (tests[i].kind != TPUT || r->status == ST_SKIP)
+			if (tests[i].kind != kind ||
+			    results[i][si].status == ST_SKIP)
 				continue;
-			fprintf(f, "%s\n    ", sep);
-			sep = ",";
-			json_common(f, i, si);
-			if (r->status == ST_OK)
-				fprintf(f, ", \"msgs_per_s\": %.0f, "
-					"\"msgs_per_s_min\": %.0f, "
-					"\"msgs_per_s_max\": %.0f, "
-					"\"mb_per_s\": %.1f, \"messages\": %"
-					PRIu64 ", \"x_pipe\": %s, "
-					"\"cpu_s_per_M\": %.4f, \"pinned\": %s",
-					r->mps, r->mps_min, r->mps_max,
-					mbps(r->mps, cfg.sizes[si]), r->messages,
-					ratio_str(x, sizeof(x),
-						  tput_x_pipe(r, si), "null"),
-					cpu_per_million(r),
-					r->pinned ? "true" : "false");
-			fprintf(f, "}");
+			if (kind == TPUT)
+				json_tput(j, i, si);
+			else
+				json_rtt(j, i, si);
 		}
 	}
-	fprintf(f, "\n  ],\n  \"rtt\": [");
-	sep = "";
-	for (unsigned si = 0; si < cfg.nsizes; si++) {
-		for (size_t i = 0; i < ntests; i++) {
-			const struct result *r = &results[i][si];
-			const struct hist *h = r->hist;
-			char x[32];
+	ujson_end(j);
+}
 
-			if (tests[i].kind != RTT || r->status == ST_SKIP)
-				continue;
-			fprintf(f, "%s\n    ", sep);
-			sep = ",";
-			json_common(f, i, si);
-			if (r->status == ST_OK && h)
-				fprintf(f, ", \"min_ns\": %" PRIu64
-					", \"p50_ns\": %" PRIu64
-					", \"p90_ns\": %" PRIu64
-					", \"p99_ns\": %" PRIu64
-					", \"p999_ns\": %" PRIu64
-					", \"max_ns\": %" PRIu64
-					", \"mean_ns\": %.1f"
-					", \"p50_min_ns\": %" PRIu64
-					", \"p50_max_ns\": %" PRIu64
-					", \"samples\": %" PRIu64
-					", \"x_pipe\": %s"
-					", \"cpu_s_per_M\": %.4f"
-					", \"pinned\": %s",
-					h->min, hist_value_at(h, 50),
-					hist_value_at(h, 90),
-					hist_value_at(h, 99),
-					hist_value_at(h, 99.9), h->max,
-					hist_mean(h), r->p50_min, r->p50_max,
-					h->count,
-					ratio_str(x, sizeof(x),
-						  rtt_x_pipe(r, si), "null"),
-					cpu_per_million(r),
-					r->pinned ? "true" : "false");
-			fprintf(f, "}");
-		}
-	}
+static void json_targets(struct ujson *j)
+{
+	struct target tg[NTARGETS];
+	char want[32];
+
 	targets(tg);
-	fprintf(f, "\n  ],\n  \"targets\": [");
-	sep = "";
+	ujson_arr(j, "targets");
 	for (int k = 0; k < NTARGETS; k++) {
-		fprintf(f, "%s\n    {\"what\": ", sep);
-		json_string(f, tg[k].what);
-		fprintf(f, ", \"measured\": %s", tg[k].have ? "true" : "false");
-		if (tg[k].have)
-			fprintf(f, ", \"ratio\": %.3f, \"want\": \"%s %.2f\", "
-				"\"met\": %s", tg[k].got,
-				tg[k].le ? "<=" : ">=", tg[k].want,
-				target_met(&tg[k]) ? "true" : "false");
-		if (tg[k].have_burst)
-			fprintf(f, ", \"ratio_with_bursts\": %.3f", tg[k].burst);
-		fprintf(f, "}");
-		sep = ",";
-	}
-	fprintf(f, "\n  ]");
-	if (cost_rounds) {
-		fprintf(f, ",\n  \"counters_cost\": {\"with\": ");
-		json_string(f, cfg.cost_on);
-		fprintf(f, ", \"without\": ");
-		json_string(f, cfg.cost_off);
-		fprintf(f, ", \"size\": %d, \"rounds\": %u, \"figures\": [",
-			HEAD_SIZE, cost_rounds);
-		for (int i = 0; i < COST_FIGURES; i++) {
-			const struct cost *c = &costs[i];
-
-			fprintf(f, "%s\n    {\"figure\": \"%s\", \"what\": ",
-				i ? "," : "", c->key);
-			json_string(f, c->what);
-			fprintf(f, ", \"with\": %.0f, \"without\": %.0f, "
-				"\"ratio\": %.4f, \"ratio_min\": %.4f, "
-				"\"ratio_max\": %.4f, \"cost_pct\": %.2f}",
-				c->on_med, c->off_med, c->ratio, c->ratio_min,
-				c->ratio_max, cost_pct(c));
+		ujson_obj(j, NULL);
+		ujson_str(j, "what", tg[k].what);
+		ujson_bool(j, "measured", tg[k].have);
+		if (tg[k].have) {
+			snprintf(want, sizeof(want), "%s %.2f",
+				 tg[k].le ? "<=" : ">=", tg[k].want);
+			ujson_num(j, "ratio", tg[k].got, 3);
+			ujson_str(j, "want", want);
+			ujson_bool(j, "met", target_met(&tg[k]));
+			ujson_bool(j, "paired", tg[k].paired);
 		}
-		fprintf(f, "\n  ]}");
+		if (tg[k].have_burst)
+			ujson_num(j, "ratio_with_bursts", tg[k].burst, 3);
+		ujson_end(j);
 	}
-	fprintf(f, "\n}\n");
+	ujson_end(j);
+}
+
+static void json_cost(struct ujson *j)
+{
+	if (!cost_rounds)
+		return;
+	ujson_obj(j, "counters_cost");
+	ujson_str(j, "with", cfg.cost_on);
+	ujson_str(j, "without", cfg.cost_off);
+	ujson_i64(j, "size", HEAD_SIZE);
+	ujson_u64(j, "rounds", cost_rounds);
+	ujson_arr(j, "figures");
+	for (int i = 0; i < COST_FIGURES; i++) {
+		const struct cost *c = &costs[i];
+
+		ujson_obj(j, NULL);
+		ujson_str(j, "figure", c->key);
+		ujson_str(j, "what", c->what);
+		ujson_num(j, "with", c->on_med, 0);
+		ujson_num(j, "without", c->off_med, 0);
+		ujson_num(j, "ratio", c->ratio, 4);
+		ujson_num(j, "ratio_min", c->ratio_min, 4);
+		ujson_num(j, "ratio_max", c->ratio_max, 4);
+		ujson_num(j, "cost_pct", cost_pct(c), 2);
+		ujson_end(j);
+	}
+	ujson_end(j);
+	ujson_end(j);
+}
+
+/* The JSON, through the writer bench/, tools/ and tests/ share. */
+static void print_json(FILE *f)
+{
+	struct ujson j;
+
+	ujson_init(&j, f, true);
+	ujson_obj(&j, NULL);
+	json_machine(&j);
+	json_results(&j, TPUT);
+	json_results(&j, RTT);
+	json_targets(&j);
+	json_pairs(&j);
+	json_cost(&j);
+	ujson_end(&j);
 }
 
 static void write_file(const char *path, void (*fn)(FILE *))

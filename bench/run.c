@@ -48,7 +48,7 @@ static pid_t parent_pid;
  * a signal in between removes a name that is not there yet, which is
  * harmless, rather than leaking one that is.
  */
-#define MAX_RES 8
+#define MAX_RES 16
 static struct {
 	volatile sig_atomic_t live;
 	enum res_kind kind;
@@ -81,6 +81,12 @@ static void res_remove(int i)
 	case RES_SYSV:
 		msgctl(res[i].id, IPC_RMID, NULL);
 		break;
+	case RES_PID:
+		/* a helper daemon (iox-roudi): it removes what it made */
+		kill((pid_t)res[i].id, SIGTERM);
+		while (waitpid((pid_t)res[i].id, NULL, 0) < 0 && errno == EINTR)
+			;
+		break;
 	}
 }
 
@@ -105,6 +111,12 @@ void res_release(int slot)
 		return;
 	res_remove(slot);
 	res[slot].live = 0;
+}
+
+void res_forget(int slot)
+{
+	if (slot >= 0 && slot < MAX_RES)
+		res[slot].live = 0;
 }
 
 /* Kill and reap the children, remove live names: async-signal-safe. */
@@ -134,10 +146,13 @@ void cleanup_async(void)
 			;
 		child_pid[i] = 0;
 	}
-	for (int i = 0; i < MAX_RES; i++) {
-		if (res[i].live) {
-			res_remove(i);
-			res[i].live = 0;
+	/* processes first: a daemon stopped may leave names to remove */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < MAX_RES; i++) {
+			if (res[i].live && (res[i].kind == RES_PID) == !pass) {
+				res_remove(i);
+				res[i].live = 0;
+			}
 		}
 	}
 }
@@ -466,10 +481,10 @@ void init_run(struct run *run, const struct test *t, size_t size)
 	run->pinned = !single_cpu && (int)sides <= mach.ncpus;
 	run->oversub = !run->pinned && (int)sides > mach.usable;
 	run->max_samples = cfg.max_samples;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 4; i++)
 		run->fd[i] = -1;
+	for (int i = 0; i < RUN_RES; i++)
 		run->res[i] = -1;
-	}
 	run->id[0] = run->id[1] = -1;
 	/* ring bytes: room for several messages, never below the default */
 	run->capacity = SHMRING_DEFAULT_CAPACITY;
@@ -535,52 +550,62 @@ static void kill_children(void)
 			kill((pid_t)child_pid[i], SIGKILL);
 }
 
-int run_one(struct run *run, struct run_out *out)
+/* Shared with the workers before any fork: zeroed control block. */
+static void reset_ctl(const struct run *run)
 {
-	const struct test *t = run->t;
-	struct rusage ru0, ru1, ru;
-	sigset_t old;
-	size_t seen_len = 0;
-	unsigned left;
-	int err, failed = 0;
-
-	memset(out, 0, sizeof(*out));
 	atomic_store_explicit(&ctl->ready, 0, memory_order_relaxed);
 	atomic_store_explicit(&ctl->stop, 0, memory_order_relaxed);
 	atomic_store_explicit(&ctl->prod_done, 0, memory_order_relaxed);
 	atomic_store_explicit(&ctl->failed, 0, memory_order_relaxed);
 	memset(ctl->w, 0, sizeof(ctl->w));
-	if (t->kind == RTT)
+	if (run->t->kind == RTT)
 		hist_init(&ctl->hist);
+}
+
+/* --verify: one byte per message, for loss and duplicates */
+static size_t map_seen(const struct run *run)
+{
+	const struct test *t = run->t;
+
 	/* memcpy moves no messages: nothing to record */
-	if (cfg.verify && t->kind == TPUT && run->count && (t->np || t->nc)) {
-		seen_per_prod = run->count;
-		seen_len = run->np * run->count;
-		seen = map_shared(seen_len);
-	}
+	if (!cfg.verify || t->kind != TPUT || !run->count || (!t->np && !t->nc))
+		return 0;
+	seen_per_prod = run->count;
+	seen = map_shared(run->np * run->count);
+	return run->np * run->count;
+}
 
-	err = t->prepare ? t->prepare(run) : 0;
-	if (err < 0) {
-		if (seen)
-			munmap((void *)seen, seen_len);
-		seen = NULL;
-		if (t->finish)
-			t->finish(run);
-		for (int i = 0; i < 4; i++) {
-			close_fd(&run->fd[i]);
-			res_release(run->res[i]);
-		}
-		if (run->map)
-			munmap(run->map, run->map_len);
-		run->map = NULL;
-		return err;
-	}
+static void unmap_seen(size_t len)
+{
+	if (seen)
+		munmap((void *)seen, len);
+	seen = NULL;
+}
 
-	getrusage(RUSAGE_SELF, &ru0);
+/* Everything the transport holds, on every path: after a failed
+ * prepare as after the workers are reaped. */
+static void release_run(struct run *run)
+{
+	if (run->t->finish)
+		run->t->finish(run);
+	for (int i = 0; i < 4; i++)
+		close_fd(&run->fd[i]);
+	for (int i = 0; i < RUN_RES; i++)
+		res_release(run->res[i]);
+	if (run->map)
+		munmap(run->map, run->map_len);
+	run->map = NULL;
+}
+
+static void fork_workers(struct run *run)
+{
+	sigset_t old;
+
 	block_cleanup_signals(&old);
 	fflush(NULL); /* or a child's exit could repeat buffered output */
 	for (unsigned i = 0; i < run->nw; i++) {
 		pid_t pid = fork();
+		int err;
 
 		if (pid == 0)
 			child_main(run, i);
@@ -596,10 +621,17 @@ int run_one(struct run *run, struct run_out *out)
 	 * keep pipes and sockets from ever reporting end of stream */
 	for (int i = 0; i < 4; i++)
 		close_fd(&run->fd[i]);
+}
+
+/* Wait for every worker, adding its CPU time; 1 if one failed. */
+static int reap_workers(const struct run *run, struct run_out *out)
+{
+	int failed = 0;
 
 	alarm(cfg.timeout_s);
-	for (left = run->nw; left;) {
+	for (unsigned left = run->nw; left;) {
 		int st, idx = -1;
+		struct rusage ru;
 		pid_t pid = wait4(-1, &st, 0, &ru);
 
 		if (pid < 0) {
@@ -627,61 +659,80 @@ int run_one(struct run *run, struct run_out *out)
 		/* --verify: report it, stop the others, go on to the next */
 		if (WIFSIGNALED(st) && !failed)
 			fprintf(stderr, PROG ": %s: worker %d killed by signal %d\n",
-				t->name, idx, WTERMSIG(st));
+				run->t->name, idx, WTERMSIG(st));
 		failed = 1;
 		kill_children();
 	}
 	alarm(0);
+	return failed;
+}
+
+/* The workers' figures; 1 if what was sent did not all arrive. */
+static int collect_out(const struct run *run, struct run_out *out)
+{
+	uint64_t b = UINT64_MAX, e = 0;
+	bool tput = run->t->kind == TPUT;
+
+	for (unsigned i = 0; i < run->nw; i++) {
+		const struct wres *r = &ctl->w[i];
+
+		out->messages += r->recvd;
+		out->sent += r->sent;
+		out->rounds += r->rounds;
+		if (tput && r->t_end) {
+			b = r->t_begin < b ? r->t_begin : b;
+			e = r->t_end > e ? r->t_end : e;
+		}
+	}
+	if (e > b)
+		out->secs = (double)(e - b) / 1e9;
+	if (tput && out->sent != out->messages) {
+		fprintf(stderr, PROG ": %s: sent %" PRIu64
+			" messages, received %" PRIu64 "\n",
+			run->t->name, out->sent, out->messages);
+		return 1;
+	}
+	return 0;
+}
+
+/* --verify: every message arrived; 1 if one did not. */
+static int check_seen(const struct run *run, size_t len)
+{
+	for (size_t i = 0; seen && i < len; i++) {
+		if (!seen[i]) {
+			fprintf(stderr, PROG ": %s: message %zu:%zu never arrived\n",
+				run->t->name, i / (size_t)run->count,
+				i % (size_t)run->count);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int run_one(struct run *run, struct run_out *out)
+{
+	struct rusage ru0, ru1;
+	size_t seen_len;
+	int err, failed;
+
+	memset(out, 0, sizeof(*out));
+	reset_ctl(run);
+	seen_len = map_seen(run);
+	err = run->t->prepare ? run->t->prepare(run) : 0;
+	if (err < 0) {
+		unmap_seen(seen_len);
+		release_run(run);
+		return err;
+	}
+	getrusage(RUSAGE_SELF, &ru0);
+	fork_workers(run);
+	failed = reap_workers(run, out);
 	getrusage(RUSAGE_SELF, &ru1);
 	out->cpu_s += ru_cpu(&ru1) - ru_cpu(&ru0);
-	if (t->finish)
-		t->finish(run);
-	for (int i = 0; i < 4; i++)
-		res_release(run->res[i]);
-	if (run->map)
-		munmap(run->map, run->map_len);
-	run->map = NULL;
-
-	if (!failed) {
-		uint64_t b = UINT64_MAX, e = 0;
-
-		for (unsigned i = 0; i < run->nw; i++) {
-			const struct wres *r = &ctl->w[i];
-
-			out->messages += r->recvd;
-			out->sent += r->sent;
-			out->rounds += r->rounds;
-			if (t->kind == TPUT && r->t_end) {
-				if (r->t_begin < b)
-					b = r->t_begin;
-				if (r->t_end > e)
-					e = r->t_end;
-			}
-		}
-		if (e > b)
-			out->secs = (double)(e - b) / 1e9;
-		if (t->kind == TPUT && out->sent != out->messages) {
-			fprintf(stderr, PROG ": %s: sent %" PRIu64
-				" messages, received %" PRIu64 "\n",
-				t->name, out->sent, out->messages);
-			failed = 1;
-		}
-	}
-	if (!failed && seen) {
-		for (size_t i = 0; i < seen_len; i++) {
-			if (!seen[i]) {
-				fprintf(stderr, PROG ": %s: message %zu:%zu"
-					" never arrived\n", t->name,
-					i / (size_t)run->count,
-					i % (size_t)run->count);
-				failed = 1;
-				break;
-			}
-		}
-	}
-	if (seen)
-		munmap((void *)seen, seen_len);
-	seen = NULL;
+	release_run(run);
+	if (!failed)
+		failed = collect_out(run, out) || check_seen(run, seen_len);
+	unmap_seen(seen_len);
 	if (failed && !cfg.verify)
 		die("the run failed");
 	out->status = failed ? -1 : 0;

@@ -39,6 +39,7 @@
 #include "shmring.h"
 #include "bench.h"
 #include "xp.h"
+#include "../util/util.h"
 
 struct config cfg = {
 	.trials = 5,
@@ -47,11 +48,12 @@ struct config cfg = {
 	.warm_s = 0.05,
 	.max_samples = 10000000,
 	.timeout_s = 60,
+	.pair_rounds = 15,
 };
 struct machine mach;
 struct result (*results)[MAX_SIZES];
 
-static const size_t all_sizes[] = { 8, 64, 256, 1024, 4096, 65536 };
+static const size_t all_sizes[] = { 8, 64, 256, 1024, 4096, 65536, 1048576 };
 #if defined(__SANITIZE_ADDRESS__)
 #define BUILD_SANITIZERS "address"
 #elif defined(__SANITIZE_THREAD__)
@@ -106,6 +108,51 @@ const char *__tsan_default_suppressions(void)
 #define ZMQ .needs = "ZeroMQ (libzmq3-dev)"
 #endif
 
+#ifdef BENCH_WITH_DPDK
+#define DPDK(prep) .prepare = (prep), .work = chan_work, .ch = &dpdk_chan
+#define DPDK_BURST .prepare = dpdk_sp_prepare, .work = dpdk_burst_work
+#else
+#define DPDK(prep) .needs = "DPDK (dpdk-dev)"
+#define DPDK_BURST DPDK(0)
+#endif
+#ifdef BENCH_WITH_CK
+#define CK .prepare = ck_prepare, .work = chan_work, .ch = &ck_chan
+#else
+#define CK .needs = "Concurrency Kit (libck-dev)"
+#endif
+#ifdef BENCH_WITH_IOX
+#define IOX .prepare = iox_prepare, .work = iox_work, .finish = iox_finish
+#else
+#define IOX .needs = "iceoryx (iceoryx, libiceoryx-binding-c-dev)"
+#endif
+
+/* --build-info: yes or no per optional peer */
+#ifdef BENCH_WITH_BOOST
+#define BUILT_BOOST "yes"
+#else
+#define BUILT_BOOST "no"
+#endif
+#ifdef BENCH_WITH_ZMQ
+#define BUILT_ZMQ "yes"
+#else
+#define BUILT_ZMQ "no"
+#endif
+#ifdef BENCH_WITH_DPDK
+#define BUILT_DPDK "yes"
+#else
+#define BUILT_DPDK "no"
+#endif
+#ifdef BENCH_WITH_CK
+#define BUILT_CK "yes"
+#else
+#define BUILT_CK "no"
+#endif
+#ifdef BENCH_WITH_IOX
+#define BUILT_IOX "yes"
+#else
+#define BUILT_IOX "no"
+#endif
+
 const struct test tests[] = {
 	/* streaming */
 	{ "shmring", TPUT, 1, 1, .variant = V_COPY, RING(SHMRING_SPSC),
@@ -118,6 +165,12 @@ const struct test tests[] = {
 	  .groups = G_HEAD, .what = "SPSC send/recv_burst, 32 a call" },
 	{ "shmring-zc", TPUT, 1, 1, .variant = V_ZC, RING(SHMRING_SPSC),
 	  .groups = G_HEAD, .what = "SPSC reserve/commit, peek/release" },
+	{ "shmring-zc-word", TPUT, 1, 1, .variant = V_ZC, .touch = TOUCH_WORD,
+	  RING(SHMRING_SPSC), .groups = G_HEAD | G_SWEEP,
+	  .what = "SPSC zero-copy, each side touches one word" },
+	{ "shmring-zc-all", TPUT, 1, 1, .variant = V_ZC, .touch = TOUCH_ALL,
+	  RING(SHMRING_SPSC), .groups = G_HEAD | G_SWEEP,
+	  .what = "SPSC zero-copy, writer and reader touch every byte" },
 	{ "shmring-block", TPUT, 1, 1, .variant = V_COPY, .block = true,
 	  RING(SHMRING_SPSC), .groups = G_HEAD,
 	  .what = "SPSC send/recv, spin 0: waits sleep at once" },
@@ -139,7 +192,7 @@ const struct test tests[] = {
 	{ "raw-ring", TPUT, 1, 1, .prepare = raw_ring_prepare,
 	  .work = raw_ring_work, .groups = G_HEAD,
 	  .what = "floor: bare SPSC ring, fixed slots, no API" },
-	{ "memcpy", TPUT, 0, 0, .work = memcpy_work, .groups = G_HEAD,
+	{ "memcpy", TPUT, 0, 0, .work = memcpy_work, .groups = G_HEAD | G_SWEEP,
 	  .what = "floor: one process copying into a ring-sized buffer" },
 	{ "pipe", TPUT, 1, 1, CHAN(pipe_prepare, stream_chan),
 	  .groups = G_HEAD | G_SWEEP,
@@ -163,6 +216,18 @@ const struct test tests[] = {
 	{ "urcu-wfcq", TPUT, 1, 1, .threads = 2, .work = urcu_work,
 	  .groups = G_HEAD,
 	  .what = "in-process: liburcu wfcqueue between 2 threads" },
+	{ "dpdk-spsc", TPUT, 1, 1, DPDK(dpdk_sp_prepare), .groups = G_HEAD,
+	  .what = "DPDK rte_ring SP/SC, message-sized elements" },
+	{ "dpdk-spsc-burst", TPUT, 1, 1, DPDK_BURST, .groups = G_HEAD,
+	  .what = "DPDK rte_ring SP/SC, bursts of 32" },
+	{ "dpdk-mpmc-2p2c", TPUT, 2, 2, DPDK(dpdk_mp_prepare),
+	  .groups = G_HEAD, .what = "DPDK rte_ring MP/MC, 2 producers, 2 consumers" },
+	{ "dpdk-mpmc-2p2c-rts", TPUT, 2, 2, DPDK(dpdk_rts_prepare),
+	  .groups = G_HEAD, .what = "DPDK rte_ring MP/MC in RTS mode, 2P2C" },
+	{ "ck-spsc", TPUT, 1, 1, CK, .groups = G_HEAD,
+	  .what = "Concurrency Kit ck_ring SPSC, 64-byte entries" },
+	{ "iceoryx", TPUT, 1, 1, IOX, .groups = G_HEAD,
+	  .what = "iceoryx publish/subscribe, zero-copy (C binding)" },
 
 	/* round trips */
 	{ "shmring", RTT, .variant = V_COPY, RING(SHMRING_SPSC),
@@ -172,6 +237,12 @@ const struct test tests[] = {
 	  .groups = G_HEAD, .what = "SPSC try_send/try_recv polling" },
 	{ "shmring-zc", RTT, .variant = V_ZC, RING(SHMRING_SPSC),
 	  .groups = G_HEAD, .what = "SPSC reserve/commit, peek/release" },
+	{ "shmring-zc-word", RTT, .variant = V_ZC, .touch = TOUCH_WORD,
+	  RING(SHMRING_SPSC), .groups = G_HEAD | G_SWEEP,
+	  .what = "SPSC zero-copy, each side touches one word" },
+	{ "shmring-zc-all", RTT, .variant = V_ZC, .touch = TOUCH_ALL,
+	  RING(SHMRING_SPSC), .groups = G_HEAD | G_SWEEP,
+	  .what = "SPSC zero-copy, every byte written and read" },
 	{ "shmring-block", RTT, .variant = V_COPY, .block = true,
 	  RING(SHMRING_SPSC), .groups = G_HEAD,
 	  .what = "SPSC, spin 0: each receive sleeps on a futex" },
@@ -204,6 +275,16 @@ const struct test tests[] = {
 	  .what = "ZeroMQ PAIR over ipc://" },
 	{ "urcu-wfcq", RTT, .threads = 2, .work = urcu_work, .groups = G_HEAD,
 	  .what = "in-process: two wfcqueues, polling threads" },
+	{ "dpdk-spsc", RTT, DPDK(dpdk_sp_prepare), .groups = G_HEAD,
+	  .what = "two DPDK rte_rings SP/SC, one each way" },
+	{ "dpdk-mpmc-2p2c", RTT, DPDK(dpdk_mp_prepare), .groups = G_HEAD,
+	  .what = "two rte_rings MP/MC, one pinger, one echoer" },
+	{ "dpdk-mpmc-2p2c-rts", RTT, DPDK(dpdk_rts_prepare), .groups = G_HEAD,
+	  .what = "two rte_rings MP/MC RTS, one pinger, one echoer" },
+	{ "ck-spsc", RTT, CK, .groups = G_HEAD,
+	  .what = "two ck_rings SPSC, one each way" },
+	{ "iceoryx", RTT, IOX, .groups = G_HEAD,
+	  .what = "iceoryx: a publisher and a subscriber each way" },
 };
 const size_t ntests = sizeof(tests) / sizeof(tests[0]);
 
@@ -242,7 +323,7 @@ static int cmp_u64(const void *a, const void *b)
 /* ---------------------------------------------------------------- */
 /* The plan                                                         */
 
-static bool selected(const struct test *t)
+bool test_selected(const char *name)
 {
 	char buf[512], *save = NULL, *tok;
 
@@ -251,9 +332,14 @@ static bool selected(const struct test *t)
 	snprintf(buf, sizeof(buf), "%s", cfg.only);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save))
-		if (!fnmatch(tok, t->name, 0))
+		if (!fnmatch(tok, name, 0))
 			return true;
 	return false;
+}
+
+static bool selected(const struct test *t)
+{
+	return test_selected(t->name);
 }
 
 /* Does test ti run at size index si? */
@@ -267,6 +353,15 @@ static bool planned(size_t ti, unsigned si)
 		return true;
 	return cfg.sizes[si] == HEAD_SIZE ? (t->groups & G_HEAD) :
 					    (t->groups & G_SWEEP);
+}
+
+/* Does this run measure at 64 bytes (where the pairs run)? */
+static bool head_planned(void)
+{
+	for (unsigned si = 0; si < cfg.nsizes; si++)
+		if (cfg.sizes[si] == HEAD_SIZE)
+			return true;
+	return false;
 }
 
 static unsigned runs_total, runs_done;
@@ -574,11 +669,12 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: " PROG " [options]\n"
 "Compare shmring's rings with the kernel's IPC, Boost.Interprocess,\n"
-"ZeroMQ, liburcu and the raw floors of the machine, between processes\n"
-"pinned to different CPUs.\n"
+"ZeroMQ, liburcu, DPDK, Concurrency Kit, iceoryx and the raw floors of\n"
+"the machine, between processes pinned to different CPUs.\n"
 "\n"
-"What runs (default: every transport at 64 bytes, and shmring, pipe and\n"
-"unix-stream at 8, 256, 1024, 4096 and 65536 bytes too):\n"
+"What runs (default: every transport at 64 bytes; shmring, pipe,\n"
+"unix-stream, memcpy and the zero-copy sweep at 8, 256, 1024, 4096,\n"
+"65536 and 1048576 bytes too):\n"
 "  --full            every transport at every size\n"
 "  --quick           tiny runs at 64 bytes only (seconds), for CI\n"
 "  --size BYTES      every transport at this size only, 8..1048576\n"
@@ -594,7 +690,7 @@ static void usage(FILE *f)
 "  --rtt-time SEC    one round-trip trial (default 0.1)\n"
 "  --messages N      messages per producer and trial instead of --time\n"
 "  --round-trips N   round trips per trial instead of --rtt-time\n"
-"  --timeout SEC     abort a run that takes longer (default 60)\n"
+"  --timeout SEC     abort a run that takes longer (default 60)\n""  --pair-rounds N   rounds of each paired trial (default 15; --quick 4)\n"
 "Output:\n"
 "  --csv, --json     CSV or JSON on stdout instead of the table\n"
 "  --csv-out FILE    also write the CSV to FILE\n"
@@ -619,15 +715,13 @@ static void usage(FILE *f)
 "messages (round trips).\n");
 }
 
+/* Numbers through the parser bench/, tools/ and tests/ share. */
 static uint64_t parse_u64(const char *opt, const char *s, uint64_t lo,
 			  uint64_t hi)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || v < lo || v > hi)
+	if (unum_u64(s, 0, lo, hi, &v) < 0)
 		die("%s: want an integer in %" PRIu64 "..%" PRIu64 ", got '%s'",
 		    opt, lo, hi, s);
 	return v;
@@ -635,12 +729,9 @@ static uint64_t parse_u64(const char *opt, const char *s, uint64_t lo,
 
 static double parse_secs(const char *opt, const char *s)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v > 0) || v > 3600)
+	if (unum_secs(s, 0, 3600, &v) < 0 || !(v > 0))
 		die("%s: want seconds in (0, 3600], got '%s'", opt, s);
 	return v;
 }
@@ -706,166 +797,138 @@ static void list_tests(void)
 		       tests[i].what);
 }
 
-static void parse_args(int argc, char **argv)
-{
-	enum { O_MSG = 256, O_RT, O_SIZE, O_SIZES, O_TRIALS, O_TIME,
-	       O_RTT_TIME, O_TIMEOUT, O_CSV, O_JSON, O_CSV_OUT, O_JSON_OUT,
-	       O_CHECK, O_QUICK, O_FULL, O_ONLY, O_LIST, O_VERIFY, O_SELFTEST,
-	       O_PROGRESS, O_NO_PROGRESS, O_BUILD_INFO, O_COST_ON, O_COST_OFF,
-	       O_HELP };
-	static const struct option opts[] = {
-		{ "quick", no_argument, NULL, O_QUICK },
-		{ "full", no_argument, NULL, O_FULL },
-		{ "messages", required_argument, NULL, O_MSG },
-		{ "round-trips", required_argument, NULL, O_RT },
-		{ "size", required_argument, NULL, O_SIZE },
-		{ "sizes", required_argument, NULL, O_SIZES },
-		{ "transports", required_argument, NULL, O_ONLY },
-		{ "trials", required_argument, NULL, O_TRIALS },
-		{ "time", required_argument, NULL, O_TIME },
-		{ "rtt-time", required_argument, NULL, O_RTT_TIME },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "csv", no_argument, NULL, O_CSV },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "csv-out", required_argument, NULL, O_CSV_OUT },
-		{ "json-out", required_argument, NULL, O_JSON_OUT },
-		{ "check", no_argument, NULL, O_CHECK },
-		{ "list", no_argument, NULL, O_LIST },
-		{ "verify", no_argument, NULL, O_VERIFY },
-		{ "selftest", no_argument, NULL, O_SELFTEST },
-		{ "progress", no_argument, NULL, O_PROGRESS },
-		{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
-		{ "build-info", no_argument, NULL, O_BUILD_INFO },
-		{ "counters-on", required_argument, NULL, O_COST_ON },
-		{ "counters-off", required_argument, NULL, O_COST_OFF },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool trials_set = false, time_set = false, rtt_set = false,
-	     timeout_set = false;
-	int c;
+enum { O_MSG = 256, O_RT, O_SIZE, O_SIZES, O_TRIALS, O_TIME, O_RTT_TIME,
+       O_TIMEOUT, O_PAIR_ROUNDS, O_CSV, O_JSON, O_CSV_OUT, O_JSON_OUT,
+       O_CHECK, O_QUICK, O_FULL, O_ONLY, O_LIST, O_VERIFY, O_SELFTEST,
+       O_PROGRESS, O_NO_PROGRESS, O_BUILD_INFO, O_COST_ON, O_COST_OFF,
+       O_HELP };
 
-	current_test = "options";
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case O_QUICK:
-			cfg.quick = true;
-			break;
-		case O_FULL:
-			cfg.full = true;
-			break;
-		case O_MSG:
-			cfg.messages = parse_u64("--messages", optarg, 1,
-						 UINT64_C(1) << 40);
-			break;
-		case O_RT:
-			cfg.round_trips = parse_u64("--round-trips", optarg, 1,
-						    100000000);
-			break;
-		case O_SIZE:
-			add_size((size_t)parse_u64("--size", optarg, 8,
-						   1 << 20));
-			cfg.sizes_set = true;
-			break;
-		case O_SIZES:
-			parse_sizes(optarg);
-			break;
-		case O_ONLY:
-			cfg.only = optarg;
-			break;
-		case O_TRIALS:
-			cfg.trials = (unsigned)parse_u64("--trials", optarg, 1,
-							 MAX_TRIALS);
-			trials_set = true;
-			break;
-		case O_TIME:
-			cfg.trial_s = parse_secs("--time", optarg);
-			time_set = true;
-			break;
-		case O_RTT_TIME:
-			cfg.rtt_s = parse_secs("--rtt-time", optarg);
-			rtt_set = true;
-			break;
-		case O_TIMEOUT:
-			cfg.timeout_s = (unsigned)parse_u64("--timeout", optarg,
-							    1, 86400);
-			timeout_set = true;
-			break;
-		case O_CSV:
-			cfg.out = OUT_CSV;
-			break;
-		case O_JSON:
-			cfg.out = OUT_JSON;
-			break;
-		case O_CSV_OUT:
-			cfg.csv_out = optarg;
-			break;
-		case O_JSON_OUT:
-			cfg.json_out = optarg;
-			break;
-		case O_CHECK:
-			cfg.check = true;
-			break;
-		case O_LIST:
-			cfg.list = true;
-			break;
-		case O_SELFTEST:
-			cfg.quick = true;
-			cfg.verify = true;
-			break;
-		case O_VERIFY:
-			cfg.verify = true;
-			break;
-		case O_PROGRESS:
-			cfg.progress = true;
-			break;
-		case O_NO_PROGRESS:
-			cfg.no_progress = true;
-			break;
-		case O_COST_ON:
-			cfg.cost_on = optarg;
-			break;
-		case O_COST_OFF:
-			cfg.cost_off = optarg;
-			break;
-		case O_BUILD_INFO:
-			printf(PROG " sanitizers=" BUILD_SANITIZERS
-			       " boost=%s zmq=%s urcu=yes counters=%s\n",
-#ifdef BENCH_WITH_BOOST
-			       "yes",
-#else
-			       "no",
-#endif
-#ifdef BENCH_WITH_ZMQ
-			       "yes",
-#else
-			       "no",
-#endif
-			       library_counts());
-			exit(0);
-		case 'h':
-		case O_HELP:
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			exit(2);
-		}
+static const struct option long_opts[] = {
+	{ "quick", no_argument, NULL, O_QUICK },
+	{ "full", no_argument, NULL, O_FULL },
+	{ "messages", required_argument, NULL, O_MSG },
+	{ "round-trips", required_argument, NULL, O_RT },
+	{ "size", required_argument, NULL, O_SIZE },
+	{ "sizes", required_argument, NULL, O_SIZES },
+	{ "transports", required_argument, NULL, O_ONLY },
+	{ "trials", required_argument, NULL, O_TRIALS },
+	{ "time", required_argument, NULL, O_TIME },
+	{ "rtt-time", required_argument, NULL, O_RTT_TIME },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "pair-rounds", required_argument, NULL, O_PAIR_ROUNDS },
+	{ "csv", no_argument, NULL, O_CSV },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "csv-out", required_argument, NULL, O_CSV_OUT },
+	{ "json-out", required_argument, NULL, O_JSON_OUT },
+	{ "check", no_argument, NULL, O_CHECK },
+	{ "list", no_argument, NULL, O_LIST },
+	{ "verify", no_argument, NULL, O_VERIFY },
+	{ "selftest", no_argument, NULL, O_SELFTEST },
+	{ "progress", no_argument, NULL, O_PROGRESS },
+	{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
+	{ "build-info", no_argument, NULL, O_BUILD_INFO },
+	{ "counters-on", required_argument, NULL, O_COST_ON },
+	{ "counters-off", required_argument, NULL, O_COST_OFF },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What the command line set itself: --quick does not override it. */
+struct explicit {
+	bool trials, time, rtt, timeout, pair_rounds;
+};
+
+static _Noreturn void build_info(void)
+{
+	printf(PROG " sanitizers=" BUILD_SANITIZERS
+	       " boost=%s zmq=%s urcu=yes dpdk=%s ck=%s iceoryx=%s"
+	       " counters=%s\n", BUILT_BOOST, BUILT_ZMQ, BUILT_DPDK, BUILT_CK,
+	       BUILT_IOX, library_counts());
+	exit(0);
+}
+
+/* The options that take a number; false if @c is not one of them. */
+static bool number_option(int c, const char *arg, struct explicit *ex)
+{
+	switch (c) {
+	case O_MSG:
+		cfg.messages = parse_u64("--messages", arg, 1, UINT64_C(1) << 40);
+		break;
+	case O_RT:
+		cfg.round_trips = parse_u64("--round-trips", arg, 1, 100000000);
+		break;
+	case O_SIZE:
+		add_size((size_t)parse_u64("--size", arg, 8, 1 << 20));
+		cfg.sizes_set = true;
+		break;
+	case O_TRIALS:
+		cfg.trials = (unsigned)parse_u64("--trials", arg, 1, MAX_TRIALS);
+		ex->trials = true;
+		break;
+	case O_TIME:
+		cfg.trial_s = parse_secs("--time", arg);
+		ex->time = true;
+		break;
+	case O_RTT_TIME:
+		cfg.rtt_s = parse_secs("--rtt-time", arg);
+		ex->rtt = true;
+		break;
+	case O_TIMEOUT:
+		cfg.timeout_s = (unsigned)parse_u64("--timeout", arg, 1, 86400);
+		ex->timeout = true;
+		break;
+	case O_PAIR_ROUNDS:
+		cfg.pair_rounds = (unsigned)parse_u64("--pair-rounds", arg, 1,
+						      MAX_ROUNDS);
+		ex->pair_rounds = true;
+		break;
+	default:
+		return false;
 	}
-	if (optind < argc)
-		die("unexpected argument '%s' (see --help)", argv[optind]);
-	if (!cfg.cost_on != !cfg.cost_off)
-		die("--counters-on and --counters-off go together");
+	return true;
+}
+
+/* The other options; exits for --help, --build-info and a bad one. */
+static void other_option(int c, const char *arg)
+{
+	switch (c) {
+	case O_QUICK: cfg.quick = true; break;
+	case O_FULL: cfg.full = true; break;
+	case O_SIZES: parse_sizes(arg); break;
+	case O_ONLY: cfg.only = arg; break;
+	case O_CSV: cfg.out = OUT_CSV; break;
+	case O_JSON: cfg.out = OUT_JSON; break;
+	case O_CSV_OUT: cfg.csv_out = arg; break;
+	case O_JSON_OUT: cfg.json_out = arg; break;
+	case O_CHECK: cfg.check = true; break;
+	case O_LIST: cfg.list = true; break;
+	case O_SELFTEST: cfg.quick = cfg.verify = true; break;
+	case O_VERIFY: cfg.verify = true; break;
+	case O_PROGRESS: cfg.progress = true; break;
+	case O_NO_PROGRESS: cfg.no_progress = true; break;
+	case O_COST_ON: cfg.cost_on = arg; break;
+	case O_COST_OFF: cfg.cost_off = arg; break;
+	case O_BUILD_INFO: build_info();
+	case 'h':
+	case O_HELP:
+		usage(stdout);
+		exit(0);
+	default:
+		usage(stderr);
+		exit(2);
+	}
+}
+
+/* What --quick, --verify and no --size(s) imply. */
+static void implied(const struct explicit *ex)
+{
 	if (cfg.quick) {
 		/* explicit options still win over --quick */
-		if (!trials_set)
-			cfg.trials = 2;
-		if (!time_set)
-			cfg.trial_s = 0.05;
-		if (!rtt_set)
-			cfg.rtt_s = 0.05;
-		if (!timeout_set)
-			cfg.timeout_s = 20;
+		cfg.trials = ex->trials ? cfg.trials : 2;
+		cfg.trial_s = ex->time ? cfg.trial_s : 0.05;
+		cfg.rtt_s = ex->rtt ? cfg.rtt_s : 0.05;
+		cfg.timeout_s = ex->timeout ? cfg.timeout_s : 20;
+		cfg.pair_rounds = ex->pair_rounds ? cfg.pair_rounds : 4;
 		cfg.warm_s = 0.01;
 		cfg.max_samples = 1000000;
 	}
@@ -877,16 +940,29 @@ static void parse_args(int argc, char **argv)
 		if (!cfg.round_trips)
 			cfg.round_trips = 1000;
 	}
-	if (!cfg.nsizes) {
-		if (cfg.quick || cfg.verify) {
-			add_size(HEAD_SIZE);
-		} else {
-			for (size_t i = 0;
-			     i < sizeof(all_sizes) / sizeof(all_sizes[0]); i++)
-				add_size(all_sizes[i]);
-		}
-	}
+	if (!cfg.nsizes && (cfg.quick || cfg.verify))
+		add_size(HEAD_SIZE);
+	else if (!cfg.nsizes)
+		for (size_t i = 0; i < sizeof(all_sizes) / sizeof(all_sizes[0]);
+		     i++)
+			add_size(all_sizes[i]);
 	qsort(cfg.sizes, cfg.nsizes, sizeof(cfg.sizes[0]), cmp_size);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	struct explicit ex = { 0 };
+	int c;
+
+	current_test = "options";
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1)
+		if (!number_option(c, optarg, &ex))
+			other_option(c, optarg);
+	if (optind < argc)
+		die("unexpected argument '%s' (see --help)", argv[optind]);
+	if (!cfg.cost_on != !cfg.cost_off)
+		die("--counters-on and --counters-off go together");
+	implied(&ex);
 	show_progress = !cfg.no_progress &&
 			(cfg.progress || isatty(STDERR_FILENO));
 }
@@ -925,6 +1001,8 @@ int main(int argc, char **argv)
 		measure_tput(si);
 		measure_rtt(si);
 	}
+	if (!cfg.verify && head_planned())
+		measure_pairs();
 	if (cfg.cost_on && !cfg.verify)
 		measure_cost();
 	if (show_progress)

@@ -1,7 +1,8 @@
 /*
  * xp.h - the transports' entry points, for the table of tests in
  * shmring-bench.c. Optional ones exist only when configure found what
- * they need (BENCH_WITH_BOOST, BENCH_WITH_ZMQ).
+ * they need (BENCH_WITH_BOOST, BENCH_WITH_ZMQ, BENCH_WITH_DPDK,
+ * BENCH_WITH_CK, BENCH_WITH_IOX).
  *
  * Copyright the shmring authors. SPDX-License-Identifier: MIT
  */
@@ -21,6 +22,8 @@ void raw_ring_work(struct run *run, struct worker *w);
 int raw_line_prepare(struct run *run);
 void raw_line_work(struct run *run, struct worker *w);
 void memcpy_work(struct run *run, struct worker *w);
+/* for paired trials: the copy API (and bursts), the raw ring */
+extern const struct chan_ops shmring_chan, raw_chan;
 
 /* xp_kernel.c */
 int pipe_prepare(struct run *run);
@@ -44,6 +47,26 @@ extern const struct chan_ops boost_chan;
 #ifdef BENCH_WITH_ZMQ
 int zmq_prepare(struct run *run);
 extern const struct chan_ops zmq_chan;
+#endif
+
+/* xp_rings.c */
+#ifdef BENCH_WITH_DPDK
+int dpdk_sp_prepare(struct run *run);
+int dpdk_mp_prepare(struct run *run);
+int dpdk_rts_prepare(struct run *run);
+void dpdk_burst_work(struct run *run, struct worker *w);
+extern const struct chan_ops dpdk_chan;
+#endif
+#ifdef BENCH_WITH_CK
+int ck_prepare(struct run *run);
+extern const struct chan_ops ck_chan;
+#endif
+
+/* xp_iox.c */
+#ifdef BENCH_WITH_IOX
+int iox_prepare(struct run *run);
+_Noreturn void iox_work(struct run *run, struct worker *w);
+void iox_finish(struct run *run);
 #endif
 
 #endif /* BENCH_XP_H */

@@ -180,10 +180,10 @@ int udgram_prepare(struct run *run)
 
 /* pipes and stream sockets: closing the write end is the end of stream */
 const struct chan_ops stream_chan = {
-	fd_open, stream_send, stream_recv, fd_close, true
+	fd_open, stream_send, stream_recv, fd_close, true, NULL, NULL
 };
 const struct chan_ops udgram_chan = {
-	fd_open, dgram_send, dgram_recv, fd_close, false
+	fd_open, dgram_send, dgram_recv, fd_close, false, NULL, NULL
 };
 
 /* ---------------------------------------------------------------- */
@@ -238,7 +238,7 @@ static void fifo_open(struct run *run, struct worker *w)
 }
 
 const struct chan_ops fifo_chan = {
-	fifo_open, stream_send, stream_recv, fd_close, true
+	fifo_open, stream_send, stream_recv, fd_close, true, NULL, NULL
 };
 
 /* ---------------------------------------------------------------- */
@@ -300,7 +300,7 @@ static void tcp_open(struct run *run, struct worker *w)
 }
 
 const struct chan_ops tcp_chan = {
-	tcp_open, stream_send, stream_recv, fd_close, true
+	tcp_open, stream_send, stream_recv, fd_close, true, NULL, NULL
 };
 
 /* ---------------------------------------------------------------- */
@@ -402,7 +402,7 @@ static ssize_t pmq_recv(struct worker *w, void *buf, size_t cap)
 }
 
 const struct chan_ops pmq_chan = {
-	fd_open, pmq_send, pmq_recv, fd_close, false
+	fd_open, pmq_send, pmq_recv, fd_close, false, NULL, NULL
 };
 
 /* ---------------------------------------------------------------- */
@@ -493,7 +493,7 @@ static void sysv_close(struct run *run, struct worker *w)
 }
 
 const struct chan_ops sysv_chan = {
-	sysv_open, sysv_send, sysv_recv, sysv_close, false
+	sysv_open, sysv_send, sysv_recv, sysv_close, false, NULL, NULL
 };
 
 /* ---------------------------------------------------------------- */
@@ -553,5 +553,5 @@ static ssize_t efd_recv(struct worker *w, void *buf, size_t cap)
 }
 
 const struct chan_ops efd_chan = {
-	efd_open, efd_send, efd_recv, fd_close, false
+	efd_open, efd_send, efd_recv, fd_close, false, NULL, NULL
 };

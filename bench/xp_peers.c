@@ -130,7 +130,7 @@ void boost_finish(struct run *run)
 }
 
 const struct chan_ops boost_chan = {
-	boost_open, boost_send, boost_recv, boost_close, false
+	boost_open, boost_send, boost_recv, boost_close, false, NULL, NULL
 };
 #endif /* BENCH_WITH_BOOST */
 
@@ -207,7 +207,8 @@ static void zmq_close_all(struct run *run, struct worker *w)
 }
 
 const struct chan_ops zmq_chan = {
-	zmq_open, zmq_chan_send, zmq_chan_recv, zmq_close_all, false
+	zmq_open, zmq_chan_send, zmq_chan_recv, zmq_close_all, false,
+	NULL, NULL
 };
 #endif /* BENCH_WITH_ZMQ */
 

@@ -94,6 +94,35 @@ static void ring_forget(struct run *run, struct worker *w)
 	}
 }
 
+/*
+ * Zero-copy: build message @seq in place at @p, as much of it as the
+ * test touches (with --verify, always all of it: it is checked).
+ */
+static void zc_fill(const struct run *run, const struct worker *w,
+		    unsigned char *p, uint64_t seq)
+{
+	if (run->t->touch != TOUCH_WORD)
+		memcpy(p + 8, w->buf + 8, run->size - 8);
+	stamp(p, run->size, seq);
+}
+
+/* Zero-copy: read what the test reads of a message beyond its number. */
+static void zc_read(const struct run *run, const unsigned char *m, size_t n)
+{
+	uint64_t sum = 0;
+
+	if (run->t->touch != TOUCH_ALL)
+		return;
+	for (size_t j = 0; j + 8 <= n; j += 8) {
+		uint64_t v;
+
+		memcpy(&v, m + j, 8);
+		sum += v;
+	}
+	/* the reads must happen although nothing uses the sum */
+	__asm__ __volatile__("" : : "r"(sum) : "memory");
+}
+
 static void ring_producer(struct run *run, struct worker *w)
 {
 	struct shmring *r = ring_attach(run, 0, SHMRING_PRODUCER);
@@ -139,10 +168,8 @@ static void ring_producer(struct run *run, struct worker *w)
 
 			check_shm(shmring_reserve(r, size, &p, -1),
 				  "shmring_reserve");
-			/* the message is built in place: its number, then
-			 * its payload */
-			memcpy((unsigned char *)p + 8, w->buf + 8, size - 8);
-			stamp(p, size, seq_of(w->rank, i));
+			/* the message is built in place */
+			zc_fill(run, w, p, seq_of(w->rank, i));
 			check_shm(shmring_commit(r, size), "shmring_commit");
 		}
 		break;
@@ -201,6 +228,7 @@ static void ring_consumer(struct run *run, struct worker *w)
 			check_shm(n, "shmring_peek");
 			/* read in place: nothing is copied out */
 			check_seq(run, w, m, (size_t)n);
+			zc_read(run, m, (size_t)n);
 			check_shm(shmring_release(r), "shmring_release");
 			if ((w->got & TICK_MASK) == 0)
 				tick(run, w);
@@ -259,11 +287,11 @@ static void ring_pinger(struct run *run, struct worker *w)
 		if (zc) {
 			check_shm(shmring_reserve(ping, size, &p, -1),
 				  "shmring_reserve");
-			memcpy((unsigned char *)p + 8, w->buf + 8, size - 8);
-			stamp(p, size, i);
+			zc_fill(run, w, p, i);
 			check_shm(shmring_commit(ping, size), "shmring_commit");
 			n = shmring_peek(pong, &m, -1);
 			check_shm(n, "shmring_peek");
+			zc_read(run, m, (size_t)n);
 			t1 = now_ns();
 			check_echo(run, m, (size_t)n, i);
 			check_shm(shmring_release(pong), "shmring_release");
@@ -300,7 +328,9 @@ static void ring_echoer(struct run *run, struct worker *w)
 			check_shm(n, "shmring_peek");
 			check_shm(shmring_reserve(pong, (size_t)n, &p, -1),
 				  "shmring_reserve");
-			memcpy(p, m, (size_t)n);
+			/* the reply: the message, or its number only */
+			memcpy(p, m, run->t->touch == TOUCH_WORD && !cfg.verify ?
+					     8 : (size_t)n);
 			check_shm(shmring_commit(pong, (size_t)n),
 				  "shmring_commit");
 			check_shm(shmring_release(ping), "shmring_release");
@@ -336,6 +366,92 @@ void ring_work(struct run *run, struct worker *w)
 	}
 }
 
+/*
+ * The copy API as a channel, for paired trials (paired.c): h[0] the ring
+ * this side reads, h[1] the one it writes, each attached once and kept
+ * for every block of the trial.
+ */
+static struct run *shm_chan_run;
+
+static void shm_chan_open(struct run *run, struct worker *w)
+{
+	bool rtt = run->t->kind == RTT;
+
+	shm_chan_run = run;
+	switch (w->role) {
+	case R_CONS:
+	case R_ECHO:
+		w->h[0] = ring_attach(run, 0, SHMRING_CONSUMER);
+		w->h[1] = rtt ? ring_attach(run, 1, SHMRING_PRODUCER) : NULL;
+		break;
+	case R_PROD:
+	case R_PING:
+		w->h[1] = ring_attach(run, 0, SHMRING_PRODUCER);
+		w->h[0] = rtt ? ring_attach(run, 1, SHMRING_CONSUMER) : NULL;
+		break;
+	case R_SOLO:
+		die("no solo loop for a ring (internal)");
+	}
+}
+
+static int shm_chan_send(struct worker *w, const void *m, size_t len)
+{
+	return shmring_send(w->h[1], m, len, -1);
+}
+
+static ssize_t shm_chan_recv(struct worker *w, void *buf, size_t cap)
+{
+	return shmring_recv(w->h[0], buf, cap, -1);
+}
+
+static void shm_chan_close(struct run *run, struct worker *w)
+{
+	(void)run;
+	for (int i = 0; i < 2; i++)
+		if (w->h[i])
+			check_shm(shmring_close(w->h[i]), "shmring_close");
+	w->h[0] = w->h[1] = NULL;
+}
+
+static void shm_chan_send_burst(struct worker *w, const unsigned char *msgs,
+				size_t size, unsigned n)
+{
+	struct iovec iov[BURST];
+	unsigned off = 0;
+
+	for (unsigned j = 0; j < n && j < BURST; j++) {
+		iov[j].iov_base = (void *)(uintptr_t)(msgs + j * size);
+		iov[j].iov_len = size;
+	}
+	while (off < n) {
+		int k = shmring_send_burst(w->h[1], iov + off, n - off, -1);
+
+		check_shm(k, "shmring_send_burst");
+		off += (unsigned)k;
+	}
+}
+
+static unsigned shm_chan_recv_burst(struct worker *w, unsigned char *buf,
+				    size_t size, unsigned max)
+{
+	struct iovec iov[BURST];
+	ssize_t n;
+
+	for (unsigned j = 0; j < max && j < BURST; j++) {
+		iov[j].iov_base = buf + j * size;
+		iov[j].iov_len = size;
+	}
+	n = shmring_recv_burst(w->h[0], iov, max, -1);
+	check_shm(n, "shmring_recv_burst");
+	(void)shm_chan_run;
+	return (unsigned)n;
+}
+
+const struct chan_ops shmring_chan = {
+	shm_chan_open, shm_chan_send, shm_chan_recv, shm_chan_close, true,
+	shm_chan_send_burst, shm_chan_recv_burst
+};
+
 /* ---------------------------------------------------------------- */
 /* The throughput floor                                             */
 
@@ -353,6 +469,7 @@ struct raw_ring {
 	_Alignas(LINE) _Atomic uint64_t tail; /* consumer writes */
 };
 
+/* A round trip (paired trials only) takes two rings, one each way. */
 int raw_ring_prepare(struct run *run)
 {
 	size_t slot = (run->size + 63) & ~(size_t)63, n = 2;
@@ -361,7 +478,7 @@ int raw_ring_prepare(struct run *run)
 		n *= 2;
 	run->slot = slot;
 	run->nslots = n;
-	run->map_len = RAW_DATA_OFF + n * slot;
+	run->map_len = (RAW_DATA_OFF + n * slot) * (run->t->kind == RTT ? 2 : 1);
 	run->map = map_shared(run->map_len);
 	return 0;
 }
@@ -444,6 +561,91 @@ void raw_ring_work(struct run *run, struct worker *w)
 	else
 		raw_consumer(run, w);
 }
+
+/*
+ * The raw ring as a channel, for paired trials: the same ring and the
+ * same orderings as the loops above, one message per call, so that its
+ * blocks run beside shmring's in one process pair.
+ */
+struct raw_end {
+	struct raw_ring *rr;
+	unsigned char *slots;
+	size_t slot, nslots;
+	uint64_t pos;   /* this side's position */
+	uint64_t other; /* the other side's, as last read */
+};
+static struct raw_end raw_ends[2];
+static struct run *raw_chan_run;
+
+static void raw_chan_open(struct run *run, struct worker *w)
+{
+	size_t one = RAW_DATA_OFF + run->nslots * run->slot;
+
+	raw_chan_run = run;
+	for (int i = 0; i < 2; i++) {
+		unsigned char *base = (unsigned char *)run->map + i * one;
+
+		raw_ends[i] = (struct raw_end){
+			(struct raw_ring *)(void *)base, base + RAW_DATA_OFF,
+			run->slot, run->nslots, 0, 0
+		};
+	}
+	if (w->role == R_CONS || w->role == R_ECHO) {
+		w->h[0] = &raw_ends[0];
+		w->h[1] = &raw_ends[1];
+	} else {
+		w->h[1] = &raw_ends[0];
+		w->h[0] = &raw_ends[1];
+	}
+}
+
+static int raw_chan_send(struct worker *w, const void *m, size_t len)
+{
+	struct raw_end *e = w->h[1];
+
+	while (e->pos - e->other >= e->nslots) {
+		/* RC1: acquire, pairs with RC4: the consumer is done
+		 * reading the slots before this tail */
+		e->other = atomic_load_explicit(&e->rr->tail,
+						memory_order_acquire);
+		if (e->pos - e->other >= e->nslots)
+			spin_pause(raw_chan_run);
+	}
+	memcpy(e->slots + (e->pos & (e->nslots - 1)) * e->slot, m, len);
+	e->pos++;
+	/* RC2: release, pairs with RC3: the slot is written */
+	atomic_store_explicit(&e->rr->head, e->pos, memory_order_release);
+	return 0;
+}
+
+static ssize_t raw_chan_recv(struct worker *w, void *buf, size_t cap)
+{
+	struct raw_end *e = w->h[0];
+
+	while (e->pos == e->other) {
+		/* RC3: acquire, pairs with RC2 */
+		e->other = atomic_load_explicit(&e->rr->head,
+						memory_order_acquire);
+		if (e->pos == e->other)
+			spin_pause(raw_chan_run);
+	}
+	memcpy(buf, e->slots + (e->pos & (e->nslots - 1)) * e->slot, cap);
+	e->pos++;
+	/* RC4: release, pairs with RC1: done with the slot */
+	atomic_store_explicit(&e->rr->tail, e->pos, memory_order_release);
+	return (ssize_t)cap;
+}
+
+static void raw_chan_close(struct run *run, struct worker *w)
+{
+	(void)run;
+	w->h[0] = w->h[1] = NULL;
+}
+
+const struct chan_ops raw_chan = {
+	raw_chan_open, raw_chan_send, raw_chan_recv, raw_chan_close, false,
+	NULL, NULL
+};
 
 /* ---------------------------------------------------------------- */
 /* The latency floor                                                */

@@ -111,76 +111,28 @@ int cli_getopt(int argc, char **argv, const char *shortopts,
 
 /* ---- parsers -------------------------------------------------------- */
 
+/* The one number parser (util/parse.c), with each option's grammar. */
 int cli_parse_size(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned shift = 0;
-
-	/* strtoull() would take "-1" as a huge number. */
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	switch (tolower((unsigned char)*end)) {
-	case '\0': break;
-	case 'k': shift = 10; end++; break;
-	case 'm': shift = 20; end++; break;
-	case 'g': shift = 30; end++; break;
-	case 't': shift = 40; end++; break;
-	default: return -1;
-	}
-	/* Accept 4k, 4K, 4kb, 4KiB. */
-	if (shift && (*end == 'i' || *end == 'I'))
-		end++;
-	if (shift && (*end == 'b' || *end == 'B'))
-		end++;
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		return -1;
-	*out = (uint64_t)v << shift;
-	return 0;
+	return unum_u64(s, UNUM_BINARY, 0, UINT64_MAX, out);
 }
 
 int cli_parse_count(const char *s, uint64_t *out)
 {
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v == 0)
-		return -1;
-	*out = v;
-	return 0;
+	return unum_u64(s, 0, 1, UINT64_MAX, out);
 }
 
 int cli_parse_secs(const char *s, double *out)
 {
-	char *end;
-
-	if (!isdigit((unsigned char)*s) && *s != '.')
-		return -1;
-	errno = 0;
-	double v = strtod(s, &end);
 	/* A year is more than any wait this tool needs; it also keeps ns in range. */
-	if (errno || *end || end == s || !isfinite(v) || v < 0 ||
-	    v > 365.0 * 86400)
-		return -1;
-	*out = v;
-	return 0;
+	return unum_secs(s, 0, 365.0 * 86400, out);
 }
 
 int cli_parse_mode(const char *s, unsigned *out)
 {
-	char *end;
+	uint64_t v;
 
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 8);
-	if (errno || *end || v > 07777)
+	if (unum_u64(s, UNUM_OCTAL, 0, 07777, &v) < 0)
 		return -1;
 	*out = (unsigned)v;
 	return 0;
@@ -378,174 +330,4 @@ void cli_table_free(struct cli_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	memset(t, 0, sizeof(*t));
-}
-
-/* ---- JSON ----------------------------------------------------------- */
-
-void cli_json_init(struct cli_json *j, FILE *f, bool pretty)
-{
-	memset(j, 0, sizeof(*j));
-	j->f = f;
-	j->pretty = pretty;
-}
-
-static void json_indent(struct cli_json *j, int depth)
-{
-	fputc('\n', j->f);
-	for (int i = 0; i < depth; i++)
-		fputs("  ", j->f);
-}
-
-/*
- * A string as JSON wants it: UTF-8, quotes and control bytes escaped.
- * Names in /dev/shm are arbitrary bytes; a byte that does not start a
- * valid UTF-8 sequence is taken as Latin-1 so that the output always
- * parses.
- */
-static void json_string(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', f);
-	while (*p) {
-		unsigned char c = *p;
-		int len = 0;
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
-			p++;
-			continue;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-			p++;
-			continue;
-		}
-		if (c < 0x80) {
-			fputc(c, f);
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4;
-		int ok = len > 0;
-		for (int i = 1; ok && i < len; i++)
-			ok = (p[i] & 0xc0) == 0x80;
-		/* Overlong forms, surrogates and code points past U+10FFFF. */
-		if (ok && len == 3)
-			ok = !(c == 0xe0 && p[1] < 0xa0) &&
-			     !(c == 0xed && p[1] >= 0xa0);
-		if (ok && len == 4)
-			ok = !(c == 0xf0 && p[1] < 0x90) &&
-			     !(c == 0xf4 && p[1] >= 0x90);
-		if (ok) {
-			fwrite(p, 1, (size_t)len, f);
-			p += len;
-		} else {
-			fprintf(f, "\\u%04x", c);
-			p++;
-		}
-	}
-	fputc('"', f);
-}
-
-/* Separator, indentation and key before a value. */
-static void json_member(struct cli_json *j, const char *key)
-{
-	if (j->nonempty[j->depth])
-		fputc(',', j->f);
-	j->nonempty[j->depth] = true;
-	if (j->pretty && j->depth > 0)
-		json_indent(j, j->depth);
-	if (key) {
-		json_string(j->f, key);
-		fputs(j->pretty ? ": " : ":", j->f);
-	}
-}
-
-static void json_open(struct cli_json *j, const char *key, char c)
-{
-	json_member(j, key);
-	fputc(c, j->f);
-	/* Deeper nesting than the writer knows is a bug of the caller. */
-	if (j->depth == CLI_JSON_DEPTH)
-		abort();
-	j->depth++;
-	j->nonempty[j->depth] = false;
-	j->closer[j->depth] = c == '{' ? '}' : ']';
-}
-
-void cli_json_obj(struct cli_json *j, const char *key)
-{
-	json_open(j, key, '{');
-}
-
-void cli_json_arr(struct cli_json *j, const char *key)
-{
-	json_open(j, key, '[');
-}
-
-static void json_close(struct cli_json *j)
-{
-	char c = j->closer[j->depth];
-
-	if (j->pretty && j->nonempty[j->depth])
-		json_indent(j, j->depth - 1);
-	fputc(c, j->f);
-	j->depth--;
-	if (j->depth == 0)
-		fputc('\n', j->f);
-}
-
-void cli_json_end(struct cli_json *j)
-{
-	if (j->depth > 0)
-		json_close(j);
-}
-
-void cli_json_str(struct cli_json *j, const char *key, const char *v)
-{
-	json_member(j, key);
-	if (v)
-		json_string(j->f, v);
-	else
-		fputs("null", j->f);
-}
-
-void cli_json_u64(struct cli_json *j, const char *key, uint64_t v)
-{
-	json_member(j, key);
-	fprintf(j->f, "%" PRIu64, v);
-}
-
-void cli_json_i64(struct cli_json *j, const char *key, int64_t v)
-{
-	json_member(j, key);
-	fprintf(j->f, "%" PRId64, v);
-}
-
-void cli_json_dbl(struct cli_json *j, const char *key, double v)
-{
-	json_member(j, key);
-	/* JSON has no NaN or infinity. */
-	if (isfinite(v))
-		fprintf(j->f, "%.3f", v);
-	else
-		fputs("null", j->f);
-}
-
-void cli_json_bool(struct cli_json *j, const char *key, bool v)
-{
-	json_member(j, key);
-	fputs(v ? "true" : "false", j->f);
-}
-
-void cli_json_null(struct cli_json *j, const char *key)
-{
-	json_member(j, key);
-	fputs("null", j->f);
 }

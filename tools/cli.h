@@ -19,6 +19,8 @@
 
 #include <shmring.h>
 
+#include "../util/util.h"
+
 /* Exit statuses: 1 for a failure, 2 for a command line that makes no sense. */
 #define CLI_FAIL 1
 #define CLI_USAGE 2
@@ -89,30 +91,18 @@ void cli_table_free(struct cli_table *t);
 
 /* ---- JSON ----------------------------------------------------------- */
 
-#define CLI_JSON_DEPTH 8
-
-/*
- * A streaming writer. Every value call takes the member's key inside an
- * object and NULL inside an array or at the top.
- */
-struct cli_json {
-	FILE *f;
-	bool pretty;
-	int depth;
-	bool nonempty[CLI_JSON_DEPTH + 1];
-	char closer[CLI_JSON_DEPTH + 1];
-};
-
-void cli_json_init(struct cli_json *j, FILE *f, bool pretty);
-void cli_json_obj(struct cli_json *j, const char *key);
-void cli_json_arr(struct cli_json *j, const char *key);
-void cli_json_end(struct cli_json *j); /* closes the innermost obj/arr */
-void cli_json_str(struct cli_json *j, const char *key, const char *v);
-void cli_json_u64(struct cli_json *j, const char *key, uint64_t v);
-void cli_json_i64(struct cli_json *j, const char *key, int64_t v);
-void cli_json_dbl(struct cli_json *j, const char *key, double v);
-void cli_json_bool(struct cli_json *j, const char *key, bool v);
-void cli_json_null(struct cli_json *j, const char *key);
+/* The one JSON writer (util/json.c), under the names the commands use. */
+#define cli_json ujson
+#define cli_json_init ujson_init
+#define cli_json_obj ujson_obj
+#define cli_json_arr ujson_arr
+#define cli_json_end ujson_end
+#define cli_json_str ujson_str
+#define cli_json_u64 ujson_u64
+#define cli_json_i64 ujson_i64
+#define cli_json_dbl ujson_dbl
+#define cli_json_bool ujson_bool
+#define cli_json_null ujson_null
 
 /* ---- rings in /dev/shm (cli-probe.c) -------------------------------- */
 

@@ -44,14 +44,20 @@ run() {
 }
 
 # Names the benchmark makes: "shmring-bench-<pid>-<n>" in /dev/shm (rings,
-# Boost queues), /tmp (FIFOs, ZeroMQ sockets), /dev/mqueue; and System V
-# queues, counted. A snapshot, to compare with after a run was stopped.
+# Boost queues), /tmp (FIFOs, ZeroMQ sockets, RouDi's configuration),
+# /dev/mqueue; System V queues, counted; RouDi and its names. A snapshot, to compare with after a run was stopped.
 names() {
 	for f in /dev/shm/shmring-bench-* /tmp/shmring-bench-* \
 		/dev/mqueue/shmring-bench-*; do
 		[ -e "$f" ] && echo "$f"
 	done
 	echo "sysv-queues $(($(wc -l </proc/sysvipc/msg 2>/dev/null || echo 1) - 1))"
+	# iceoryx: the RouDi a run starts, and what that RouDi makes
+	for f in /dev/shm/iceoryx_mgmt /tmp/roudi /tmp/roudi.lock \
+		/tmp/iox-unique-roudi.lock; do
+		[ -e "$f" ] && echo "$f"
+	done
+	echo "roudi $(cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^iox-roudi$')"
 }
 
 # 1. Usage and option errors: exit 0 for --help, 2 for an unknown option,
@@ -70,7 +76,9 @@ run list 10 --list
 missing=
 for t in shmring shmring-burst shmring-zc shmring-block mpmc-1p1c mpmc-2p2c \
 	mpmc-4p4c dgram-2p2c raw-ring raw-line memcpy pipe fifo unix-stream \
-	unix-dgram tcp posix-mq sysv-mq eventfd-shm boost-mq zmq-ipc urcu-wfcq; do
+	unix-dgram tcp posix-mq sysv-mq eventfd-shm boost-mq zmq-ipc urcu-wfcq \
+	dpdk-spsc dpdk-spsc-burst dpdk-mpmc-2p2c dpdk-mpmc-2p2c-rts ck-spsc \
+	iceoryx; do
 	grep -q " $t " "$tmp/list.out" || missing="$missing $t"
 done
 [ -z "$missing" ] && pass "--list has every transport" ||
@@ -81,6 +89,10 @@ case $info in *boost=no*) want=not-built ;; *) want=built ;; esac
 grep -q "^streaming  boost-mq  *$want " "$tmp/list.out" || ok=0
 case $info in *zmq=no*) want=not-built ;; *) want=built ;; esac
 grep -q "^streaming  zmq-ipc  *$want " "$tmp/list.out" || ok=0
+for peer in dpdk:dpdk-spsc ck:ck-spsc iceoryx:iceoryx; do
+	case $info in *" ${peer%%:*}=no"*) want=not-built ;; *) want=built ;; esac
+	grep -q "^streaming  ${peer#*:}  *$want " "$tmp/list.out" || ok=0
+done
 [ $ok = 1 ] && pass "--list agrees with --build-info" ||
 	fail "--list agrees with --build-info"
 
@@ -126,13 +138,24 @@ grep -q 'x pipe' "$tmp/quick.out" && grep -q '== 64-byte messages: streaming' \
 # one SUMMARY line per transport, each transport once
 nsum=$(grep -c '^SUMMARY transport=' "$tmp/quick.out")
 nuniq=$(awk '{print $2}' "$tmp/list.out" | sort -u | wc -l)
-ndup=$(grep '^SUMMARY' "$tmp/quick.out" | awk '{print $2}' | sort | uniq -d |
-	wc -l)
+ndup=$(grep '^SUMMARY transport=' "$tmp/quick.out" | awk '{print $2}' |
+	sort | uniq -d | wc -l)
 [ "$nsum" = "$nuniq" ] && [ "$ndup" = 0 ] &&
 	pass "one SUMMARY line per transport ($nsum)" ||
 	fail "SUMMARY lines: $nsum for $nuniq transports, $ndup repeated"
 grep -q '^target: ' "$tmp/quick.out" && pass "targets are printed" ||
 	fail "targets are printed"
+# paired trials: with DPDK and Concurrency Kit, all eight pairs ran (each
+# a SUMMARY line with a ratio, and the section); without, those with raw
+# floors only (three)
+case $info in
+*dpdk=yes*ck=yes*) want=8 ;;
+*) want=3 ;;
+esac
+npaired=$(grep -c '^SUMMARY paired=.* ratio=[0-9]' "$tmp/quick.out")
+[ "$npaired" = "$want" ] && grep -q '^== paired trials' "$tmp/quick.out" &&
+	pass "paired trials: $npaired pairs" ||
+	fail "paired trials: $npaired pairs, want $want"
 
 # The JSON parses, and holds what it should (python3 checks it).
 if ! command -v python3 >/dev/null 2>&1; then
@@ -165,7 +188,11 @@ for r in d["throughput"] + d["rtt"]:
     assert r["status"] in ("ok", "not-built", "n/a"), r
     if r["status"] != "ok":
         assert r["reason"], r
-assert len(d["targets"]) == 7
+assert len(d["targets"]) == 14
+for p in d["paired"]:
+    assert p["rounds"] == len(p["round_ratios"]) == len(p["probe_ns"]), p
+    assert p["fast"] + p["slow"] == p["rounds"], p
+    assert p["ratio_min"] <= p["ratio"] <= p["ratio_max"], p
 EOF
 fi
 
@@ -193,7 +220,9 @@ run csv "$limit" --quick --transports 'shmring,pipe' --csv --no-progress &&
 
 # 5. Every exit path cleans up: the watchdog (a run far longer than its
 #    limit), and SIGINT, each in the middle of runs with names in
-#    /dev/shm, /tmp and the message queue file system.
+#    /dev/shm, /tmp and the message queue file system. (iceoryx: checked
+#    that without the removal of RouDi's names after it is stopped,
+#    /dev/shm/iceoryx_mgmt and /tmp/roudi* stay behind and this fails.)
 names >"$tmp/before"
 "$BENCH" --transports shmring --messages 2000000000 --timeout 1 \
 	--no-progress >"$tmp/wd.out" 2>"$tmp/wd.err"
@@ -206,6 +235,10 @@ names >"$tmp/after"
 stoppable="shmring mpmc-2p2c fifo posix-mq sysv-mq"
 case $info in *zmq=yes*) stoppable="$stoppable zmq-ipc" ;; esac
 case $info in *boost=yes*) stoppable="$stoppable boost-mq" ;; esac
+# iceoryx only where its RouDi could run here (the selftest says ok; a
+# small /dev/shm, or another RouDi, makes its rows n/a)
+grep -q '^verify streaming  iceoryx .*: ok' "$tmp/selftest.out" &&
+	stoppable="$stoppable iceoryx"
 for t in $stoppable; do
 	names >"$tmp/before"
 	timeout -s INT 1 "$BENCH" --transports "$t" --messages 2000000000 \

@@ -9,7 +9,7 @@
 
 bin_PROGRAMS += tests/stress/shmring-stress
 tests_stress_shmring_stress_SOURCES = tests/stress/shmring-stress.c
-tests_stress_shmring_stress_LDADD = lib/libshmring.la
+tests_stress_shmring_stress_LDADD = lib/libshmring.la util/libutil.a
 
 TESTS += tests/stress/check-short.sh
 EXTRA_DIST += \

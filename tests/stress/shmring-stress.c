@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "shmring.h"
+#include "../../util/util.h"
 
 #define EXIT_PASS 0
 #define EXIT_VIOLATION 1
@@ -888,31 +889,21 @@ static void bad_opt(const char *opt, const char *val)
 	exit(EXIT_ERROR);
 }
 
-/* A count: 1000000, 1e6, 1.5e6, 10M, 500k, 2G. */
+/* A count: 1000000, 1e6, 1.5e6, 10M, 500k, 2G (util/parse.c). */
 static uint64_t parse_count(const char *opt, const char *s)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || v < 0 || v != v)
+	uint64_t v;
+
+	if (unum_u64(s, UNUM_METRIC | UNUM_EXP, 0, UINT64_MAX, &v) < 0)
 		bad_opt(opt, s);
-	switch (*end) {
-	case 'k': case 'K': v *= 1e3; end++; break;
-	case 'm': case 'M': v *= 1e6; end++; break;
-	case 'g': case 'G': v *= 1e9; end++; break;
-	default: break;
-	}
-	if (*end || v > 9.2e18 || v != (double)(uint64_t)v)
-		bad_opt(opt, s);
-	return (uint64_t)v;
+	return v;
 }
 
 static double parse_secs(const char *opt, const char *s)
 {
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || *end || errno || !(v >= 0) || v > 1e7)
+	double v;
+
+	if (unum_secs(s, 0, 1e7, &v) < 0)
 		bad_opt(opt, s);
 	return v;
 }
