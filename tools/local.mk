@@ -13,6 +13,7 @@ tools_shmring_SOURCES = \
 	tools/cli-admin.c \
 	tools/cli-io.c \
 	tools/cli-limits.c
+tools_shmring_CPPFLAGS = $(AM_CPPFLAGS)
 tools_shmring_LDADD = lib/libshmring.la util/libutil.a
 # shmring bridge: its state in a ring is read by `stat` on any host; the
 # bridge itself is built with ZeroMQ (bench/configure-snippet.m4 finds it).
