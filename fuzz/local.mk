@@ -21,7 +21,7 @@ FUZZ_CFLAGS = -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined \
 	-Wall -Wextra -D_GNU_SOURCE -I$(top_srcdir)/include -I$(top_srcdir)/lib \
 	-I$(top_builddir) $(URCU_CFLAGS)
 FUZZ_LIBSRC = $(top_srcdir)/lib/region.c $(top_srcdir)/lib/ring.c \
-	$(top_srcdir)/lib/spsc.c $(top_srcdir)/lib/mpmc.c \
+	$(top_srcdir)/lib/spsc.c $(top_srcdir)/lib/mpmc.c $(top_srcdir)/lib/bcast.c \
 	$(top_srcdir)/lib/wait.c $(top_srcdir)/lib/peer.c \
 	$(top_srcdir)/lib/uring.c
 FUZZ_RUN_FLAGS = -print_final_stats=1 -timeout=10 -rss_limit_mb=4096

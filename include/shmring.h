@@ -51,6 +51,7 @@ struct shmring;
 enum shmring_kind {
 	SHMRING_SPSC = 0, /**< one producer, one consumer, variable-size records */
 	SHMRING_MPMC = 1, /**< many producers and consumers, fixed-size slots */
+	SHMRING_BCAST = 2, /**< one publisher, many subscribers: each gets all */
 };
 
 /** Role bits for shmring_create() and shmring_open(). 0 = monitor only. */
@@ -96,6 +97,19 @@ struct shmring_opts {
  */
 #define SHMRING_HUGE_PAGES 0x1u
 
+/**
+ * Flag for shmring_opts.flags, SHMRING_BCAST only: the publisher never
+ * waits and overwrites the oldest messages; a subscriber it overtook gets
+ * -EOVERFLOW once, and shmring_lost() counts what it missed. Without it a
+ * broadcast ring is lossless (back-pressure): the publisher waits for the
+ * slowest live subscriber. See shmring(7), "Broadcast rings".
+ */
+#define SHMRING_OVERWRITE 0x2u
+
+/** Where shmring_seek() moves a subscriber of a broadcast ring. */
+#define SHMRING_SEEK_OLDEST 0 /**< to the oldest message still intact */
+#define SHMRING_SEEK_NEWEST 1 /**< past every message published so far */
+
 /** Read-only facts about an attached ring, filled by shmring_info(). */
 struct shmring_info {
 	enum shmring_kind kind;
@@ -115,7 +129,9 @@ struct shmring_info {
 	unsigned data_waiters; /**< consumers asleep waiting for data */
 	unsigned space_waiters; /**< producers asleep waiting for room */
 	int creator_alive;     /**< 1 if the creating process still runs */
-	uint64_t reserved[8];  /**< room to grow without breaking the ABI */
+	uint64_t flags;        /**< SHMRING_OVERWRITE if created with it */
+	uint64_t oldest_pos;   /**< BCAST: the oldest message still intact */
+	uint64_t reserved[6];  /**< room to grow without breaking the ABI */
 };
 
 /** One attached process, as listed by shmring_peers(). */
@@ -142,7 +158,9 @@ struct shmring_stats {
 	size_t used;          /**< bytes (SPSC) or slots (MPMC) in use now */
 	unsigned producers;   /**< producer processes attached now */
 	unsigned consumers;   /**< consumer processes attached now */
-	uint64_t reserved[8]; /**< room to grow without breaking the ABI */
+	/** BCAST: messages the subscribers attached now missed, summed. */
+	uint64_t msgs_lost;
+	uint64_t reserved[7]; /**< room to grow without breaking the ABI */
 };
 
 /**
@@ -468,6 +486,28 @@ SHMRING_API int shmring_set_spin(struct shmring *r, uint64_t spin_ns);
  */
 SHMRING_API int shmring_set_slip(struct shmring *r, uint64_t slip_ns);
 #define SHMRING_DEFAULT_SLIP_NS ((uint64_t)2000)
+
+/**
+ * Move the cursor of a subscriber of a broadcast ring: @whence
+ * SHMRING_SEEK_OLDEST goes back to the oldest message still intact in
+ * the ring (history for a late joiner), SHMRING_SEEK_NEWEST skips every
+ * message published so far. A peeked message is dropped. Messages
+ * skipped or replayed so are not counted by shmring_lost().
+ *
+ * @return 0, or -EINVAL (NULL handle, bad @whence, not a broadcast
+ *   ring), -EPERM (the handle is not a subscriber), -EBADMSG (the
+ *   ring's shared state is corrupt).
+ */
+SHMRING_API int shmring_seek(struct shmring *r, int whence);
+
+/**
+ * Store in *count how many messages this subscriber missed because the
+ * publisher of an overwrite-mode broadcast ring overtook it. Always 0
+ * for back-pressure and other kinds of ring.
+ *
+ * @return 0, or -EINVAL (NULL argument), -EPERM (not a consumer).
+ */
+SHMRING_API int shmring_lost(struct shmring *r, uint64_t *count);
 
 /**
  * Describe an error code returned by this library (e.g. -EPIPE).

@@ -322,12 +322,15 @@ static int claim_fixed(struct shmring *r, int i, unsigned role)
 	return 0;
 }
 
-/* Take any free MPMC entry, reaping dead holders if the table is full. */
-static int claim_any(struct shmring *r, unsigned role)
+/*
+ * Take any free entry from @first on (MPMC: 0; BCAST subscribers: 1, entry
+ * 0 being the publisher's), reaping dead holders if the table is full.
+ */
+static int claim_any(struct shmring *r, unsigned role, unsigned first)
 {
 	uint64_t mine = r->self_id | ((uint64_t)role << 62);
 	for (int pass = 0; pass < 2; pass++) {
-		for (unsigned i = 0; i < PEER_SLOTS; i++) {
+		for (unsigned i = first; i < PEER_SLOTS; i++) {
 			uint64_t cur = 0;
 			/* A2: as for SPSC. */
 			if (cas_acq_rel(&r->hdr->peer_id[i], &cur, mine)) {
@@ -373,8 +376,27 @@ int peer_attach(struct shmring *r, int role)
 			r->entry[1] = PEER_SPSC_CONSUMER;
 			r->line[1] = &r->hdr->claims[PEER_SPSC_CONSUMER];
 		}
+	} else if (r->kind == SHMRING_BCAST) {
+		/* One publisher, at a fixed entry: a second live one is -EBUSY. */
+		if (role & SHMRING_PRODUCER) {
+			ret = claim_fixed(r, BCAST_PUBLISHER_ENTRY,
+					  SHMRING_PRODUCER);
+			if (ret)
+				return ret;
+			r->entry[0] = BCAST_PUBLISHER_ENTRY;
+			r->line[0] = &r->hdr->claims[BCAST_PUBLISHER_ENTRY];
+		}
+		if (role & SHMRING_CONSUMER) {
+			ret = claim_any(r, SHMRING_CONSUMER, 1);
+			if (ret < 0) {
+				peer_detach(r);
+				return ret;
+			}
+			r->entry[1] = ret;
+			r->line[1] = &r->hdr->claims[ret];
+		}
 	} else {
-		ret = claim_any(r, (unsigned)role);
+		ret = claim_any(r, (unsigned)role, 0);
 		if (ret < 0)
 			return ret;
 		for (int k = 0; k < 2; k++) {

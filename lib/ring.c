@@ -43,13 +43,38 @@ static uint64_t spsc_max_msg_for(uint64_t cap)
 	return cap / 2 - REC_HDR_SIZE;
 }
 
+/* The same for a broadcast ring, whose records carry a number. */
+static uint64_t bcast_max_msg_for(uint64_t cap)
+{
+	return cap / 2 - REC_HDR_SIZE - BCAST_SEQ_SIZE;
+}
+
 /* Geometry from options: the one place defaults and limits are applied. */
 static int geometry(const struct shmring_opts *o, struct shmring_hdr *g)
 {
 	memset(g, 0, sizeof(*g));
-	if ((o->flags & ~SHMRING_HUGE_PAGES) || (o->mode & ~07777u))
+	unsigned flags = SHMRING_HUGE_PAGES;
+	if (o->kind == SHMRING_BCAST)
+		flags |= SHMRING_OVERWRITE;
+	if ((o->flags & ~flags) || (o->mode & ~07777u))
 		return -EINVAL;
 	switch (o->kind) {
+	case SHMRING_BCAST:
+		/* A byte ring as SPSC, each record a message number longer,
+		 * then the subscriber table (layout.h). */
+		g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_CAPACITY;
+		if (!is_pow2(g->capacity) || g->capacity < MIN_CAPACITY ||
+		    g->capacity > MAX_CAPACITY)
+			return -EINVAL;
+		g->max_msg = o->max_msg ? o->max_msg : SHMRING_DEFAULT_MAX_MSG;
+		if (g->max_msg > bcast_max_msg_for(g->capacity)) {
+			if (o->max_msg)
+				return -EINVAL;
+			g->max_msg = bcast_max_msg_for(g->capacity);
+		}
+		g->flags = o->flags & SHMRING_OVERWRITE;
+		g->data_size = g->capacity + BCAST_TABLE_SIZE;
+		break;
 	case SHMRING_SPSC:
 		g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_CAPACITY;
 		if (!is_pow2(g->capacity) || g->capacity < MIN_CAPACITY ||
@@ -118,9 +143,17 @@ static int validate(const struct shmring_hdr *h, size_t mapped)
 		return -EPROTO;
 	if (h->data_off != SHMRING_HDR_SIZE || h->region_size != mapped)
 		return -EPROTO;
-	if (h->flags)
+	if (h->flags & ~(h->kind == SHMRING_BCAST ? SHMRING_OVERWRITE : 0u))
 		return -EPROTO;
 	switch (h->kind) {
+	case SHMRING_BCAST:
+		if (!is_pow2(h->capacity) || h->capacity < MIN_CAPACITY ||
+		    h->capacity > MAX_CAPACITY ||
+		    h->data_size != h->capacity + BCAST_TABLE_SIZE ||
+		    h->max_msg > bcast_max_msg_for(h->capacity) ||
+		    h->slot_size != 0)
+			return -EPROTO;
+		break;
 	case SHMRING_SPSC:
 		if (!is_pow2(h->capacity) || h->capacity < MIN_CAPACITY ||
 		    h->capacity > MAX_CAPACITY || h->data_size != h->capacity ||
@@ -180,6 +213,7 @@ static int attach(struct shmring *r, int role, const struct shmring_hdr *id)
 	r->slot_size = id->slot_size;
 	r->data = (unsigned char *)r->reg.base + SHMRING_HDR_SIZE;
 	r->role = role;
+	r->overwrite = (id->flags & SHMRING_OVERWRITE) != 0;
 	/* MPMC first: a reap while attaching recovers claims through it. */
 	if (r->kind == SHMRING_MPMC)
 		mpmc_init(r);
@@ -199,6 +233,8 @@ static int attach(struct shmring *r, int role, const struct shmring_hdr *id)
 	 */
 	if (r->kind == SHMRING_SPSC)
 		spsc_init(r);
+	if (r->kind == SHMRING_BCAST)
+		return bcast_init(r);
 	return 0;
 }
 
@@ -211,7 +247,7 @@ static void format(struct shmring_hdr *h, const struct shmring_hdr *g)
 	h->magic = SHMRING_MAGIC;
 	h->version = SHMRING_LAYOUT_VERSION;
 	h->kind = g->kind;
-	h->flags = 0;
+	h->flags = g->flags;
 	h->capacity = g->capacity;
 	h->max_msg = g->max_msg;
 	h->slot_size = g->slot_size;
@@ -539,8 +575,14 @@ static int send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		return -EBUSY;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
-	return r->kind == SHMRING_MPMC ? mpmc_send_burst(r, msgs, n, timeout_ns) :
-					 spsc_send_burst(r, msgs, n, timeout_ns);
+	switch (r->kind) {
+	case SHMRING_MPMC:
+		return mpmc_send_burst(r, msgs, n, timeout_ns);
+	case SHMRING_BCAST:
+		return bcast_send_burst(r, msgs, n, timeout_ns);
+	default:
+		return spsc_send_burst(r, msgs, n, timeout_ns);
+	}
 }
 
 SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
@@ -596,8 +638,14 @@ static int recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		return -EINVAL;
 	if (n > INT32_MAX)
 		n = INT32_MAX;
-	return r->kind == SHMRING_MPMC ? mpmc_recv_burst(r, bufs, n, timeout_ns) :
-					 spsc_recv_burst(r, bufs, n, timeout_ns);
+	switch (r->kind) {
+	case SHMRING_MPMC:
+		return mpmc_recv_burst(r, bufs, n, timeout_ns);
+	case SHMRING_BCAST:
+		return bcast_recv_burst(r, bufs, n, timeout_ns);
+	default:
+		return spsc_recv_burst(r, bufs, n, timeout_ns);
+	}
 }
 
 SHMRING_API int shmring_recv_burst(struct shmring *r, struct iovec *bufs,
@@ -647,8 +695,14 @@ SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,
 		return ret;
 	if (!buf)
 		return -EINVAL;
-	return r->kind == SHMRING_MPMC ? mpmc_reserve(r, len, buf, timeout_ns) :
-					 spsc_reserve(r, len, buf, timeout_ns);
+	switch (r->kind) {
+	case SHMRING_MPMC:
+		return mpmc_reserve(r, len, buf, timeout_ns);
+	case SHMRING_BCAST:
+		return bcast_reserve(r, len, buf, timeout_ns);
+	default:
+		return spsc_reserve(r, len, buf, timeout_ns);
+	}
 }
 
 SHMRING_API int shmring_commit(struct shmring *r, size_t len)
@@ -656,8 +710,14 @@ SHMRING_API int shmring_commit(struct shmring *r, size_t len)
 	int ret = as_producer(r);
 	if (ret)
 		return ret;
-	return r->kind == SHMRING_MPMC ? mpmc_commit(r, len) :
-					 spsc_commit(r, len);
+	switch (r->kind) {
+	case SHMRING_MPMC:
+		return mpmc_commit(r, len);
+	case SHMRING_BCAST:
+		return bcast_commit(r, len);
+	default:
+		return spsc_commit(r, len);
+	}
 }
 
 SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
@@ -668,8 +728,14 @@ SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
 		return ret;
 	if (!msg)
 		return -EINVAL;
-	return r->kind == SHMRING_MPMC ? mpmc_peek(r, msg, timeout_ns) :
-					 spsc_peek(r, msg, timeout_ns);
+	switch (r->kind) {
+	case SHMRING_MPMC:
+		return mpmc_peek(r, msg, timeout_ns);
+	case SHMRING_BCAST:
+		return bcast_peek(r, msg, timeout_ns);
+	default:
+		return spsc_peek(r, msg, timeout_ns);
+	}
 }
 
 SHMRING_API int shmring_release(struct shmring *r)
@@ -677,7 +743,47 @@ SHMRING_API int shmring_release(struct shmring *r)
 	int ret = as_consumer(r);
 	if (ret)
 		return ret;
-	return r->kind == SHMRING_MPMC ? mpmc_release(r) : spsc_release(r);
+	switch (r->kind) {
+	case SHMRING_MPMC:
+		return mpmc_release(r);
+	case SHMRING_BCAST:
+		return bcast_release(r);
+	default:
+		return spsc_release(r);
+	}
+}
+
+SHMRING_API int shmring_seek(struct shmring *r, int whence)
+{
+	if (!r || r->kind != SHMRING_BCAST)
+		return -EINVAL;
+	int ret = as_consumer(r);
+	return ret ? ret : bcast_seek(r, whence);
+}
+
+SHMRING_API int shmring_lost(struct shmring *r, uint64_t *count)
+{
+	int ret = as_consumer(r);
+	if (ret)
+		return ret;
+	if (!count)
+		return -EINVAL;
+	/* Only a broadcast ring in overwrite mode loses messages. */
+	*count = r->kind == SHMRING_BCAST ? r->lost : 0;
+	return 0;
+}
+
+/* Bytes (SPSC, BCAST) or slots (MPMC) in use now. */
+static size_t used_of(struct shmring *r)
+{
+	switch (r->kind) {
+	case SHMRING_MPMC:
+		return mpmc_used(r);
+	case SHMRING_BCAST:
+		return bcast_used(r);
+	default:
+		return spsc_used(r);
+	}
 }
 
 /* ---- information ---------------------------------------------------- */
@@ -693,7 +799,7 @@ SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info)
 	info->region_size = r->reg.size;
 	info->creator_pid = (pid_t)r->hdr->creator_pid;
 	info->created_ns = r->hdr->created_ns;
-	info->used = r->kind == SHMRING_MPMC ? mpmc_used(r) : spsc_used(r);
+	info->used = used_of(r);
 	info->producers = peer_count(r, SHMRING_PRODUCER);
 	info->consumers = peer_count(r, SHMRING_CONSUMER);
 	info->layout_version = r->hdr->version;
@@ -708,6 +814,9 @@ SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info)
 		load_relaxed(&r->hdr->space_wait.waiters));
 	info->creator_alive = peer_pid_alive(r->hdr->creator_pid,
 					     r->hdr->creator_start);
+	info->flags = r->overwrite ? SHMRING_OVERWRITE : 0;
+	if (r->kind == SHMRING_BCAST)
+		info->oldest_pos = bcast_oldest(r);
 	return 0;
 }
 
@@ -751,7 +860,9 @@ SHMRING_API int shmring_stats(struct shmring *r, struct shmring_stats *st)
 		st->sleeps += RD(l->sleeps);
 	}
 #undef RD
-	st->used = r->kind == SHMRING_MPMC ? mpmc_used(r) : spsc_used(r);
+	st->used = used_of(r);
+	if (r->kind == SHMRING_BCAST)
+		st->msgs_lost = bcast_lost_sum(r);
 	st->producers = peer_count(r, SHMRING_PRODUCER);
 	st->consumers = peer_count(r, SHMRING_CONSUMER);
 	return 0;
@@ -803,6 +914,8 @@ SHMRING_API const char *shmring_strerror(int err)
 	case -ENOSPC: return "not enough shared memory for the ring";
 	case -ENOMEM: return "out of memory, or not enough free huge pages";
 	case -EOPNOTSUPP: return "not supported";
+	case -EOVERFLOW: return "overtaken by the publisher: messages were lost";
+	case -ESTALE: return "the peeked message was overwritten while held";
 	default: {
 		/* Errors passed through from the system (ELOOP, EMFILE...). */
 		const char *s = err < 0 && err != INT_MIN ?
