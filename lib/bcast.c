@@ -307,14 +307,16 @@ static void publish(struct shmring *r, uint64_t pos, uint64_t msgs,
 	count(&r->line[0]->sent_bytes, bytes);
 	r->ppos = pos;
 	/*
-	 * Relaxed: read by a publisher that takes over after our death,
-	 * through its attach CAS. Stored before prod_pos: a death between
-	 * the two leaves a gap in the numbers, which the messages that did
-	 * not go are.
+	 * The count of messages around prod_pos, as a seqlock's two
+	 * counters: a subscriber that reads the same count before (B9)
+	 * and after (B10) prod_pos has the count that goes with it. B11:
+	 * relaxed, ordered before prod_pos by P1'.
 	 */
-	store_relaxed(&h->prod_seq, r->pseq);
+	store_relaxed(&h->prod_seq_begin, r->pseq);
 	/* P1': release pairs with C1: the records below pos are visible. */
 	store_release(&h->prod_pos, pos);
+	/* B12: release pairs with B9: prod_pos is visible before it. */
+	store_release(&h->prod_seq, r->pseq);
 	/* One call wakes every sleeping subscriber (see the top). */
 	wait_wake(r, &h->data_wait, INT_MAX);
 }
@@ -463,7 +465,7 @@ static int next_record(struct shmring *r, uint64_t *pos_out,
 /* Message @seq is the next one: count a gap before it as lost. */
 static void account(struct shmring *r, uint64_t seq)
 {
-	if (!r->fresh && seq > r->rseq) {
+	if (r->overwrite && !r->fresh && seq > r->rseq) {
 		r->lost += seq - r->rseq;
 		/* Relaxed: a figure for monitors; only we write it. */
 		store_relaxed(&my_sub(r)->lost, r->lost);
@@ -475,32 +477,50 @@ static void account(struct shmring *r, uint64_t seq)
 /*
  * Overtaken: resume at the publisher's tail, the oldest record intact,
  * and count what was missed if that record can be read now (otherwise
- * its number is counted from when it is received). -EOVERFLOW.
+ * its number is counted when it is received). -EOVERFLOW; or 0 where the
+ * record there is the very one expected: what was written over was a
+ * PAD the subscriber had not passed yet, and nothing was lost.
  */
 static int overtaken(struct shmring *r)
 {
 	struct shmring_hdr *h = r->hdr;
 	/* Acquire pairs with B0: the tail stored before this intent. */
 	uint64_t intent = load_acquire(&h->prod_intent);
-	/* Relaxed: ordered by the acquire above; checked as any cursor. */
+	/* Relaxed: ordered by the acquire above; checked as any cursor.
+	 * Past the lapped position, always: so a retry makes progress. */
 	uint64_t t = load_relaxed(&h->prod_tail);
-	if ((t & (REC_ALIGN - 1)) || t < r->cpos ||
+	if ((t & (REC_ALIGN - 1)) || t <= r->cpos ||
 	    (int64_t)(intent - t) > (int64_t)r->cap)
 		return -EBADMSG;
 	r->cpos = t;
 	r->cached_prod = t; /* prod_pos is read (C1) before anything at t */
 	r->peeked = false;
-	uint64_t pos;
-	struct rec_hdr hd;
-	if (next_record(r, &pos, &hd) == 1) {
-		/* Relaxed: validated below, as a copy is. */
-		uint64_t seq = load_relaxed(seq_word(r, pos));
-		if (!overwritten(r, pos))
-			account(r, seq);
-	}
 	/* B3: as in consume(). */
 	store_release(&my_sub(r)->pos, r->cpos);
-	return -EOVERFLOW;
+	uint64_t pos, lost = r->lost;
+	struct rec_hdr hd;
+	if (next_record(r, &pos, &hd) != 1)
+		return -EOVERFLOW;
+	/* Relaxed: validated below, as a copy is. */
+	uint64_t seq = load_relaxed(seq_word(r, pos));
+	if (overwritten(r, pos))
+		return -EOVERFLOW;
+	bool expected = !r->fresh && seq == r->rseq;
+	account(r, seq);
+	return expected && r->lost == lost ? 0 : -EOVERFLOW;
+}
+
+/* next_record(), resuming after an overtaking that lost nothing. */
+static int next_msg(struct shmring *r, uint64_t *pos, struct rec_hdr *h)
+{
+	for (;;) {
+		int ret = next_record(r, pos, h);
+		if (ret != LAPPED)
+			return ret;
+		ret = overtaken(r);
+		if (ret)
+			return ret;
+	}
 }
 
 /* Records up to cpos are read: say so, and wake a waiting publisher. */
@@ -528,31 +548,45 @@ struct found {
 static int cond_data(struct shmring *r, void *arg)
 {
 	struct found *f = arg;
-	int ret = next_record(r, &f->pos, &f->h);
-	if (ret == LAPPED)
-		return overtaken(r);
+	int ret = next_msg(r, &f->pos, &f->h);
 	if (ret)
 		return ret;
 	if (!peer_side_gone(r, SHMRING_PRODUCER))
 		return 0;
 	/* Gone, but maybe after a last publish: look again (C-EOS). */
-	ret = next_record(r, &f->pos, &f->h);
-	if (ret == LAPPED)
-		return overtaken(r);
+	ret = next_msg(r, &f->pos, &f->h);
 	return ret ? ret : -EPIPE;
 }
 
 static int wait_data(struct shmring *r, struct found *f, int64_t timeout_ns)
 {
-	int ret = next_record(r, &f->pos, &f->h);
-	if (ret == 1)
-		return 0;
-	if (ret == LAPPED)
-		return overtaken(r);
-	if (ret < 0)
-		return ret;
+	int ret = next_msg(r, &f->pos, &f->h);
+	if (ret)
+		return ret < 0 ? ret : 0;
 	count(&r->line[1]->empty, 1);
 	return wait_for(r, &r->hdr->data_wait, cond_data, f, timeout_ns);
+}
+
+/*
+ * Copy the message found at f->pos into @buf and check it was not
+ * written over meanwhile: 1 and its number in *seq; 0 if it was, and
+ * nothing was lost after all (look again); or -errno.
+ */
+static int copy_msg(struct shmring *r, const struct found *f,
+		    const struct iovec *buf, uint64_t *seq)
+{
+	uint32_t len = f->h.len;
+	if (len > buf->iov_len || (len && !buf->iov_base)) {
+		if (r->overwrite && overwritten(r, f->pos))
+			return overtaken(r);
+		return len > buf->iov_len ? -EMSGSIZE : -EINVAL;
+	}
+	/* Relaxed: below prod_pos (C1); validated with the copy. */
+	*seq = load_relaxed(seq_word(r, f->pos));
+	copy_payload(buf->iov_base, payload_at(r, f->pos), len);
+	if (r->overwrite && overwritten(r, f->pos))
+		return overtaken(r);
+	return 1;
 }
 
 int bcast_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
@@ -561,34 +595,33 @@ int bcast_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 	if (n == 0)
 		return 0;
 	struct found f;
-	int ret = wait_data(r, &f, timeout_ns);
-	if (ret)
+	uint64_t seq = 0;
+	int ret;
+	do {
+		ret = wait_data(r, &f, timeout_ns);
+		if (ret)
+			return ret;
+	} while ((ret = copy_msg(r, &f, &bufs[0], &seq)) == 0);
+	if (ret < 0)
 		return ret;
 	size_t i = 0;
 	uint64_t bytes = 0;
 	for (;;) {
-		uint32_t len = f.h.len;
-		if (len > bufs[i].iov_len || (len && !bufs[i].iov_base)) {
-			if (i > 0)
-				break;
-			if (r->overwrite && overwritten(r, f.pos))
-				return overtaken(r);
-			return len > bufs[i].iov_len ? -EMSGSIZE : -EINVAL;
-		}
-		/* Relaxed: below prod_pos (C1); validated with the copy. */
-		uint64_t seq = load_relaxed(seq_word(r, f.pos));
-		copy_payload(bufs[i].iov_base, payload_at(r, f.pos), len);
-		if (r->overwrite && overwritten(r, f.pos)) {
-			if (i > 0)
-				break; /* the next call reports it */
-			return overtaken(r);
-		}
-		bufs[i].iov_len = len;
-		bytes += len;
+		bufs[i].iov_len = f.h.len;
+		bytes += f.h.len;
 		account(r, seq);
 		r->rseq = seq + 1;
-		r->cpos = f.pos + bcast_rec_size(len);
-		if (++i == n || next_record(r, &f.pos, &f.h) != 1)
+		r->cpos = f.pos + bcast_rec_size(f.h.len);
+		/* Anything but a next message intact is for the next call,
+		 * an overtaking included: it reports it. */
+		if (++i == n || next_record(r, &f.pos, &f.h) != 1 ||
+		    f.h.len > bufs[i].iov_len ||
+		    (f.h.len && !bufs[i].iov_base))
+			break;
+		/* Relaxed: as in copy_msg(). */
+		seq = load_relaxed(seq_word(r, f.pos));
+		copy_payload(bufs[i].iov_base, payload_at(r, f.pos), f.h.len);
+		if (r->overwrite && overwritten(r, f.pos))
 			break;
 	}
 	/* A copy receive consumes a peeked message like any other. */
@@ -600,13 +633,18 @@ int bcast_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 ssize_t bcast_peek(struct shmring *r, const void **msg, int64_t timeout_ns)
 {
 	struct found f;
-	int ret = wait_data(r, &f, timeout_ns);
-	if (ret)
-		return ret;
-	/* Relaxed: below prod_pos; checked again by the release. */
-	r->peek_seq = load_relaxed(seq_word(r, f.pos));
-	if (r->overwrite && overwritten(r, f.pos))
-		return overtaken(r);
+	for (;;) {
+		int ret = wait_data(r, &f, timeout_ns);
+		if (ret)
+			return ret;
+		/* Relaxed: below prod_pos; checked again by the release. */
+		r->peek_seq = load_relaxed(seq_word(r, f.pos));
+		if (!r->overwrite || !overwritten(r, f.pos))
+			break;
+		ret = overtaken(r);
+		if (ret)
+			return ret;
+	}
 	r->peek_pos = f.pos;
 	r->peek_len = f.h.len;
 	r->peeked = true;
@@ -622,13 +660,36 @@ int bcast_release(struct shmring *r)
 	/* What the caller read may have been written over meanwhile. */
 	if (r->overwrite && overwritten(r, r->peek_pos)) {
 		int ret = overtaken(r);
-		return ret == -EOVERFLOW ? -ESTALE : ret;
+		return ret == -EOVERFLOW || ret == 0 ? -ESTALE : ret;
 	}
 	account(r, r->peek_seq);
 	r->rseq = r->peek_seq + 1;
 	r->cpos = r->peek_pos + bcast_rec_size(r->peek_len);
 	consume(r, 1, r->peek_len);
 	return 0;
+}
+
+/*
+ * prod_pos, and in r->rseq the number of the message that will be
+ * published there: the count read before (B9) and after (B10) it agrees.
+ */
+static uint64_t newest(struct shmring *r)
+{
+	struct shmring_hdr *h = r->hdr;
+	uint64_t p = 0;
+	for (int i = 0; i < SYNC_TRIES; i++) {
+		/* B9: acquire pairs with B12: prod_pos at least as new. */
+		uint64_t end = load_acquire(&h->prod_seq);
+		/* C1: as in read_prod(). */
+		p = load_acquire(&h->prod_pos);
+		/* B10: relaxed; C1's acquire orders it after prod_pos, whose
+		 * release (P1') came after the B11 of the same publish. */
+		uint64_t begin = load_relaxed(&h->prod_seq_begin);
+		r->rseq = end;
+		if (begin == end)
+			break;
+	}
+	return p;
 }
 
 /*
@@ -649,8 +710,7 @@ static int sync_cursor(struct shmring *r, bool oldest)
 		 * reads prod_pos (C1) before any record there. */
 		p = load_relaxed(&h->prod_tail);
 	} else {
-		/* C1: as in read_prod(). */
-		p = load_acquire(&h->prod_pos);
+		p = newest(r);
 	}
 	for (int i = 0; i < SYNC_TRIES; i++) {
 		if (p & (REC_ALIGN - 1))
@@ -663,14 +723,16 @@ static int sync_cursor(struct shmring *r, bool oldest)
 			/* B5: relaxed after the fence; pairs with B4. */
 			uint64_t t = load_relaxed(&h->prod_tail);
 			if (t > p) {
-				/* C1 again for the newest: at or past t. */
-				p = oldest ? t : load_acquire(&h->prod_pos);
+				/* The newest again: at or past t. */
+				p = oldest ? t : newest(r);
 				continue;
 			}
 		}
 		r->cpos = p;
 		r->cached_prod = p;
-		r->fresh = true;
+		/* The newest position's number is known; the tail's is not
+		 * until its record is read. */
+		r->fresh = oldest;
 		r->peeked = false;
 		return 0;
 	}
@@ -705,7 +767,8 @@ int bcast_init(struct shmring *r)
 		r->cached_cons = b <= p && p - b <= r->cap ? b : t;
 		/* A predecessor may have died writing past prod_pos. */
 		r->intent_floor = in > p && in - p <= r->cap ? in : p;
-		r->pseq = load_relaxed(&h->prod_seq);
+		/* A predecessor that died publishing stored begin only. */
+		r->pseq = load_relaxed(&h->prod_seq_begin);
 	}
 	if (r->role & SHMRING_CONSUMER) {
 		/* Relaxed: only we write our line. */

@@ -143,12 +143,15 @@ struct shmring_hdr {
 	/*
 	 * BCAST only (bcast.c): the end of what the publisher is writing
 	 * (stored before it writes), the oldest record still intact, and
-	 * how many messages it has published. 0 on the other kinds.
+	 * how many messages it has published, stored before (seq_begin)
+	 * and after (prod_seq) prod_pos, so that a reader can tell which
+	 * count goes with which position. 0 on the other kinds.
 	 */
 	_Atomic uint64_t prod_intent;
 	_Atomic uint64_t prod_tail;
 	_Atomic uint64_t prod_seq;
-	uint8_t prod_pad[SHMRING_LINE - 40];
+	_Atomic uint64_t prod_seq_begin;
+	uint8_t prod_pad[SHMRING_LINE - 48];
 
 	/* 384: consumer's line. */
 	_Atomic uint64_t cons_pos;
@@ -194,6 +197,7 @@ _Static_assert(offsetof(struct shmring_hdr, prod_clear) == 264, "layout");
 _Static_assert(offsetof(struct shmring_hdr, prod_intent) == 272, "layout");
 _Static_assert(offsetof(struct shmring_hdr, prod_tail) == 280, "layout");
 _Static_assert(offsetof(struct shmring_hdr, prod_seq) == 288, "layout");
+_Static_assert(offsetof(struct shmring_hdr, prod_seq_begin) == 296, "layout");
 _Static_assert(offsetof(struct shmring_hdr, cons_pos) == 384, "layout");
 _Static_assert(offsetof(struct shmring_hdr, data_wait) == 512, "layout");
 _Static_assert(offsetof(struct shmring_hdr, space_wait) == 640, "layout");
