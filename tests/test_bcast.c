@@ -59,8 +59,7 @@ static void expect_msg(struct shmring *s, uint64_t want)
 
 TestSuite(bcast, TU_FIXTURE, .timeout = TU_TIMEOUT(30));
 
-/* Three subscribers each get all of it, in order; the ring is not SPSC:
- * with the fan-out removed (one cursor) the second would get nothing. */
+/* Three subscribers each get all of it, in order, and lose nothing. */
 Test(bcast, every_subscriber_gets_every_message)
 {
 	const char *name = tu_name();
@@ -84,7 +83,8 @@ Test(bcast, every_subscriber_gets_every_message)
 }
 
 /* Back-pressure: the slowest subscriber holds the publisher; closing it
- * lets the publisher go on; the last one closing is -EPIPE. */
+ * lets the publisher go on; the last one closing is -EPIPE. Checked to
+ * fail: with bp_fits() in lib/bcast.c always true, the ring never fills. */
 Test(bcast, back_pressure_waits_for_the_slowest)
 {
 	const char *name = tu_name();
@@ -120,7 +120,8 @@ Test(bcast, back_pressure_waits_for_the_slowest)
 
 /* Overwrite: the publisher never waits; the lapped subscriber gets
  * -EOVERFLOW once, then the oldest intact message, and lost counts
- * exactly the gap (without the message numbers it could not). */
+ * exactly the gap. Checked to fail: with account() in lib/bcast.c
+ * counting nothing, lost stays 0. */
 Test(bcast, overwrite_reports_and_counts_losses)
 {
 	const char *name = tu_name();
@@ -160,7 +161,8 @@ Test(bcast, overwrite_reports_and_counts_losses)
 }
 
 /* A peeked message written over while held: release says -ESTALE, and
- * the next receive gives the oldest intact one (no second report). */
+ * the next receive gives the oldest intact one (no second report).
+ * Checked to fail: without the check in bcast_release(), release is 0. */
 Test(bcast, release_of_an_overwritten_peek_is_estale)
 {
 	const char *name = tu_name();
@@ -189,7 +191,8 @@ Test(bcast, release_of_an_overwritten_peek_is_estale)
 }
 
 /* History: a late joiner starts after its attach; SEEK_OLDEST replays
- * what is intact, SEEK_NEWEST skips the backlog; neither counts lost. */
+ * what is intact, SEEK_NEWEST skips the backlog; neither counts lost.
+ * Checked to fail: with bcast_seek() always going to the newest. */
 Test(bcast, history_and_seek)
 {
 	for (unsigned flags = 0; flags <= SHMRING_OVERWRITE;
@@ -223,7 +226,8 @@ Test(bcast, history_and_seek)
 }
 
 /* One publisher: a second live one is -EBUSY; once it closed, a new one
- * takes over and the numbering goes on. */
+ * takes over and the numbering goes on. Checked to fail: with the
+ * publisher taking any free entry (claim_any() in lib/peer.c). */
 Test(bcast, second_publisher_is_ebusy)
 {
 	const char *name = tu_name();
