@@ -21,6 +21,8 @@ dist_man_MANS += \
 	man/shmring_recv_burst.3 \
 	man/shmring_recv_fd.3 \
 	man/shmring_release.3 \
+	man/shmring_lost.3 \
+	man/shmring_seek.3 \
 	man/shmring_reserve.3 \
 	man/shmring_send.3 \
 	man/shmring_send_burst.3 \
