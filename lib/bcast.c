@@ -68,6 +68,36 @@
 #include "internal.h"
 #include "spsc_fast.h"
 
+/*
+ * The seqlock read of a payload the publisher may be writing over
+ * (overwrite mode): a race by design, which the check after it (B8)
+ * detects. ThreadSanitizer would report it as the data race it is in
+ * C11's terms, so under it the copy is a byte loop it does not watch;
+ * elsewhere it is the usual copy.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define BCAST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BCAST_TSAN 1
+#endif
+#endif
+#ifdef BCAST_TSAN
+__attribute__((no_sanitize("thread"), noinline)) static void
+seqlock_copy(void *dst, const void *src, size_t len)
+{
+	volatile unsigned char *d = dst;
+	const volatile unsigned char *p = src;
+	for (size_t i = 0; i < len; i++)
+		d[i] = p[i];
+}
+#else
+static inline void seqlock_copy(void *dst, const void *src, size_t len)
+{
+	copy_payload(dst, src, len);
+}
+#endif
+
 /* next_record(): the subscriber was overtaken (overwrite mode). */
 #define LAPPED 2
 
@@ -583,7 +613,7 @@ static int copy_msg(struct shmring *r, const struct found *f,
 	}
 	/* Relaxed: below prod_pos (C1); validated with the copy. */
 	*seq = load_relaxed(seq_word(r, f->pos));
-	copy_payload(buf->iov_base, payload_at(r, f->pos), len);
+	seqlock_copy(buf->iov_base, payload_at(r, f->pos), len);
 	if (r->overwrite && overwritten(r, f->pos))
 		return overtaken(r);
 	return 1;
@@ -620,7 +650,7 @@ int bcast_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 			break;
 		/* Relaxed: as in copy_msg(). */
 		seq = load_relaxed(seq_word(r, f.pos));
-		copy_payload(bufs[i].iov_base, payload_at(r, f.pos), f.h.len);
+		seqlock_copy(bufs[i].iov_base, payload_at(r, f.pos), f.h.len);
 		if (r->overwrite && overwritten(r, f.pos))
 			break;
 	}

@@ -11,6 +11,12 @@ SHMRING_BCAST_BACKEND_TESTS = \
 	tests/backend/bcast-memfd.sh
 EXTRA_DIST += $(SHMRING_BCAST_BACKEND_TESTS)
 
+# Threads of one process, for ThreadSanitizer: plain C, no Criterion.
+check_PROGRAMS += tests/test_bcast_threads
+TESTS += tests/test_bcast_threads
+tests_test_bcast_threads_SOURCES = tests/test_bcast_threads.c
+tests_test_bcast_threads_LDADD = lib/libshmring.la -lpthread
+
 if HAVE_CRITERION
 
 SHMRING_BCAST_TESTS = \
