@@ -91,6 +91,13 @@ seqlock_copy(void *dst, const void *src, size_t len)
 	for (size_t i = 0; i < len; i++)
 		d[i] = p[i];
 }
+
+/* A header or number word read the same way (see ring_word()). */
+__attribute__((no_sanitize("thread"), noinline)) static uint64_t
+seqlock_word(_Atomic uint64_t *w)
+{
+	return *(volatile uint64_t *)(void *)w;
+}
 #else
 static inline void seqlock_copy(void *dst, const void *src, size_t len)
 {
@@ -107,6 +114,23 @@ static inline void seqlock_copy(void *dst, const void *src, size_t len)
 static struct bcast_sub *my_sub(struct shmring *r)
 {
 	return &r->subs[r->entry[1]];
+}
+
+/*
+ * A header or number word of the ring. C0: acquire pairs with P1, the
+ * header's release store, though what subscribers rely on is C1 (they
+ * read below prod_pos only). In overwrite mode the word may be payload
+ * the publisher is writing now: a seqlock read, kept from TSan as the
+ * copy is, and checked by B8 like it.
+ */
+static uint64_t ring_word(const struct shmring *r, _Atomic uint64_t *w)
+{
+#ifdef BCAST_TSAN
+	if (r->overwrite)
+		return seqlock_word(w);
+#endif
+	(void)r;
+	return load_acquire(w);
 }
 
 /* The message number of the record at @pos (8 bytes after its header). */
@@ -130,7 +154,7 @@ static uint64_t rec_span(const struct shmring *r, uint64_t pos,
 			 struct rec_hdr *out)
 {
 	uint64_t idx = pos & r->mask, size;
-	struct rec_hdr h = load_hdr(r, pos);
+	struct rec_hdr h = rec_of(ring_word(r, hdr_word(r, idx)));
 	uint32_t kind = kind_of(pos, h);
 	if (kind_is(kind, REC_KIND_PAD)) {
 		size = r->cap - idx;
@@ -532,7 +556,7 @@ static int overtaken(struct shmring *r)
 	if (next_record(r, &pos, &hd) != 1)
 		return -EOVERFLOW;
 	/* Relaxed: validated below, as a copy is. */
-	uint64_t seq = load_relaxed(seq_word(r, pos));
+	uint64_t seq = ring_word(r, seq_word(r, pos));
 	if (overwritten(r, pos))
 		return -EOVERFLOW;
 	bool expected = !r->fresh && seq == r->rseq;
@@ -612,7 +636,7 @@ static int copy_msg(struct shmring *r, const struct found *f,
 		return len > buf->iov_len ? -EMSGSIZE : -EINVAL;
 	}
 	/* Relaxed: below prod_pos (C1); validated with the copy. */
-	*seq = load_relaxed(seq_word(r, f->pos));
+	*seq = ring_word(r, seq_word(r, f->pos));
 	seqlock_copy(buf->iov_base, payload_at(r, f->pos), len);
 	if (r->overwrite && overwritten(r, f->pos))
 		return overtaken(r);
@@ -649,7 +673,7 @@ int bcast_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		    (f.h.len && !bufs[i].iov_base))
 			break;
 		/* Relaxed: as in copy_msg(). */
-		seq = load_relaxed(seq_word(r, f.pos));
+		seq = ring_word(r, seq_word(r, f.pos));
 		seqlock_copy(bufs[i].iov_base, payload_at(r, f.pos), f.h.len);
 		if (r->overwrite && overwritten(r, f.pos))
 			break;
@@ -668,7 +692,7 @@ ssize_t bcast_peek(struct shmring *r, const void **msg, int64_t timeout_ns)
 		if (ret)
 			return ret;
 		/* Relaxed: below prod_pos; checked again by the release. */
-		r->peek_seq = load_relaxed(seq_word(r, f.pos));
+		r->peek_seq = ring_word(r, seq_word(r, f.pos));
 		if (!r->overwrite || !overwritten(r, f.pos))
 			break;
 		ret = overtaken(r);
