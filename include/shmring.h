@@ -142,6 +142,16 @@ struct shmring_peer {
 	int alive;            /**< 0 if the process has died (not yet reaped) */
 };
 
+/** One subscriber of a broadcast ring, as listed by shmring_subscribers(). */
+struct shmring_subscriber {
+	pid_t pid;
+	int alive;            /**< 0 if the process has died (not yet reaped) */
+	uint64_t pos;         /**< position of the next message it reads */
+	uint64_t lag;         /**< bytes published that it has not read */
+	uint64_t lost;        /**< messages it missed (overwrite mode) */
+	uint64_t reserved[4]; /**< room to grow without breaking the ABI */
+};
+
 /**
  * Counters of a ring, filled by shmring_stats(): the sum over every
  * process that is or was attached. Each process counts on its own cache
@@ -499,6 +509,17 @@ SHMRING_API int shmring_set_slip(struct shmring *r, uint64_t slip_ns);
  *   ring's shared state is corrupt).
  */
 SHMRING_API int shmring_seek(struct shmring *r, int whence);
+
+/**
+ * List up to @n subscribers of a broadcast ring into @subs: each one's
+ * position, how far behind the publisher it is, and what it lost. Works
+ * on any handle, a read-only monitor (role 0) included; a snapshot.
+ *
+ * @return the number of entries filled, or -EINVAL (NULL arguments, or
+ *   not a broadcast ring).
+ */
+SHMRING_API int shmring_subscribers(struct shmring *r,
+				    struct shmring_subscriber *subs, size_t n);
 
 /**
  * Store in *count how many messages this subscriber missed because the

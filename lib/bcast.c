@@ -866,6 +866,29 @@ uint64_t bcast_oldest(struct shmring *r)
 	return load_relaxed(&r->hdr->prod_tail);
 }
 
+/* Each subscriber's cursor, lag and losses, for monitors. */
+int bcast_list(struct shmring *r, struct shmring_subscriber *out, size_t n)
+{
+	/* Relaxed throughout: a snapshot for display. */
+	uint64_t prod = load_relaxed(&r->hdr->prod_pos);
+	size_t k = 0;
+	for (unsigned i = 1; i < PEER_SLOTS && k < n; i++) {
+		uint64_t id = load_relaxed(&r->hdr->peer_id[i]);
+		if (!id || !((id >> 62) & SHMRING_CONSUMER))
+			continue;
+		uint64_t pos = load_relaxed(&r->subs[i].pos);
+		memset(&out[k], 0, sizeof(out[k]));
+		out[k].pid = (pid_t)((id >> PEER_START_BITS) & PEER_PID_MASK);
+		out[k].alive = peer_pid_alive((uint32_t)out[k].pid,
+					      id & PEER_START_MASK);
+		out[k].pos = pos;
+		out[k].lag = prod > pos ? prod - pos : 0;
+		out[k].lost = load_relaxed(&r->subs[i].lost);
+		k++;
+	}
+	return (int)k;
+}
+
 /* What the subscribers attached now have missed. */
 uint64_t bcast_lost_sum(struct shmring *r)
 {

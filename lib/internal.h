@@ -330,6 +330,7 @@ int bcast_seek(struct shmring *r, int whence);
 size_t bcast_used(struct shmring *r);
 uint64_t bcast_oldest(struct shmring *r);
 uint64_t bcast_lost_sum(struct shmring *r);
+int bcast_list(struct shmring *r, struct shmring_subscriber *out, size_t n);
 int bcast_can_recv(struct shmring *r);
 int bcast_can_send(struct shmring *r);
 

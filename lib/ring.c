@@ -761,6 +761,14 @@ SHMRING_API int shmring_seek(struct shmring *r, int whence)
 	return ret ? ret : bcast_seek(r, whence);
 }
 
+SHMRING_API int shmring_subscribers(struct shmring *r,
+				    struct shmring_subscriber *subs, size_t n)
+{
+	if (!r || (!subs && n) || r->kind != SHMRING_BCAST)
+		return -EINVAL;
+	return bcast_list(r, subs, n);
+}
+
 SHMRING_API int shmring_lost(struct shmring *r, uint64_t *count)
 {
 	int ret = as_consumer(r);

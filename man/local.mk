@@ -30,6 +30,7 @@ dist_man_MANS += \
 	man/shmring_set_slip.3 \
 	man/shmring_set_spin.3 \
 	man/shmring_stats.3 \
+	man/shmring_subscribers.3 \
 	man/shmring_strerror.3 \
 	man/shmring_sync.3 \
 	man/shmring_try_recv.3 \

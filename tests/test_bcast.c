@@ -67,9 +67,19 @@ Test(bcast, every_subscriber_gets_every_message)
 	struct shmring *s[3];
 	uint64_t lost = 1;
 
+	struct shmring_subscriber sub[SHMRING_MAX_PEERS];
+
 	for (int k = 0; k < 3; k++)
 		s[k] = tu_open(name, SHMRING_CONSUMER);
 	send_n(p, 0, 20);
+	/* Monitors see each one's lag: all of it, before it reads. */
+	cr_assert_eq(shmring_subscribers(p, sub, SHMRING_MAX_PEERS), 3);
+	for (int k = 0; k < 3; k++) {
+		cr_assert_eq(sub[k].pid, getpid());
+		cr_assert(sub[k].alive);
+		cr_assert_gt(sub[k].lag, 20 * 8);
+		cr_assert_eq(sub[k].lost, 0);
+	}
 	for (int k = 0; k < 3; k++) {
 		for (uint64_t i = 0; i < 20; i++)
 			expect_msg(s[k], i);
@@ -77,6 +87,10 @@ Test(bcast, every_subscriber_gets_every_message)
 		cr_assert_eq(shmring_lost(s[k], &lost), 0);
 		cr_assert_eq(lost, 0);
 	}
+	cr_assert_eq(shmring_subscribers(p, sub, 2), 2, "at most n");
+	cr_assert_eq(shmring_subscribers(p, sub, SHMRING_MAX_PEERS), 3);
+	for (int k = 0; k < 3; k++)
+		cr_assert_eq(sub[k].lag, 0, "all read");
 	for (int k = 0; k < 3; k++)
 		shmring_close(s[k]);
 	shmring_close(p);
@@ -315,6 +329,14 @@ Test(bcast, errors_and_info)
 	cr_assert_eq(info.max_msg, MAXM);
 	cr_assert_eq(info.producers, 1);
 	cr_assert_eq(info.consumers, 1);
+	struct shmring_subscriber sub;
+	struct shmring_opts so = { .kind = SHMRING_SPSC };
+	struct shmring *sp = NULL;
+	const char *spname = tu_name();
+	cr_assert_eq(tu_ring_create(spname, &so, 0, &sp), 0);
+	cr_assert_eq(shmring_subscribers(sp, &sub, 1), -EINVAL, "not bcast");
+	cr_assert_eq(shmring_seek(sp, SHMRING_SEEK_OLDEST), -EINVAL);
+	shmring_close(sp);
 	cr_assert_str_eq(shmring_strerror(-EOVERFLOW),
 			 "overtaken by the publisher: messages were lost");
 	shmring_close(s);
