@@ -731,7 +731,8 @@ static uint64_t newest(struct shmring *r)
 {
 	struct shmring_hdr *h = r->hdr;
 	uint64_t p = 0;
-	for (int i = 0; i < SYNC_TRIES; i++) {
+	/* A few tries: the counts differ only between B11 and B12. */
+	for (int i = 0; i < 64; i++) {
 		/* B9: acquire pairs with B12: prod_pos at least as new. */
 		uint64_t end = load_acquire(&h->prod_seq);
 		/* C1: as in read_prod(). */
@@ -827,7 +828,8 @@ int bcast_init(struct shmring *r)
 	if (r->role & SHMRING_CONSUMER) {
 		/* Relaxed: only we write our line. */
 		store_relaxed(&my_sub(r)->lost, 0);
-		return sync_cursor(r, false);
+		/* A ring whose positions make no sense cannot be joined. */
+		return sync_cursor(r, false) ? -EPROTO : 0;
 	}
 	return 0;
 }
