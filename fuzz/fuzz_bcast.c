@@ -4,8 +4,8 @@
  * builds a valid header (capacity, max_msg, policy from the input), puts
  * the fuzzer's positions (prod_pos, tail, intent, message counts, bound),
  * subscriber cursors and losses, peer table and data bytes in place,
- * adopts the region as a subscriber (or publisher and subscriber) and
- * runs the operations the input names (fuzz_common.h), each result
+ * adopts the region as publisher and subscriber (fz_operate() sends
+ * and receives) and runs the operations the input names (fuzz_common.h), each result
  * checked, in guarded memory. A corrupt table or cursor must be an
  * error, never an access outside the mapping.
  *
@@ -16,7 +16,7 @@
  *   0x02  the words taken as they are (else: 8-aligned, near prod_pos);
  *   0x04  peer table (256 bytes) and subscriber table (32 cursors and
  *         losses, 16 bytes each) from the input;
- *   0x08  attach as a subscriber only (else publisher and subscriber);
+ *   0x08  ever_roles says a subscriber attached before (without 0x04);
  * then the data (raw bytes), then operations.
  */
 #include "config.h"
@@ -86,8 +86,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_copy(&in, g.base + SHMRING_HDR_SIZE, fz_bytes(&in, 2) % (cap + 1));
 	atomic_store(&h->state, SHMRING_STATE_READY);
 
-	rc = ring_adopt_memory(g.base, g.size, flags & 0x08 ? SHMRING_CONSUMER :
-				       SHMRING_PRODUCER | SHMRING_CONSUMER, &r);
+	if ((flags & 0x0c) == 0x08)
+		h->ever_roles = SHMRING_CONSUMER;
+	rc = ring_adopt_memory(g.base, g.size,
+			       SHMRING_PRODUCER | SHMRING_CONSUMER, &r);
 	FZ_CHECK(rc == 0 || rc == -EBUSY || rc == -EUSERS || rc == -EPROTO);
 	if (rc == 0) {
 		struct shmring_subscriber subs[SHMRING_MAX_PEERS];
