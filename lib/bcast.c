@@ -836,11 +836,16 @@ int bcast_init(struct shmring *r)
 
 /* ---- readiness and figures --------------------------------------------- */
 
-/* Would a receive return something other than -EAGAIN now? */
+/*
+ * Would a receive return something other than -EAGAIN now (a message,
+ * an overtaking, end of stream, an error)? Changes nothing a receive
+ * would report: an overtaking is left for the receive to find.
+ */
 int bcast_can_recv(struct shmring *r)
 {
 	struct found f;
-	return cond_data(r, &f) != 0;
+	return next_record(r, &f.pos, &f.h) != 0 ||
+	       peer_side_gone(r, SHMRING_PRODUCER);
 }
 
 /* Would a send of max_msg bytes return something other than -EAGAIN? */
