@@ -22,7 +22,10 @@
  *   recv        | yes   | MPMC  | yes        | yes
  *
  * On an SPSC ring only one live process may hold each role; a second one
- * gets -EBUSY at open.
+ * gets -EBUSY at open. A broadcast ring (SHMRING_BCAST) has one publisher
+ * (a second live one gets -EBUSY) and many subscribers, each of which
+ * receives every message; send and recv run concurrently there as on
+ * SPSC.
  *
  * Copyright the shmring authors. SPDX-License-Identifier: MIT
  */
@@ -352,6 +355,9 @@ SHMRING_API int shmring_send(struct shmring *r, const void *msg, size_t len,
  *              or died (end of stream);
  *   -EAGAIN    ring empty and timeout_ns is 0;
  *   -ETIMEDOUT ring still empty when the timeout expired;
+ *   -EOVERFLOW broadcast ring in overwrite mode: the publisher overtook
+ *              this subscriber (once per overtaking; the next receive
+ *              returns the oldest message intact; see shmring_lost());
  *   -EPERM     the handle is not a consumer;
  *   -EBADMSG   the next record is corrupt;
  *   -EINVAL    NULL handle, or buf NULL with cap > 0.
@@ -427,7 +433,9 @@ SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
  * Zero-copy receive, second half: consume the message returned by the
  * last shmring_peek(), making its room available to producers.
  *
- * @return 0, or -EINVAL if nothing is peeked, -EPERM.
+ * @return 0, or -EINVAL if nothing is peeked, -EPERM; -ESTALE (broadcast
+ *   ring in overwrite mode) the message was overwritten while held: what
+ *   was read through the pointer must be discarded.
  */
 SHMRING_API int shmring_release(struct shmring *r);
 
