@@ -167,3 +167,14 @@ plots:
 
 CLEANFILES += $(BENCH_RESULTS)/bench.csv $(BENCH_RESULTS)/bench.json \
 	$(BENCH_RESULTS)/*.png
+
+# Broadcast: one publisher to 1, 2 and 4 subscribers, the broadcast ring
+# in both policies against N SPSC rings and N datagram sockets in the same
+# run (bench/bcast-bench.c). Part of `make bench`, run before the rest.
+noinst_PROGRAMS += bench/shmring-bcast-bench
+bench_shmring_bcast_bench_SOURCES = bench/bcast-bench.c
+bench_shmring_bcast_bench_LDADD = lib/libshmring.la
+.PHONY: bench-bcast
+bench-bcast: bench/shmring-bcast-bench$(EXEEXT)
+	$(builddir)/bench/shmring-bcast-bench $(BENCH_BCAST_FLAGS)
+bench: bench-bcast

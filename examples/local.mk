@@ -14,7 +14,8 @@ noinst_PROGRAMS += \
 	examples/seqnum \
 	examples/file_ring \
 	examples/sysv_ring \
-	examples/memfd_ring
+	examples/memfd_ring \
+	examples/ticker
 
 examples_shm_producer_SOURCES = examples/shm_producer.c
 examples_shm_producer_LDADD = lib/libshmring.la
@@ -38,6 +39,8 @@ examples_sysv_ring_SOURCES = examples/sysv_ring.c
 examples_sysv_ring_LDADD = lib/libshmring.la
 examples_memfd_ring_SOURCES = examples/memfd_ring.c
 examples_memfd_ring_LDADD = lib/libshmring.la
+examples_ticker_SOURCES = examples/ticker.c
+examples_ticker_LDADD = lib/libshmring.la
 
 EXTRA_DIST += examples/README.md examples/smoke.sh examples/bridge-netns.sh
 

@@ -20,7 +20,7 @@ passed=0
 failed=0
 
 for p in shm_producer shm_consumer pingpong chat server client fork_ring \
-	seqnum file_ring sysv_ring memfd_ring; do
+	seqnum file_ring sysv_ring memfd_ring ticker; do
 	if [ ! -x "$E/$p" ]; then
 		echo "smoke: $E/$p not found or not executable (build first?)" >&2
 		exit 1
@@ -332,6 +332,17 @@ memfd_ring() {
 		fail "memfd_ring: messages wrong: $(cat "$TMP/out")"
 }
 check "memfd_ring" memfd_ring
+
+ticker() {
+	$T "$E/ticker" -n 20000 -s 3 >"$TMP/out" || fail "ticker exited $?"
+	[ "$(grep -c ' received + [0-9]* lost = 20000 published' "$TMP/out")" -eq 3 ] ||
+		fail "ticker: counts do not add up: $(cat "$TMP/out")"
+	grep -q '^subscriber 2 (slow): [0-9]* received + [1-9][0-9]* lost' "$TMP/out" ||
+		fail "ticker: the slow subscriber lost nothing: $(cat "$TMP/out")"
+	grep -q '^subscriber 2: overtaken' "$TMP/out" ||
+		fail "ticker: no overtaking reported"
+}
+check "ticker" ticker
 
 leftovers() {
 	nothing_left "$TAG-"

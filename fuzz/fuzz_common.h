@@ -80,7 +80,9 @@ static inline void fz_result(long rc)
 {
 	FZ_CHECK(rc >= 0 || rc == -EAGAIN || rc == -ETIMEDOUT ||
 		 rc == -EBADMSG || rc == -EPIPE || rc == -EMSGSIZE ||
-		 rc == -EBUSY || rc == -EINVAL);
+		 rc == -EBUSY || rc == -EINVAL ||
+		 /* broadcast rings in overwrite mode */
+		 rc == -EOVERFLOW || rc == -ESTALE);
 }
 
 /* Timeouts: mostly none, sometimes a few microseconds of sleeping. */
@@ -147,7 +149,10 @@ static inline void fz_operate(struct shmring *r, const struct guarded *g,
 		}
 		case 3:
 			rc = shmring_release(r);
-			FZ_CHECK(rc == 0 || rc == -EINVAL);
+			/* Broadcast, overwrite mode: overwritten while held,
+			 * and a corrupt tail to resume at. */
+			FZ_CHECK(rc == 0 || rc == -EINVAL || rc == -ESTALE ||
+				 rc == -EBADMSG);
 			FZ_CHECK(peeked || rc == -EINVAL);
 			peeked = 0;
 			break;

@@ -143,7 +143,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FZ_CHECK(shmring_info(r, &info) == 0);
 		FZ_CHECK(info.region_size == g.size);
-		FZ_CHECK(info.kind == SHMRING_SPSC || info.kind == SHMRING_MPMC);
+		FZ_CHECK(info.kind == SHMRING_SPSC || info.kind == SHMRING_MPMC ||
+			 info.kind == SHMRING_BCAST);
 		if (role == (SHMRING_PRODUCER | SHMRING_CONSUMER))
 			fz_operate(r, &g, info.max_msg, &in, 16);
 		FZ_CHECK(shmring_close(r) == 0);

@@ -15,13 +15,13 @@
 
 FUZZ_CC = clang
 FUZZ_SECONDS = 60
-FUZZ_TARGETS = fuzz_region fuzz_spsc fuzz_mpmc
+FUZZ_TARGETS = fuzz_region fuzz_spsc fuzz_mpmc fuzz_bcast
 FUZZ_CFLAGS = -g -O1 -std=c11 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 	-Wall -Wextra -D_GNU_SOURCE -I$(top_srcdir)/include -I$(top_srcdir)/lib \
 	-I$(top_builddir) $(URCU_CFLAGS)
 FUZZ_LIBSRC = $(top_srcdir)/lib/region.c $(top_srcdir)/lib/ring.c \
-	$(top_srcdir)/lib/spsc.c $(top_srcdir)/lib/mpmc.c \
+	$(top_srcdir)/lib/spsc.c $(top_srcdir)/lib/mpmc.c $(top_srcdir)/lib/bcast.c \
 	$(top_srcdir)/lib/wait.c $(top_srcdir)/lib/peer.c \
 	$(top_srcdir)/lib/wait_uring.c $(top_srcdir)/lib/hooks.c
 FUZZ_RUN_FLAGS = -print_final_stats=1 -timeout=10 -rss_limit_mb=4096
@@ -53,7 +53,7 @@ fuzz: fuzz-build
 
 # fuzz/work (the grown corpora) is kept by `make clean`: it is what a
 # later run starts from. `make clean-fuzz` removes it too.
-CLEANFILES += fuzz/fuzz_region fuzz/fuzz_spsc fuzz/fuzz_mpmc
+CLEANFILES += fuzz/fuzz_region fuzz/fuzz_spsc fuzz/fuzz_mpmc fuzz/fuzz_bcast
 .PHONY: clean-fuzz
 clean-fuzz:
 	-rm -rf fuzz/work
@@ -61,7 +61,8 @@ clean-fuzz:
 
 # The seed corpora as a regression test, with the project's own compiler
 # and flags: one replayer per target, linked with the static library.
-FUZZ_REPLAYERS = fuzz/replay-region fuzz/replay-spsc fuzz/replay-mpmc
+FUZZ_REPLAYERS = fuzz/replay-region fuzz/replay-spsc fuzz/replay-mpmc \
+	fuzz/replay-bcast
 check_PROGRAMS += $(FUZZ_REPLAYERS)
 FUZZ_REPLAY_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 fuzz_replay_region_SOURCES = fuzz/fuzz_region.c fuzz/replay.c fuzz/fuzz_common.h \
@@ -79,6 +80,10 @@ fuzz_replay_mpmc_SOURCES = fuzz/fuzz_mpmc.c fuzz/replay.c fuzz/fuzz_common.h \
 fuzz_replay_mpmc_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
 fuzz_replay_mpmc_LDFLAGS = $(AM_LDFLAGS) -static
 fuzz_replay_mpmc_LDADD = lib/libshmring.la
+fuzz_replay_bcast_SOURCES = fuzz/fuzz_bcast.c fuzz/replay.c fuzz/fuzz_common.h
+fuzz_replay_bcast_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
+fuzz_replay_bcast_LDFLAGS = $(AM_LDFLAGS) -static
+fuzz_replay_bcast_LDADD = lib/libshmring.la
 
 TESTS += fuzz/replay.sh
 EXTRA_DIST += fuzz/replay.sh fuzz/seeds.py fuzz/README.md fuzz/corpus

@@ -12,7 +12,7 @@ bld=${top_builddir:-.}
 passed=0
 failed=0
 
-for t in region spsc mpmc; do
+for t in region spsc mpmc bcast; do
 	prog=$bld/fuzz/replay-$t
 	dir=$src/fuzz/corpus/fuzz_$t
 	if [ ! -x "$prog" ]; then

@@ -22,7 +22,10 @@
  *   recv        | yes   | MPMC  | yes        | yes
  *
  * On an SPSC ring only one live process may hold each role; a second one
- * gets -EBUSY at open.
+ * gets -EBUSY at open. A broadcast ring (SHMRING_BCAST) has one publisher
+ * (a second live one gets -EBUSY) and many subscribers, each of which
+ * receives every message; send and recv run concurrently there as on
+ * SPSC.
  *
  * Copyright the shmring authors. SPDX-License-Identifier: MIT
  */
@@ -51,6 +54,7 @@ struct shmring;
 enum shmring_kind {
 	SHMRING_SPSC = 0, /**< one producer, one consumer, variable-size records */
 	SHMRING_MPMC = 1, /**< many producers and consumers, fixed-size slots */
+	SHMRING_BCAST = 2, /**< one publisher, many subscribers: each gets all */
 };
 
 /** Role bits for shmring_create() and shmring_open(). 0 = monitor only. */
@@ -96,6 +100,19 @@ struct shmring_opts {
  */
 #define SHMRING_HUGE_PAGES 0x1u
 
+/**
+ * Flag for shmring_opts.flags, SHMRING_BCAST only: the publisher never
+ * waits and overwrites the oldest messages; a subscriber it overtook gets
+ * -EOVERFLOW once, and shmring_lost() counts what it missed. Without it a
+ * broadcast ring is lossless (back-pressure): the publisher waits for the
+ * slowest live subscriber. See shmring(7), "Broadcast rings".
+ */
+#define SHMRING_OVERWRITE 0x2u
+
+/** Where shmring_seek() moves a subscriber of a broadcast ring. */
+#define SHMRING_SEEK_OLDEST 0 /**< to the oldest message still intact */
+#define SHMRING_SEEK_NEWEST 1 /**< past every message published so far */
+
 /** Read-only facts about an attached ring, filled by shmring_info(). */
 struct shmring_info {
 	enum shmring_kind kind;
@@ -115,7 +132,9 @@ struct shmring_info {
 	unsigned data_waiters; /**< consumers asleep waiting for data */
 	unsigned space_waiters; /**< producers asleep waiting for room */
 	int creator_alive;     /**< 1 if the creating process still runs */
-	uint64_t reserved[8];  /**< room to grow without breaking the ABI */
+	uint64_t flags;        /**< SHMRING_OVERWRITE if created with it */
+	uint64_t oldest_pos;   /**< BCAST: the oldest message still intact */
+	uint64_t reserved[6];  /**< room to grow without breaking the ABI */
 };
 
 /** One attached process, as listed by shmring_peers(). */
@@ -124,6 +143,16 @@ struct shmring_peer {
 	int role;             /**< SHMRING_PRODUCER and/or SHMRING_CONSUMER */
 	uint64_t attach_ns;   /**< CLOCK_REALTIME of the attach */
 	int alive;            /**< 0 if the process has died (not yet reaped) */
+};
+
+/** One subscriber of a broadcast ring, as listed by shmring_subscribers(). */
+struct shmring_subscriber {
+	pid_t pid;
+	int alive;            /**< 0 if the process has died (not yet reaped) */
+	uint64_t pos;         /**< position of the next message it reads */
+	uint64_t lag;         /**< bytes published that it has not read */
+	uint64_t lost;        /**< messages it missed (overwrite mode) */
+	uint64_t reserved[4]; /**< room to grow without breaking the ABI */
 };
 
 /**
@@ -142,7 +171,9 @@ struct shmring_stats {
 	size_t used;          /**< bytes (SPSC) or slots (MPMC) in use now */
 	unsigned producers;   /**< producer processes attached now */
 	unsigned consumers;   /**< consumer processes attached now */
-	uint64_t reserved[8]; /**< room to grow without breaking the ABI */
+	/** BCAST: messages the subscribers attached now missed, summed. */
+	uint64_t msgs_lost;
+	uint64_t reserved[7]; /**< room to grow without breaking the ABI */
 };
 
 /**
@@ -324,6 +355,9 @@ SHMRING_API int shmring_send(struct shmring *r, const void *msg, size_t len,
  *              or died (end of stream);
  *   -EAGAIN    ring empty and timeout_ns is 0;
  *   -ETIMEDOUT ring still empty when the timeout expired;
+ *   -EOVERFLOW broadcast ring in overwrite mode: the publisher overtook
+ *              this subscriber (once per overtaking; the next receive
+ *              returns the oldest message intact; see shmring_lost());
  *   -EPERM     the handle is not a consumer;
  *   -EBADMSG   the next record is corrupt;
  *   -EINVAL    NULL handle, or buf NULL with cap > 0.
@@ -399,7 +433,9 @@ SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
  * Zero-copy receive, second half: consume the message returned by the
  * last shmring_peek(), making its room available to producers.
  *
- * @return 0, or -EINVAL if nothing is peeked, -EPERM.
+ * @return 0, or -EINVAL if nothing is peeked, -EPERM; -ESTALE (broadcast
+ *   ring in overwrite mode) the message was overwritten while held: what
+ *   was read through the pointer must be discarded.
  */
 SHMRING_API int shmring_release(struct shmring *r);
 
@@ -491,6 +527,39 @@ SHMRING_API int shmring_set_slip(struct shmring *r, uint64_t slip_ns);
  *         of opening the object as for shmring_open().
  */
 SHMRING_API int shmring_check(const char *name, char *why, size_t len);
+
+/**
+ * Move the cursor of a subscriber of a broadcast ring: @whence
+ * SHMRING_SEEK_OLDEST goes back to the oldest message still intact in
+ * the ring (history for a late joiner), SHMRING_SEEK_NEWEST skips every
+ * message published so far. A peeked message is dropped. Messages
+ * skipped or replayed so are not counted by shmring_lost().
+ *
+ * @return 0, or -EINVAL (NULL handle, bad @whence, not a broadcast
+ *   ring), -EPERM (the handle is not a subscriber), -EBADMSG (the
+ *   ring's shared state is corrupt).
+ */
+SHMRING_API int shmring_seek(struct shmring *r, int whence);
+
+/**
+ * List up to @n subscribers of a broadcast ring into @subs: each one's
+ * position, how far behind the publisher it is, and what it lost. Works
+ * on any handle, a read-only monitor (role 0) included; a snapshot.
+ *
+ * @return the number of entries filled, or -EINVAL (NULL arguments, or
+ *   not a broadcast ring).
+ */
+SHMRING_API int shmring_subscribers(struct shmring *r,
+				    struct shmring_subscriber *subs, size_t n);
+
+/**
+ * Store in *count how many messages this subscriber missed because the
+ * publisher of an overwrite-mode broadcast ring overtook it. Always 0
+ * for back-pressure and other kinds of ring.
+ *
+ * @return 0, or -EINVAL (NULL argument), -EPERM (not a consumer).
+ */
+SHMRING_API int shmring_lost(struct shmring *r, uint64_t *count);
 
 /**
  * Describe an error code returned by this library (e.g. -EPIPE).

@@ -83,6 +83,21 @@ struct shmring {
 	uint64_t peek_seq;
 
 	/*
+	 * BCAST (bcast.c). The publisher uses ppos, cached_cons (its bound:
+	 * no live subscriber's cursor was below it when last looked at)
+	 * and the reservation above; a subscriber cpos, cached_prod and the
+	 * peek above (peek_pos: the peeked record).
+	 */
+	struct bcast_sub *subs; /* the subscriber table, after the data */
+	bool overwrite;         /* SHMRING_OVERWRITE */
+	bool fresh;             /* subscriber: count no gap before the next */
+	uint64_t ptail;         /* publisher: the oldest record intact */
+	uint64_t pseq;          /* publisher: number of the next message */
+	uint64_t intent_floor;  /* publisher: a dead predecessor's intent */
+	uint64_t rseq;          /* subscriber: number of the next message */
+	uint64_t lost;          /* subscriber: messages missed */
+
+	/*
 	 * Counters: the line of the entry held for each role, or a private
 	 * scratch line when the handle does not hold that role.
 	 */
@@ -345,6 +360,25 @@ int mpmc_commit(struct shmring *r, size_t len);
 ssize_t mpmc_peek(struct shmring *r, const void **msg, int64_t timeout_ns);
 int mpmc_release(struct shmring *r);
 size_t mpmc_used(struct shmring *r);
+
+/* bcast.c */
+int bcast_init(struct shmring *r);
+int bcast_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
+		     int64_t timeout_ns);
+int bcast_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
+		     int64_t timeout_ns);
+int bcast_reserve(struct shmring *r, size_t len, void **buf,
+		  int64_t timeout_ns);
+int bcast_commit(struct shmring *r, size_t len);
+ssize_t bcast_peek(struct shmring *r, const void **msg, int64_t timeout_ns);
+int bcast_release(struct shmring *r);
+int bcast_seek(struct shmring *r, int whence);
+size_t bcast_used(struct shmring *r);
+uint64_t bcast_oldest(struct shmring *r);
+uint64_t bcast_lost_sum(struct shmring *r);
+int bcast_list(struct shmring *r, struct shmring_subscriber *out, size_t n);
+int bcast_can_recv(struct shmring *r);
+int bcast_can_send(struct shmring *r);
 
 /* ring.c, for tests and fuzzers: a handle over caller-owned memory. */
 int ring_adopt_memory(void *base, size_t size, int role, struct shmring **out);

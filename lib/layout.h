@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define SHMRING_MAGIC 0x31474e49524d4853ull /* "SHMRING1" little-endian */
-#define SHMRING_LAYOUT_VERSION 2u
+#define SHMRING_LAYOUT_VERSION 3u /* 3: broadcast rings' publisher words */
 #define SHMRING_HDR_SIZE 4096u
 #define SHMRING_LINE 128u
 
@@ -114,7 +114,7 @@ struct shmring_hdr {
 	uint32_t version;
 	_Atomic uint32_t state;
 	uint32_t kind;      /* enum shmring_kind */
-	uint32_t flags;     /* reserved, 0 */
+	uint32_t flags;     /* BCAST: SHMRING_OVERWRITE or 0; other kinds 0 */
 	uint64_t capacity;  /* SPSC: data bytes; MPMC: slots (power of two) */
 	uint64_t max_msg;   /* largest payload */
 	uint64_t slot_size; /* MPMC: bytes per slot; SPSC: 0 */
@@ -140,7 +140,18 @@ struct shmring_hdr {
 	 */
 	_Atomic uint64_t prod_pos;
 	_Atomic uint64_t prod_clear;
-	uint8_t prod_pad[SHMRING_LINE - 16];
+	/*
+	 * BCAST only (bcast.c): the end of what the publisher is writing
+	 * (stored before it writes), the oldest record still intact, and
+	 * how many messages it has published, stored before (seq_begin)
+	 * and after (prod_seq) prod_pos, so that a reader can tell which
+	 * count goes with which position. 0 on the other kinds.
+	 */
+	_Atomic uint64_t prod_intent;
+	_Atomic uint64_t prod_tail;
+	_Atomic uint64_t prod_seq;
+	_Atomic uint64_t prod_seq_begin;
+	uint8_t prod_pad[SHMRING_LINE - 48];
 
 	/* 384: consumer's line. */
 	_Atomic uint64_t cons_pos;
@@ -183,6 +194,10 @@ _Static_assert(offsetof(struct shmring_hdr, ever_roles) == 128, "layout");
 _Static_assert(offsetof(struct shmring_hdr, peers_gen) == 132, "layout");
 _Static_assert(offsetof(struct shmring_hdr, prod_pos) == 256, "layout");
 _Static_assert(offsetof(struct shmring_hdr, prod_clear) == 264, "layout");
+_Static_assert(offsetof(struct shmring_hdr, prod_intent) == 272, "layout");
+_Static_assert(offsetof(struct shmring_hdr, prod_tail) == 280, "layout");
+_Static_assert(offsetof(struct shmring_hdr, prod_seq) == 288, "layout");
+_Static_assert(offsetof(struct shmring_hdr, prod_seq_begin) == 296, "layout");
 _Static_assert(offsetof(struct shmring_hdr, cons_pos) == 384, "layout");
 _Static_assert(offsetof(struct shmring_hdr, data_wait) == 512, "layout");
 _Static_assert(offsetof(struct shmring_hdr, space_wait) == 640, "layout");
@@ -265,6 +280,33 @@ static inline uint64_t mpmc_slot_size(uint64_t max_msg)
 static inline uint64_t rec_size(uint64_t len)
 {
 	return REC_HDR_SIZE + ((len + REC_ALIGN - 1) & ~(uint64_t)(REC_ALIGN - 1));
+}
+
+/*
+ * BCAST (bcast.c): an SPSC record whose payload starts with the 64-bit
+ * number of the message (0, 1, 2... in publishing order), so that a
+ * subscriber that was overtaken can count what it missed. The header's
+ * len is the message's length, without the number.
+ *
+ * After the data area's capacity bytes comes the subscriber table: one
+ * 128-byte line per peer entry, written only by the subscriber holding
+ * that entry (its cursor, what it lost), read by the publisher when its
+ * cached bound is used up (cursor) and by monitors. Entry 0 is the
+ * publisher's (BCAST_PUBLISHER_ENTRY); its line is unused.
+ */
+#define BCAST_SEQ_SIZE 8u
+#define BCAST_PUBLISHER_ENTRY 0
+struct bcast_sub {
+	_Atomic uint64_t pos;  /* next record the subscriber reads */
+	_Atomic uint64_t lost; /* messages it missed, as shmring_lost() */
+	uint8_t pad[SHMRING_LINE - 16];
+};
+#define BCAST_TABLE_SIZE ((uint64_t)PEER_SLOTS * SHMRING_LINE)
+_Static_assert(sizeof(struct bcast_sub) == SHMRING_LINE, "bcast line");
+
+static inline uint64_t bcast_rec_size(uint64_t len)
+{
+	return rec_size(BCAST_SEQ_SIZE + len);
 }
 
 #endif /* SHMRING_LAYOUT_H */

@@ -351,13 +351,14 @@ static int claim_fixed(struct shmring *r, int i, unsigned role)
 }
 
 /*
- * Take any free MPMC entry; -EUSERS if there is none (ring.c then reaps
+ * Take any free entry from @first on (MPMC: 0; BCAST subscribers: 1, entry
+ * 0 being the publisher's); -EUSERS if there is none (ring.c then reaps
  * the dead holders peer_find_dead() finds, and asks again).
  */
-static int claim_any(struct shmring *r, unsigned role)
+static int claim_any(struct shmring *r, unsigned role, unsigned first)
 {
 	uint64_t mine = r->self_id | ((uint64_t)role << 62);
-	for (unsigned i = 0; i < PEER_SLOTS; i++) {
+	for (unsigned i = first; i < PEER_SLOTS; i++) {
 		uint64_t cur = 0;
 		/* A2': acq_rel, as A2 for SPSC. */
 		if (cas_acq_rel(&r->hdr->peer_id[i], &cur, mine)) {
@@ -401,8 +402,27 @@ int peer_attach(struct shmring *r, int role)
 			r->entry[1] = PEER_SPSC_CONSUMER;
 			r->line[1] = &r->hdr->claims[PEER_SPSC_CONSUMER];
 		}
+	} else if (r->kind == SHMRING_BCAST) {
+		/* One publisher, at a fixed entry: a second live one is -EBUSY. */
+		if (role & SHMRING_PRODUCER) {
+			ret = claim_fixed(r, BCAST_PUBLISHER_ENTRY,
+					  SHMRING_PRODUCER);
+			if (ret)
+				return ret;
+			r->entry[0] = BCAST_PUBLISHER_ENTRY;
+			r->line[0] = &r->hdr->claims[BCAST_PUBLISHER_ENTRY];
+		}
+		if (role & SHMRING_CONSUMER) {
+			ret = claim_any(r, SHMRING_CONSUMER, 1);
+			if (ret < 0) {
+				peer_detach(r);
+				return ret;
+			}
+			r->entry[1] = ret;
+			r->line[1] = &r->hdr->claims[ret];
+		}
 	} else {
-		ret = claim_any(r, (unsigned)role);
+		ret = claim_any(r, (unsigned)role, 0);
 		if (ret < 0)
 			return ret;
 		for (int k = 0; k < 2; k++) {

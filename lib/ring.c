@@ -48,13 +48,38 @@ static uint64_t spsc_max_msg_for(uint64_t cap)
 	return cap / 2 - REC_HDR_SIZE;
 }
 
+/* The same for a broadcast ring, whose records carry a number. */
+static uint64_t bcast_max_msg_for(uint64_t cap)
+{
+	return cap / 2 - REC_HDR_SIZE - BCAST_SEQ_SIZE;
+}
+
 /* Geometry from options: the one place defaults and limits are applied. */
 static int geometry(const struct shmring_opts *o, struct shmring_hdr *g)
 {
 	memset(g, 0, sizeof(*g));
-	if ((o->flags & ~SHMRING_HUGE_PAGES) || (o->mode & ~07777u))
+	unsigned flags = SHMRING_HUGE_PAGES;
+	if (o->kind == SHMRING_BCAST)
+		flags |= SHMRING_OVERWRITE;
+	if ((o->flags & ~flags) || (o->mode & ~07777u))
 		return -EINVAL;
 	switch (o->kind) {
+	case SHMRING_BCAST:
+		/* A byte ring as SPSC, each record a message number longer,
+		 * then the subscriber table (layout.h). */
+		g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_CAPACITY;
+		if (!is_pow2(g->capacity) || g->capacity < MIN_CAPACITY ||
+		    g->capacity > MAX_CAPACITY)
+			return -EINVAL;
+		g->max_msg = o->max_msg ? o->max_msg : SHMRING_DEFAULT_MAX_MSG;
+		if (g->max_msg > bcast_max_msg_for(g->capacity)) {
+			if (o->max_msg)
+				return -EINVAL;
+			g->max_msg = bcast_max_msg_for(g->capacity);
+		}
+		g->flags = o->flags & SHMRING_OVERWRITE;
+		g->data_size = g->capacity + BCAST_TABLE_SIZE;
+		break;
 	case SHMRING_SPSC:
 		g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_CAPACITY;
 		if (!is_pow2(g->capacity) || g->capacity < MIN_CAPACITY ||
@@ -142,6 +167,21 @@ static int validate_spsc(const struct shmring_hdr *h, char *why, size_t len)
 	return 0;
 }
 
+static int validate_bcast(const struct shmring_hdr *h, char *why, size_t len)
+{
+	if (h->capacity < MIN_CAPACITY || h->capacity > MAX_CAPACITY)
+		return refuse(why, len, "inconsistent header: capacity %" PRIu64
+			      " out of range", h->capacity);
+	if (h->data_size != h->capacity + BCAST_TABLE_SIZE || h->slot_size != 0)
+		return refuse(why, len, "inconsistent header: data size %" PRIu64
+			      ", capacity %" PRIu64 ", slot size %" PRIu64,
+			      h->data_size, h->capacity, h->slot_size);
+	if (h->max_msg > bcast_max_msg_for(h->capacity))
+		return refuse(why, len, "inconsistent header: max_msg %" PRIu64
+			      " for capacity %" PRIu64, h->max_msg, h->capacity);
+	return 0;
+}
+
 static int validate_mpmc(const struct shmring_hdr *h, char *why, size_t len)
 {
 	if (h->capacity < 2 || h->capacity > MAX_SLOTS)
@@ -171,7 +211,8 @@ static int validate(const struct shmring_hdr *h, size_t mapped, char *why,
 		return refuse(why, len, "layout version %" PRIu32
 			      ", this library reads %u", h->version,
 			      SHMRING_LAYOUT_VERSION);
-	if (h->kind != SHMRING_SPSC && h->kind != SHMRING_MPMC)
+	if (h->kind != SHMRING_SPSC && h->kind != SHMRING_MPMC &&
+	    h->kind != SHMRING_BCAST)
 		return refuse(why, len, "unknown ring kind %" PRIu32, h->kind);
 	if (!is_pow2(h->capacity))
 		return refuse(why, len, "inconsistent header: capacity %" PRIu64
@@ -179,11 +220,21 @@ static int validate(const struct shmring_hdr *h, size_t mapped, char *why,
 	if (h->data_off != SHMRING_HDR_SIZE || h->region_size != mapped)
 		return refuse(why, len, "inconsistent header: region size %" PRIu64
 			      ", object size %zu", h->region_size, mapped);
-	if (h->flags)
+	if (h->flags & ~(h->kind == SHMRING_BCAST ? SHMRING_OVERWRITE : 0u))
 		return refuse(why, len, "inconsistent header: flags 0x%" PRIx32,
 			      h->flags);
-	int ret = h->kind == SHMRING_SPSC ? validate_spsc(h, why, len) :
-					    validate_mpmc(h, why, len);
+	int ret;
+	switch (h->kind) {
+	case SHMRING_MPMC:
+		ret = validate_mpmc(h, why, len);
+		break;
+	case SHMRING_BCAST:
+		ret = validate_bcast(h, why, len);
+		break;
+	default:
+		ret = validate_spsc(h, why, len);
+		break;
+	}
 	if (ret)
 		return ret;
 	if (!region_size_ok(h->region_size,
@@ -252,6 +303,7 @@ static int attach(struct shmring *r, int role, const struct shmring_hdr *id)
 	r->slot_size = id->slot_size;
 	r->data = (unsigned char *)r->reg.base + SHMRING_HDR_SIZE;
 	r->role = role;
+	r->overwrite = (id->flags & SHMRING_OVERWRITE) != 0;
 	int ret = peer_self_id(&r->self_id);
 	if (ret)
 		return ret;
@@ -274,6 +326,8 @@ static int attach(struct shmring *r, int role, const struct shmring_hdr *id)
 	 */
 	if (r->kind == SHMRING_SPSC)
 		spsc_init(r);
+	if (r->kind == SHMRING_BCAST)
+		return bcast_init(r);
 	return 0;
 }
 
@@ -286,7 +340,7 @@ static void format(struct shmring_hdr *h, const struct shmring_hdr *g)
 	h->magic = SHMRING_MAGIC;
 	h->version = SHMRING_LAYOUT_VERSION;
 	h->kind = g->kind;
-	h->flags = 0;
+	h->flags = g->flags;
 	h->capacity = g->capacity;
 	h->max_msg = g->max_msg;
 	h->slot_size = g->slot_size;
@@ -666,9 +720,18 @@ static int kind_send(struct shmring *r, const struct iovec *msgs, size_t n,
 {
 	for (;;) {
 		r->wait_left = timeout_ns;
-		int ret = r->kind == SHMRING_MPMC ?
-				  mpmc_send_burst(r, msgs, n, timeout_ns) :
-				  spsc_send_burst(r, msgs, n, timeout_ns);
+		int ret;
+		switch (r->kind) {
+		case SHMRING_MPMC:
+			ret = mpmc_send_burst(r, msgs, n, timeout_ns);
+			break;
+		case SHMRING_BCAST:
+			ret = bcast_send_burst(r, msgs, n, timeout_ns);
+			break;
+		default:
+			ret = spsc_send_burst(r, msgs, n, timeout_ns);
+			break;
+		}
 		if (ret != PEER_DEAD)
 			return ret;
 		reap_dead(r);
@@ -681,9 +744,18 @@ static int kind_recv(struct shmring *r, struct iovec *bufs, size_t n,
 {
 	for (;;) {
 		r->wait_left = timeout_ns;
-		int ret = r->kind == SHMRING_MPMC ?
-				  mpmc_recv_burst(r, bufs, n, timeout_ns) :
-				  spsc_recv_burst(r, bufs, n, timeout_ns);
+		int ret;
+		switch (r->kind) {
+		case SHMRING_MPMC:
+			ret = mpmc_recv_burst(r, bufs, n, timeout_ns);
+			break;
+		case SHMRING_BCAST:
+			ret = bcast_recv_burst(r, bufs, n, timeout_ns);
+			break;
+		default:
+			ret = spsc_recv_burst(r, bufs, n, timeout_ns);
+			break;
+		}
 		if (ret != PEER_DEAD)
 			return ret;
 		reap_dead(r);
@@ -696,9 +768,18 @@ static int kind_reserve(struct shmring *r, size_t len, void **buf,
 {
 	for (;;) {
 		r->wait_left = timeout_ns;
-		int ret = r->kind == SHMRING_MPMC ?
-				  mpmc_reserve(r, len, buf, timeout_ns) :
-				  spsc_reserve(r, len, buf, timeout_ns);
+		int ret;
+		switch (r->kind) {
+		case SHMRING_MPMC:
+			ret = mpmc_reserve(r, len, buf, timeout_ns);
+			break;
+		case SHMRING_BCAST:
+			ret = bcast_reserve(r, len, buf, timeout_ns);
+			break;
+		default:
+			ret = spsc_reserve(r, len, buf, timeout_ns);
+			break;
+		}
 		if (ret != PEER_DEAD)
 			return ret;
 		reap_dead(r);
@@ -711,9 +792,18 @@ static ssize_t kind_peek(struct shmring *r, const void **msg,
 {
 	for (;;) {
 		r->wait_left = timeout_ns;
-		ssize_t ret = r->kind == SHMRING_MPMC ?
-				      mpmc_peek(r, msg, timeout_ns) :
-				      spsc_peek(r, msg, timeout_ns);
+		ssize_t ret;
+		switch (r->kind) {
+		case SHMRING_MPMC:
+			ret = mpmc_peek(r, msg, timeout_ns);
+			break;
+		case SHMRING_BCAST:
+			ret = bcast_peek(r, msg, timeout_ns);
+			break;
+		default:
+			ret = spsc_peek(r, msg, timeout_ns);
+			break;
+		}
 		if (ret != PEER_DEAD)
 			return ret;
 		reap_dead(r);
@@ -894,8 +984,14 @@ SHMRING_API int shmring_commit(struct shmring *r, size_t len)
 	int ret = check_holds(r, SHMRING_PRODUCER);
 	if (ret)
 		return ret;
-	return r->kind == SHMRING_MPMC ? mpmc_commit(r, len) :
-					 spsc_commit(r, len);
+	switch (r->kind) {
+	case SHMRING_MPMC:
+		return mpmc_commit(r, len);
+	case SHMRING_BCAST:
+		return bcast_commit(r, len);
+	default:
+		return spsc_commit(r, len);
+	}
 }
 
 SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
@@ -914,7 +1010,55 @@ SHMRING_API int shmring_release(struct shmring *r)
 	int ret = check_holds(r, SHMRING_CONSUMER);
 	if (ret)
 		return ret;
-	return r->kind == SHMRING_MPMC ? mpmc_release(r) : spsc_release(r);
+	switch (r->kind) {
+	case SHMRING_MPMC:
+		return mpmc_release(r);
+	case SHMRING_BCAST:
+		return bcast_release(r);
+	default:
+		return spsc_release(r);
+	}
+}
+
+SHMRING_API int shmring_seek(struct shmring *r, int whence)
+{
+	if (!r || r->kind != SHMRING_BCAST)
+		return -EINVAL;
+	int ret = check_holds(r, SHMRING_CONSUMER);
+	return ret ? ret : bcast_seek(r, whence);
+}
+
+SHMRING_API int shmring_subscribers(struct shmring *r,
+				    struct shmring_subscriber *subs, size_t n)
+{
+	if (!r || (!subs && n) || r->kind != SHMRING_BCAST)
+		return -EINVAL;
+	return bcast_list(r, subs, n);
+}
+
+SHMRING_API int shmring_lost(struct shmring *r, uint64_t *count)
+{
+	int ret = check_holds(r, SHMRING_CONSUMER);
+	if (ret)
+		return ret;
+	if (!count)
+		return -EINVAL;
+	/* Only a broadcast ring in overwrite mode loses messages. */
+	*count = r->kind == SHMRING_BCAST ? r->lost : 0;
+	return 0;
+}
+
+/* Bytes (SPSC, BCAST) or slots (MPMC) in use now. */
+static size_t used_of(struct shmring *r)
+{
+	switch (r->kind) {
+	case SHMRING_MPMC:
+		return mpmc_used(r);
+	case SHMRING_BCAST:
+		return bcast_used(r);
+	default:
+		return spsc_used(r);
+	}
 }
 
 /* ---- information ---------------------------------------------------- */
@@ -930,7 +1074,7 @@ SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info)
 	info->region_size = r->reg.size;
 	info->creator_pid = (pid_t)r->hdr->creator_pid;
 	info->created_ns = r->hdr->created_ns;
-	info->used = r->kind == SHMRING_MPMC ? mpmc_used(r) : spsc_used(r);
+	info->used = used_of(r);
 	info->producers = peer_count(r, SHMRING_PRODUCER);
 	info->consumers = peer_count(r, SHMRING_CONSUMER);
 	info->layout_version = r->hdr->version;
@@ -945,6 +1089,9 @@ SHMRING_API int shmring_info(struct shmring *r, struct shmring_info *info)
 		load_relaxed(&r->hdr->space_wait.waiters));
 	info->creator_alive = peer_pid_alive(r->hdr->creator_pid,
 					     r->hdr->creator_start);
+	info->flags = r->overwrite ? SHMRING_OVERWRITE : 0;
+	if (r->kind == SHMRING_BCAST)
+		info->oldest_pos = bcast_oldest(r);
 	return 0;
 }
 
@@ -988,7 +1135,9 @@ SHMRING_API int shmring_stats(struct shmring *r, struct shmring_stats *st)
 		st->sleeps += RD(l->sleeps);
 	}
 #undef RD
-	st->used = r->kind == SHMRING_MPMC ? mpmc_used(r) : spsc_used(r);
+	st->used = used_of(r);
+	if (r->kind == SHMRING_BCAST)
+		st->msgs_lost = bcast_lost_sum(r);
 	st->producers = peer_count(r, SHMRING_PRODUCER);
 	st->consumers = peer_count(r, SHMRING_CONSUMER);
 	return 0;
@@ -1046,6 +1195,8 @@ static const char *error_text(int err)
 	case -ENOSPC: return "not enough shared memory for the ring";
 	case -ENOMEM: return "out of memory, or not enough free huge pages";
 	case -EOPNOTSUPP: return "not supported";
+	case -EOVERFLOW: return "overtaken by the publisher: messages were lost";
+	case -ESTALE: return "the peeked message was overwritten while held";
 	default: {
 		/* Errors passed through from the system (ELOOP, EMFILE...). */
 		const char *s = err < 0 && err != INT_MIN ?

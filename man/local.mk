@@ -22,6 +22,8 @@ dist_man_MANS += \
 	man/shmring_recv_burst.3 \
 	man/shmring_recv_fd.3 \
 	man/shmring_release.3 \
+	man/shmring_lost.3 \
+	man/shmring_seek.3 \
 	man/shmring_reserve.3 \
 	man/shmring_send.3 \
 	man/shmring_send_burst.3 \
@@ -29,6 +31,7 @@ dist_man_MANS += \
 	man/shmring_set_slip.3 \
 	man/shmring_set_spin.3 \
 	man/shmring_stats.3 \
+	man/shmring_subscribers.3 \
 	man/shmring_strerror.3 \
 	man/shmring_sync.3 \
 	man/shmring_try_recv.3 \

@@ -87,10 +87,10 @@ Test(errors, bad_options, TU_FIXTURE, .timeout = TU_TIMEOUT(10))
 		  { .capacity = (size_t)1 << 20, .max_msg = SHMRING_MAX_MSG_LIMIT + 1 } },
 		{ "default capacity, max_msg above it",
 		  { .max_msg = SHMRING_DEFAULT_CAPACITY * 2 } },
-		{ "kind 2", { .kind = (enum shmring_kind)2, .capacity = CAP } },
+		{ "kind 3", { .kind = (enum shmring_kind)3, .capacity = CAP } },
 		{ "kind 99", { .kind = (enum shmring_kind)99 } },
 		{ "kind -1", { .kind = (enum shmring_kind)-1 } },
-		{ "flags 2 (reserved)", { .flags = 2 } },
+		{ "flags 2 (SHMRING_OVERWRITE) on SPSC", { .flags = 2 } },
 		{ "flags 0x80000000", { .flags = 0x80000000u } },
 	};
 	static const int bad_roles[] = { 4, 8, -1, 7, INT_MIN };

@@ -14,8 +14,9 @@
 #include "cli.h"
 
 static const char create_help[] =
-	"Usage: shmring create NAME [--kind spsc|mpmc] [--capacity N]\n"
-	"                           [--max-msg N] [--mode OCTAL] [--huge]\n"
+	"Usage: shmring create NAME [--kind spsc|mpmc|bcast] [--overwrite]\n"
+	"                           [--capacity N] [--max-msg N]\n"
+	"                           [--mode OCTAL] [--huge]\n"
 	"\n"
 	"Create ring NAME (/NAME, file:PATH, sysv:KEY or sysv:PATH:PROJ) and\n"
 	"leave it for others to attach to. Sizes take a k, m or g suffix\n"
@@ -23,8 +24,13 @@ static const char create_help[] =
 	"\n"
 	"  --kind spsc|mpmc  one producer and one consumer with variable-size\n"
 	"                    records (spsc, the default), or many of each with\n"
-	"                    fixed-size slots (mpmc)\n"
-	"  --capacity N      spsc: data bytes; mpmc: slots; a power of two\n"
+	"                    fixed-size slots (mpmc), or one publisher whose\n"
+	"                    every message each subscriber gets (bcast)\n"
+	"  --overwrite       bcast: the publisher never waits, it overwrites\n"
+	"                    the oldest messages (default: it waits for the\n"
+	"                    slowest subscriber)\n"
+	"  --capacity N      spsc, bcast: data bytes; mpmc: slots; a power\n"
+	"                    of two\n"
 	"                    (default 1m bytes, or 1024 slots)\n"
 	"  --max-msg N       largest message (default 64k, or 240 for mpmc)\n"
 	"  --mode OCTAL      permission bits (default 0600)\n"
@@ -54,13 +60,14 @@ static const char rm_help[] =
  */
 static int create_opts(int argc, char **argv, struct shmring_opts *o)
 {
-	enum { O_KIND = 256, O_CAP, O_MAX, O_MODE, O_HUGE };
+	enum { O_KIND = 256, O_CAP, O_MAX, O_MODE, O_HUGE, O_OVERWRITE };
 	static const struct option opts[] = {
 		{ "kind", required_argument, NULL, O_KIND },
 		{ "capacity", required_argument, NULL, O_CAP },
 		{ "max-msg", required_argument, NULL, O_MAX },
 		{ "mode", required_argument, NULL, O_MODE },
 		{ "huge", no_argument, NULL, O_HUGE },
+		{ "overwrite", no_argument, NULL, O_OVERWRITE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -74,9 +81,11 @@ static int create_opts(int argc, char **argv, struct shmring_opts *o)
 				o->kind = SHMRING_SPSC;
 			else if (!strcmp(optarg, "mpmc"))
 				o->kind = SHMRING_MPMC;
+			else if (!strcmp(optarg, "bcast"))
+				o->kind = SHMRING_BCAST;
 			else
-				return cli_usage("bad kind '%s' (spsc or mpmc)",
-						 optarg);
+				return cli_usage("bad kind '%s' (spsc, mpmc or "
+						 "bcast)", optarg);
 			break;
 		case O_CAP:
 			/* The library checks it too; said here as usage. */
@@ -99,10 +108,13 @@ static int create_opts(int argc, char **argv, struct shmring_opts *o)
 						 optarg);
 			break;
 		case O_HUGE: o->flags |= SHMRING_HUGE_PAGES; break;
+		case O_OVERWRITE: o->flags |= SHMRING_OVERWRITE; break;
 		case 'h': return cli_help(create_help);
 		default: return CLI_USAGE;
 		}
 	}
+	if ((o->flags & SHMRING_OVERWRITE) && o->kind != SHMRING_BCAST)
+		return cli_usage("--overwrite is for --kind bcast");
 	return -1;
 }
 

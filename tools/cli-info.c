@@ -74,6 +74,9 @@ struct snapshot {
 	unsigned live;
 	enum cli_ring_state state;
 	struct shmring *ring; /* for the bridge's counters, while open */
+	/* Broadcast rings: each subscriber's position, lag and losses. */
+	struct shmring_subscriber subs[SHMRING_MAX_PEERS];
+	int nsubs;
 };
 
 static void take(struct shmring *r, struct snapshot *s)
@@ -86,6 +89,45 @@ static void take(struct shmring *r, struct snapshot *s)
 		s->npeers = 0;
 	s->state = cli_ring_state(r, &s->info, &s->live);
 	s->ring = r;
+	if (s->info.kind == SHMRING_BCAST)
+		s->nsubs = shmring_subscribers(r, s->subs, SHMRING_MAX_PEERS);
+	if (s->nsubs < 0)
+		s->nsubs = 0;
+}
+
+static const char *policy_of(const struct shmring_info *info)
+{
+	return info->flags & SHMRING_OVERWRITE ? "overwrite" : "back-pressure";
+}
+
+/* Broadcast rings: the policy and a line per subscriber. */
+static int subs_text(const struct snapshot *s)
+{
+	static const char *const heads[] = { "PID", "POSITION", "LAG", "LOST",
+					     "ALIVE" };
+	struct cli_table t;
+	int ret = 0;
+
+	kv("policy:", "%s", policy_of(&s->info));
+	kv("lost:", "%" PRIu64 " (messages the subscribers missed)",
+	   s->st.msgs_lost);
+	kv("subscribers:", "%d", s->nsubs);
+	cli_table_init(&t, 5, heads, "rrrrl");
+	t.indent = "  ";
+	for (int k = 0; k < s->nsubs && !ret; k++) {
+		char c[4][32];
+		const char *row[5] = { c[0], c[1], c[2], c[3],
+				       s->subs[k].alive ? "yes" : "no" };
+		snprintf(c[0], sizeof(c[0]), "%d", (int)s->subs[k].pid);
+		snprintf(c[1], sizeof(c[1]), "%" PRIu64, s->subs[k].pos);
+		snprintf(c[2], sizeof(c[2]), "%" PRIu64, s->subs[k].lag);
+		snprintf(c[3], sizeof(c[3]), "%" PRIu64, s->subs[k].lost);
+		ret = cli_table_add(&t, row);
+	}
+	if (s->nsubs && !ret)
+		cli_table_print(&t, stdout);
+	cli_table_free(&t);
+	return ret;
 }
 
 static const char *unit_of(const struct shmring_info *info)
@@ -135,6 +177,8 @@ static int info_text(const char *name, const struct snapshot *s)
 	kv("space waiters:", "%u (producers asleep waiting for room)",
 	   i->space_waiters);
 
+	if (i->kind == SHMRING_BCAST)
+		ret = subs_text(s);
 	kv("peers:", "%d attached, %u alive", s->npeers, s->live);
 	cli_table_init(&t, 4, heads, "rlll");
 	t.indent = "  ";
@@ -200,6 +244,21 @@ static void info_json(const char *name, const struct snapshot *s)
 	cli_json_u64(&j, "consumers", i->consumers);
 	cli_json_u64(&j, "data_waiters", i->data_waiters);
 	cli_json_u64(&j, "space_waiters", i->space_waiters);
+	if (i->kind == SHMRING_BCAST) {
+		cli_json_str(&j, "policy", policy_of(i));
+		cli_json_u64(&j, "msgs_lost", st->msgs_lost);
+		cli_json_arr(&j, "subscribers");
+		for (int k = 0; k < s->nsubs; k++) {
+			cli_json_obj(&j, NULL);
+			cli_json_i64(&j, "pid", s->subs[k].pid);
+			cli_json_u64(&j, "pos", s->subs[k].pos);
+			cli_json_u64(&j, "lag", s->subs[k].lag);
+			cli_json_u64(&j, "lost", s->subs[k].lost);
+			cli_json_bool(&j, "alive", s->subs[k].alive);
+			cli_json_end(&j);
+		}
+		cli_json_end(&j);
+	}
 	cli_json_arr(&j, "peers");
 	for (int p = 0; p < s->npeers; p++) {
 		cli_json_obj(&j, NULL);

@@ -25,7 +25,7 @@ static const char send_help[] =
 	"  --help          this text\n";
 
 static const char recv_help[] =
-	"Usage: shmring recv NAME [-n COUNT] [--timeout SECS]\n"
+	"Usage: shmring recv NAME [-n COUNT] [--timeout SECS] [--from oldest]\n"
 	"\n"
 	"Attach to ring NAME as a consumer and print each message as one line.\n"
 	"Exits 0 at the end of the stream (every producer has detached or died\n"
@@ -35,6 +35,10 @@ static const char recv_help[] =
 	"  --timeout SECS     fail when no message comes for SECS seconds\n"
 	"                     (default: wait as long as it takes; 0: take only\n"
 	"                     what is in the ring now)\n"
+	"  --from oldest      bcast: start with the oldest message still in\n"
+	"                     the ring, not the first one published after the\n"
+	"                     attach; a message lost to an overwriting\n"
+	"                     publisher is reported on standard error\n"
 	"  --help             this text\n";
 
 /* Parse --timeout into *ns; 0, or a usage error. */
@@ -156,11 +160,13 @@ int cmd_recv(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "from", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct shmring_info info;
 	int64_t timeout = -1;
+	bool oldest = false;
 	uint64_t count = 0, got = 0;
 	struct shmring *r;
 	const char *name;
@@ -180,6 +186,12 @@ int cmd_recv(int argc, char **argv)
 			if (ret)
 				return ret;
 			break;
+		case 'f':
+			if (strcmp(optarg, "oldest"))
+				return cli_usage("bad --from '%s' (oldest)",
+						 optarg);
+			oldest = true;
+			break;
 		case 'h': return cli_help(recv_help);
 		default: return CLI_USAGE;
 		}
@@ -189,6 +201,12 @@ int cmd_recv(int argc, char **argv)
 		return ret;
 	if (attach(name, SHMRING_CONSUMER, &r, &info))
 		return CLI_FAIL;
+	if (oldest && (ret = shmring_seek(r, SHMRING_SEEK_OLDEST))) {
+		cli_err(name, "--from oldest: %s", ret == -EINVAL ?
+			"not a broadcast ring" : shmring_strerror(ret));
+		shmring_close(r);
+		return CLI_FAIL;
+	}
 	buf = malloc(info.max_msg ? info.max_msg : 1);
 	if (!buf) {
 		cli_err(name, "out of memory");
@@ -209,6 +227,14 @@ int cmd_recv(int argc, char **argv)
 		}
 		if (len == -EPIPE) /* end of stream */
 			break;
+		if (len == -EOVERFLOW) { /* overtaken: say so, go on */
+			uint64_t lost = 0;
+			shmring_lost(r, &lost);
+			fflush(stdout);
+			cli_err(name, "overtaken by the publisher: %" PRIu64
+				      " messages lost so far", lost);
+			continue;
+		}
 		if (len == -ETIMEDOUT || len == -EAGAIN) {
 			cli_err(name, "no message within the timeout");
 			status = CLI_FAIL;

@@ -214,6 +214,7 @@ const char *cli_kind_name(enum shmring_kind k)
 	switch (k) {
 	case SHMRING_SPSC: return "spsc";
 	case SHMRING_MPMC: return "mpmc";
+	case SHMRING_BCAST: return "bcast";
 	}
 	return "?";
 }
