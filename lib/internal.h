@@ -97,6 +97,8 @@ struct shmring {
 	/* Sleeping on the futex and the peers' pidfds at once (uring.c). */
 	struct uring *ur;
 	bool ur_none; /* io_uring cannot do it here: sleep in slices */
+	/* Pollable descriptors (poll.c): [0] POLLOUT, [1] POLLIN. */
+	struct poll_dir *pd[2];
 	/*
 	 * Cache of "every holder of the role closed", valid for peers_gen ==
 	 * closed_gen. open_gen is closed_gen where the answer is "no", else
@@ -178,12 +180,37 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 void wait_wake_slow(struct shmring *r, struct wait_line *w, int n);
 int64_t wait_slip(struct shmring *r, int64_t timeout_ns);
 bool wait_register(void);
+void wait_mark(struct wait_line *w, uint32_t bit);
+int64_t wait_fence(struct shmring *r);
+int64_t wait_announce(struct shmring *r, struct wait_line *w, uint32_t bit);
+void wait_withdraw(struct wait_line *w, uint32_t bit);
+void wait_sleep(_Atomic uint32_t *word, uint32_t val, int64_t rel_ns);
+void wait_kick(_Atomic uint32_t *word);
+void wait_private(_Atomic uint32_t *word, uint32_t val);
+void wake_private(_Atomic uint32_t *word);
+int wait_many(_Atomic uint32_t *const *words, const uint32_t *vals, unsigned n,
+	      int64_t rel_ns, bool fallback);
 
 /* uring.c */
 int uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
 		const int *entries, int n, int64_t rel_ns);
 void uring_unwatch(struct shmring *r, int i);
 void uring_fini(struct shmring *r);
+struct uring *uring_open(void);
+int uring_fd(const struct uring *u);
+void uring_close(struct uring *u);
+int uring_drain(struct uring *u, bool *fired);
+int uring_post(struct uring *u);
+int uring_arm(struct shmring *r, struct uring *u, _Atomic uint32_t *word,
+	      uint32_t val, const int *entries, int n);
+
+/* poll.c; @ready is ring.c's readiness of a handle, arg an int dir. */
+#define POLL_MAX_WORDS 256 /* two per item: SHMRING_POLL_MAX items */
+int poll_fd(struct shmring *r, int dir, wait_cond_fn ready);
+void poll_rearm(struct shmring *r, int dir, wait_cond_fn ready);
+void poll_fini(struct shmring *r);
+int poll_rings(struct shmring_pollitem *it, unsigned n, int64_t timeout_ns,
+	       wait_cond_fn ready);
 
 /* peer.c */
 int peer_watch(struct shmring *r, int role, int *entries);
@@ -284,6 +311,7 @@ int spsc_commit(struct shmring *r, size_t len);
 ssize_t spsc_peek(struct shmring *r, const void **msg, int64_t timeout_ns);
 int spsc_release(struct shmring *r);
 size_t spsc_used(struct shmring *r);
+int spsc_ready(struct shmring *r, bool in);
 
 /* mpmc.c */
 void mpmc_format(struct shmring_hdr *h, unsigned char *data);
@@ -299,6 +327,7 @@ int mpmc_commit(struct shmring *r, size_t len);
 ssize_t mpmc_peek(struct shmring *r, const void **msg, int64_t timeout_ns);
 int mpmc_release(struct shmring *r);
 size_t mpmc_used(struct shmring *r);
+int mpmc_ready(struct shmring *r, bool in);
 
 /* ring.c, for tests and fuzzers: a handle over caller-owned memory. */
 int ring_adopt_memory(void *base, size_t size, int role, struct shmring **out);

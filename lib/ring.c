@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -473,6 +474,7 @@ SHMRING_API int shmring_close(struct shmring *r)
 	 */
 	bool ours = (uint64_t)getpid() ==
 		    ((r->self_id >> PEER_START_BITS) & PEER_PID_MASK);
+	poll_fini(r);
 	if (r->role && ours) {
 		if (r->kind == SHMRING_MPMC)
 			mpmc_close(r);
@@ -523,6 +525,37 @@ static int as_consumer(struct shmring *r)
 }
 
 /*
+ * Readiness of @r in direction *(int *)arg (1 in, 0 out), for poll.c: one
+ * plain function per ring kind, chosen here, where the kinds are known.
+ */
+static int ring_ready(struct shmring *r, void *arg)
+{
+	bool in = *(int *)arg;
+	switch (r->kind) {
+	case SHMRING_SPSC:
+		return spsc_ready(r, in);
+	case SHMRING_MPMC:
+		return mpmc_ready(r, in);
+	default:
+		return 1; /* unknown: readable, the call says why */
+	}
+}
+
+/*
+ * After a call in direction @dir: one that found the ring empty (full)
+ * re-arms the handle's descriptor for that direction, if it has one
+ * (poll.c). A branch on a result the fast path returns anyway.
+ */
+static inline __attribute__((always_inline)) ssize_t
+rearm_after(struct shmring *r, ssize_t ret, int dir)
+{
+	if (__builtin_expect(ret == -EAGAIN || ret == -ETIMEDOUT, 0) &&
+	    r->pd[dir])
+		poll_rearm(r, dir, ring_ready);
+	return ret;
+}
+
+/*
  * The public calls below go through these, never through each other: a
  * call to an exported function from inside the library goes through the
  * PLT, which costs on a path measured in nanoseconds.
@@ -546,7 +579,7 @@ static int send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
 				   size_t n, int64_t timeout_ns)
 {
-	return send_burst(r, msgs, n, timeout_ns);
+	return (int)rearm_after(r, send_burst(r, msgs, n, timeout_ns), 0);
 }
 
 /* shmring_send() when the SPSC fast path is not for this call or handle. */
@@ -578,12 +611,12 @@ send1(struct shmring *r, const void *msg, size_t len, int64_t timeout_ns)
 SHMRING_API int shmring_send(struct shmring *r, const void *msg, size_t len,
 			     int64_t timeout_ns)
 {
-	return send1(r, msg, len, timeout_ns);
+	return (int)rearm_after(r, send1(r, msg, len, timeout_ns), 0);
 }
 
 SHMRING_API int shmring_try_send(struct shmring *r, const void *msg, size_t len)
 {
-	return send1(r, msg, len, 0);
+	return (int)rearm_after(r, send1(r, msg, len, 0), 0);
 }
 
 static int recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
@@ -603,7 +636,7 @@ static int recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 SHMRING_API int shmring_recv_burst(struct shmring *r, struct iovec *bufs,
 				   size_t n, int64_t timeout_ns)
 {
-	return recv_burst(r, bufs, n, timeout_ns);
+	return (int)rearm_after(r, recv_burst(r, bufs, n, timeout_ns), 1);
 }
 
 /* shmring_recv() when the SPSC fast path is not for this call or handle. */
@@ -631,12 +664,12 @@ recv1(struct shmring *r, void *buf, size_t cap, int64_t timeout_ns)
 SHMRING_API ssize_t shmring_recv(struct shmring *r, void *buf, size_t cap,
 				 int64_t timeout_ns)
 {
-	return recv1(r, buf, cap, timeout_ns);
+	return rearm_after(r, recv1(r, buf, cap, timeout_ns), 1);
 }
 
 SHMRING_API ssize_t shmring_try_recv(struct shmring *r, void *buf, size_t cap)
 {
-	return recv1(r, buf, cap, 0);
+	return rearm_after(r, recv1(r, buf, cap, 0), 1);
 }
 
 SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,
@@ -647,8 +680,11 @@ SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,
 		return ret;
 	if (!buf)
 		return -EINVAL;
-	return r->kind == SHMRING_MPMC ? mpmc_reserve(r, len, buf, timeout_ns) :
-					 spsc_reserve(r, len, buf, timeout_ns);
+	return (int)rearm_after(
+		r,
+		r->kind == SHMRING_MPMC ? mpmc_reserve(r, len, buf, timeout_ns) :
+					  spsc_reserve(r, len, buf, timeout_ns),
+		0);
 }
 
 SHMRING_API int shmring_commit(struct shmring *r, size_t len)
@@ -668,8 +704,10 @@ SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
 		return ret;
 	if (!msg)
 		return -EINVAL;
-	return r->kind == SHMRING_MPMC ? mpmc_peek(r, msg, timeout_ns) :
-					 spsc_peek(r, msg, timeout_ns);
+	return rearm_after(r,
+			   r->kind == SHMRING_MPMC ? mpmc_peek(r, msg, timeout_ns) :
+						     spsc_peek(r, msg, timeout_ns),
+			   1);
 }
 
 SHMRING_API int shmring_release(struct shmring *r)
@@ -678,6 +716,34 @@ SHMRING_API int shmring_release(struct shmring *r)
 	if (ret)
 		return ret;
 	return r->kind == SHMRING_MPMC ? mpmc_release(r) : spsc_release(r);
+}
+
+/* ---- readiness -------------------------------------------------------- */
+
+SHMRING_API int shmring_poll_fd(struct shmring *r, short events)
+{
+	if (!r || (events != POLLIN && events != POLLOUT))
+		return -EINVAL;
+	int dir = events == POLLIN;
+	int ret = dir ? as_consumer(r) : as_producer(r);
+	return ret ? ret : poll_fd(r, dir, ring_ready);
+}
+
+SHMRING_API int shmring_poll(struct shmring_pollitem *items, unsigned n,
+			     int64_t timeout_ns)
+{
+	if (!items || !n || n > SHMRING_POLL_MAX)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		struct shmring *r = items[i].ring;
+		short ev = items[i].events;
+		if (!r || !(ev & (POLLIN | POLLOUT)))
+			return -EINVAL;
+		if (((ev & POLLIN) && as_consumer(r)) ||
+		    ((ev & POLLOUT) && as_producer(r)))
+			return -EPERM;
+	}
+	return poll_rings(items, n, timeout_ns, ring_ready);
 }
 
 /* ---- information ---------------------------------------------------- */

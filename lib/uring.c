@@ -77,6 +77,7 @@ struct uring {
 	uint64_t armed[PEER_SLOTS];    /* tag of the poll armed on entry i, 0 none */
 	uint64_t armed_id[PEER_SLOTS]; /* the peer id that poll watches */
 	uint64_t fired_id[PEER_SLOTS]; /* exit reported for this id: not re-armed */
+	uint64_t pending; /* a descriptor's futex wait in flight: its tag */
 };
 
 static uint64_t ud_make(unsigned kind, unsigned entry, struct uring *u)
@@ -411,4 +412,105 @@ int uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
 	if (fired)
 		r->next_live_check = 0; /* look at the peers now */
 	return fired;
+}
+
+/*
+ * ---- A ring of its own for a pollable descriptor (poll.c) ----
+ *
+ * The io_uring instance's descriptor is the handle's pollable one: it
+ * polls readable while a completion is posted and not yet taken. Arming
+ * submits a futex wait on the ring's futex word (and polls of the peers'
+ * pidfds) without waiting for it; the kernel posts a completion when a
+ * publisher wakes the word or a watched peer exits, and the descriptor
+ * turns readable. Where the condition already holds, a no-op is posted
+ * instead, so that the descriptor is readable at once.
+ */
+struct uring *uring_open(void)
+{
+	return uring_setup();
+}
+
+int uring_fd(const struct uring *u)
+{
+	return u->fd;
+}
+
+void uring_close(struct uring *u)
+{
+	uring_unmap(u);
+	free(u);
+}
+
+/*
+ * Take every completion posted, so that the descriptor stops polling
+ * readable. Returns 1 while the futex wait armed last is still pending,
+ * 0 if none is, with *fired set when a watched peer exited.
+ */
+int uring_drain(struct uring *u, bool *fired)
+{
+	bool done = false;
+	*fired |= reap(u, u->pending, &done);
+	if (done)
+		u->pending = 0;
+	return u->pending != 0;
+}
+
+/* Post a completion now: the descriptor polls readable at once. */
+int uring_post(struct uring *u)
+{
+	struct io_uring_sqe *s = sqe_next(u);
+	if (!s)
+		return -EAGAIN;
+	s->opcode = IORING_OP_NOP;
+	s->user_data = ud_make(UD_CANCEL, 0, u);
+	int ret = enter(u, sq_publish(u), 0, 0);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Arm: a futex wait on @word while it holds @val, unless one is pending
+ * already, and a poll of the pidfd of each peer entry in @entries (of
+ * handle @r) not watched yet. Submits without waiting. A watched peer
+ * whose exit was reported already is posted at once (the caller looks).
+ */
+int uring_arm(struct shmring *r, struct uring *u, _Atomic uint32_t *word,
+	      uint32_t val, const int *entries, int n)
+{
+	for (int k = 0; k < n; k++) {
+		int i = entries[k];
+		uint64_t id = r->pidfd_id[i];
+		if (u->fired_id[i] == id)
+			return uring_post(u);
+		if (u->armed[i] && u->armed_id[i] == id)
+			continue;
+		struct io_uring_sqe *s = sqe_next(u);
+		if (!s)
+			return -EAGAIN;
+		if (u->armed[i]) {
+			s->opcode = IORING_OP_ASYNC_CANCEL;
+			s->addr = u->armed[i];
+			s->user_data = ud_make(UD_CANCEL, 0, u);
+			u->armed[i] = 0;
+			if (!(s = sqe_next(u)))
+				return -EAGAIN;
+		}
+		s->opcode = IORING_OP_POLL_ADD;
+		s->fd = r->pidfd[i];
+		s->poll32_events = POLLIN;
+		s->user_data = u->armed[i] = ud_make(UD_POLL, (unsigned)i, u);
+		u->armed_id[i] = id;
+	}
+	if (!u->pending) {
+		struct io_uring_sqe *s = sqe_next(u);
+		if (!s)
+			return -EAGAIN;
+		s->opcode = IORING_OP_FUTEX_WAIT;
+		s->fd = FUTEX2_SIZE_U32; /* shared: no FUTEX2_PRIVATE */
+		s->addr = (uint64_t)(uintptr_t)word;
+		s->off = val;
+		s->addr3 = FUTEX_BITSET_MATCH_ANY;
+		s->user_data = u->pending = ud_make(UD_FUTEX, 0, u);
+	}
+	int ret = enter(u, sq_publish(u), 0, 0);
+	return ret < 0 ? ret : 0;
 }
