@@ -11,7 +11,8 @@ cd "$(dirname "$0")"
 # ZeroMQ, and gnuplot for `make plots`. clang builds the fuzz targets.
 pkgs="autoconf automake libtool pkg-config make gcc g++ liburcu-dev
 libcriterion-dev valgrind spin python3 groff-base libzmq3-dev libboost-dev
-gnuplot-nox clang libclang-rt-14-dev"
+gnuplot-nox clang libclang-rt-14-dev
+libuv1-dev"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	missing=
 	for p in $pkgs; do

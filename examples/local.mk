@@ -14,7 +14,8 @@ noinst_PROGRAMS += \
 	examples/seqnum \
 	examples/file_ring \
 	examples/sysv_ring \
-	examples/memfd_ring
+	examples/memfd_ring \
+	examples/epoll_server
 
 examples_shm_producer_SOURCES = examples/shm_producer.c
 examples_shm_producer_LDADD = lib/libshmring.la
@@ -38,5 +39,17 @@ examples_sysv_ring_SOURCES = examples/sysv_ring.c
 examples_sysv_ring_LDADD = lib/libshmring.la
 examples_memfd_ring_SOURCES = examples/memfd_ring.c
 examples_memfd_ring_LDADD = lib/libshmring.la
+
+examples_epoll_server_SOURCES = examples/epoll_server.c
+examples_epoll_server_LDADD = lib/libshmring.la
+
+# A ring in a libuv loop (uv_poll_t), where configure found libuv.
+if HAVE_UV
+noinst_PROGRAMS += examples/uv_consumer
+examples_uv_consumer_SOURCES = examples/uv_consumer.c
+examples_uv_consumer_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+examples_uv_consumer_LDADD = lib/libshmring.la $(UV_LIBS)
+endif
+EXTRA_DIST += examples/uv_consumer.c
 
 EXTRA_DIST += examples/README.md examples/smoke.sh

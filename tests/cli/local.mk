@@ -10,7 +10,8 @@ SHMRING_CLI_TESTS = \
 	tests/cli/admin.sh \
 	tests/cli/pipe.sh \
 	tests/cli/stat.sh \
-	tests/cli/scan.sh
+	tests/cli/scan.sh \
+	tests/cli/recv-many.sh
 
 TESTS += $(SHMRING_CLI_TESTS)
 EXTRA_DIST += $(SHMRING_CLI_TESTS) tests/cli/lib.sh
