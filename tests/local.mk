@@ -100,3 +100,9 @@ endif
 EXTRA_DIST += tests/poll-fallback.sh tests/backend/poll-file.sh \
 	tests/backend/poll-sysv.sh tests/backend/poll-anon.sh \
 	tests/backend/poll-memfd.sh
+
+# Readiness between threads, which ThreadSanitizer can see (plain C).
+check_PROGRAMS += tests/test_poll_threads
+TESTS += tests/test_poll_threads
+tests_test_poll_threads_SOURCES = tests/test_poll_threads.c
+tests_test_poll_threads_LDADD = lib/libshmring.la -lpthread
