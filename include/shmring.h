@@ -508,7 +508,8 @@ struct shmring_pollitem {
  * @return how many items are ready, 0 on timeout, or -EINVAL (NULL
  *         @items or ring, @n 0 or above SHMRING_POLL_MAX, no POLLIN/POLLOUT in
  *         an item's events), -EPERM (an item asks a direction its
- *         handle has no role for), -EINTR (a signal handler ran).
+ *         handle has no role for), -EINTR (a signal handler ran while
+ *         it slept).
  */
 SHMRING_API int shmring_poll(struct shmring_pollitem *items, unsigned n,
 			     int64_t timeout_ns);
