@@ -4,10 +4,11 @@
  * poll(2) on its ring's descriptor (io_uring, then the fallback's eventfd
  * and thread, forced with SHMRING_POLL_FALLBACK=1) or in shmring_poll(),
  * a producer thread sending; every message checked, none lost (a lost
- * wake-up is a poll that times out). The fallback's thread hands its
- * sleeps over with atomics (lib/poll.c, T0-T3): without them TSan reports
- * the race on the value it sleeps on. Plain C (no Criterion, which cannot
- * start under TSan); prints "N passed, N failed".
+ * wake-up is a poll that times out, and fails the run: it does without
+ * the re-arming after -EAGAIN, lib/ring.c rearm_after()). TSan follows
+ * the payloads from thread to thread and the fallback's own thread (its
+ * start, the hand-over of its sleeps, its join). Plain C (no Criterion,
+ * which cannot start under TSan); prints "N passed, N failed".
  */
 #include <errno.h>
 #include <poll.h>
