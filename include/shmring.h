@@ -136,7 +136,7 @@ struct shmring_stats {
 	uint64_t msgs_recv, bytes_recv; /**< messages consumed */
 	uint64_t times_full;  /**< sends that found the ring full */
 	uint64_t times_empty; /**< receives that found the ring empty */
-	uint64_t sleeps;      /**< futex sleeps, both sides */
+	uint64_t sleeps;      /**< futex sleeps and descriptor armings, both sides */
 	uint64_t wakeups;     /**< futex wake calls issued, both sides */
 	uint64_t last_attach_ns, last_detach_ns; /**< CLOCK_REALTIME, 0 = never */
 	size_t used;          /**< bytes (SPSC) or slots (MPMC) in use now */

@@ -69,9 +69,10 @@ static int count_fds(void)
 
 /*
  * Readable after a send, within a bound; not readable once drained (a
- * try that returned -EAGAIN re-armed it and took what was posted). Fails
- * without the re-arming's take (the descriptor stays readable) and
- * without the arming (it never turns readable).
+ * try that returned -EAGAIN re-armed it and took what was posted).
+ * Checked: fails without the re-arming after -EAGAIN (ring.c
+ * rearm_after()) and without the take of what was posted (poll.c
+ * take()): the descriptor then stays readable once drained.
  */
 static void in_cycle(enum shmring_kind kind)
 {
@@ -171,8 +172,8 @@ Test(poll, mpmc_eos, TU_FIXTURE) { eos_close(SHMRING_MPMC); }
 /*
  * A producer killed with SIGKILL (it wakes nobody) makes the consumer's
  * descriptor readable within the end-of-stream bound, through the watch
- * on its pidfd (or, in the fallback, the thread's sleep slice). Fails
- * without the watch: nothing else would ever post to it.
+ * on its pidfd (or, in the fallback, the thread's sleep slice). Checked:
+ * all four fail when uring_arm() is given no peer to watch.
  */
 static void eos_kill(enum shmring_kind kind, int victim)
 {
@@ -228,8 +229,8 @@ Test(poll, mpmc_kill_consumer, TU_FIXTURE) { eos_kill(SHMRING_MPMC, SHMRING_CONS
 
 /*
  * The descriptors close with the handle: the count of this process's
- * descriptors is back where it was. Fails if shmring_close() forgets
- * them (poll_fini()).
+ * descriptors is back where it was. Checked: fails when shmring_close()
+ * does not call poll_fini().
  */
 Test(poll, no_fd_leak, TU_FIXTURE)
 {
@@ -274,9 +275,9 @@ Test(poll, bad_args, TU_FIXTURE)
  * triggered (each side drains with try calls until -EAGAIN, the rule for
  * edge-triggered use), or only in shmring_poll(). Every message is
  * checked; a lost wake-up is a hang, which the epoll timeout turns into
- * a failure. Fails without the token's re-announcement (wait.c W1 each
- * round) or the fence before the re-check: the model (model/wait.pml)
- * shows the interleaving, this test meets it in practice.
+ * a failure. The interleavings that lose one (no fence, no re-check, the
+ * futex word read after the announcement) are in model/wait.pml; the
+ * last is met in practice by poll_load/wakes_per_arming below.
  */
 #define RT_TIMEOUT_MS 10000
 
@@ -363,8 +364,9 @@ Test(poll_load, mpmc_round_trips_epoll_et, TU_FIXTURE, .timeout = 600) { round_t
 /*
  * A process waiting in poll() on the descriptor of an idle ring burns
  * (next to) no CPU: it sleeps in the kernel, woken by nothing. Measured
- * in the child over 1 s: < 1 ms. Fails with a descriptor that polls
- * readable while the ring is empty (a busy loop) or wakes in slices.
+ * in the child over 1 s: < 1 ms. Checked: fails without the take of
+ * what was posted (poll.c take()), the descriptor then readable on an
+ * empty ring and the child looping.
  */
 Test(poll_load, idle_cpu, TU_FIXTURE)
 {
@@ -560,9 +562,11 @@ Test(poll, eintr, TU_FIXTURE)
  * found the ring empty and armed its descriptor, never per message: the
  * stats' wake calls are at most the sleeps (each arming of a descriptor
  * counts one) plus the attach and detach wakes.
- * Fails without the token (wait.c P3'): an armed descriptor would then
- * stay announced until the consumer re-arms it, and every message sent
- * meanwhile would cost a wake call.
+ * Checked: fails without the token (wait.c P3' reading the waiters
+ * instead of taking them: a wake call per message while the descriptor
+ * stays announced); and hangs, 3 runs in 3, with the futex word read
+ * after the announcement instead of before (poll.c arm()), the lost
+ * wake-up model/wait.pml shows as LATE_READ.
  */
 Test(poll_load, wakes_per_arming, TU_FIXTURE, .timeout = 600)
 {
@@ -640,10 +644,10 @@ Test(poll_load, wakes_per_arming, TU_FIXTURE, .timeout = 600)
 /*
  * Issue 15's scenario: 2e6 64-byte messages (scaled), a consumer in
  * blocking receives doing a little work per message; wake calls at most
- * twice the sleeps. Fails without the token (wait.c P3'): a sleeper's
- * announcement then stays up until it has woken and withdrawn, and every
- * message moved meanwhile costs its waker a wake call (tens of thousands
- * for a few dozen sleeps).
+ * twice the sleeps. Checked: both fail without the token (wait.c P3'
+ * reading the waiters instead of taking them): a sleeper's announcement
+ * then stays up until it has woken and withdrawn, and every message
+ * moved meanwhile costs its waker a wake call.
  */
 static void wakes_per_sleep(uint64_t spin)
 {
