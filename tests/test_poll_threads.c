@@ -4,11 +4,12 @@
  * poll(2) on its ring's descriptor (io_uring, then the fallback's eventfd
  * and thread, forced with SHMRING_POLL_FALLBACK=1) or in shmring_poll(),
  * a producer thread sending; every message checked, none lost (a lost
- * wake-up is a poll that times out, and fails the run: it does without
- * the re-arming after -EAGAIN, lib/ring.c rearm_after()). TSan follows
- * the payloads from thread to thread and the fallback's own thread (its
- * start, the hand-over of its sleeps, its join). Plain C (no Criterion,
- * which cannot start under TSan); prints "N passed, N failed".
+ * wake-up is a poll that times out (10 s), and fails the run). It exists
+ * for ThreadSanitizer, which follows the payloads from thread to thread
+ * and the fallback's own thread (its start, the hand-over of its sleeps,
+ * its join); the protections themselves are checked to fail by
+ * tests/test_poll, which TSan cannot run. Plain C (no Criterion, which
+ * cannot start under TSan); prints "N passed, N failed".
  */
 #include <errno.h>
 #include <poll.h>
@@ -110,8 +111,10 @@ static int run(enum shmring_kind kind, int how, uint64_t n)
 	if (pthread_create(&t, NULL, producer, &a))
 		return 2;
 	rc = consume(c, n, how);
-	pthread_join(t, NULL);
+	/* Closed first: a producer blocked on a ring nobody drains after a
+	 * failure then gets -EPIPE, and the join returns. */
 	shmring_close(c);
+	pthread_join(t, NULL);
 	shmring_close(a.base);
 	return rc ? rc : a.rc;
 }
