@@ -14,7 +14,8 @@ pkgs="autoconf automake libtool pkg-config make gcc g++ liburcu-dev
 libcriterion-dev valgrind spin python3 groff-base libzmq3-dev libboost-dev
 python3-pytest python3-numpy python3-setuptools
 gnuplot-nox clang libclang-rt-14-dev
-dpdk-dev libck-dev iceoryx libiceoryx-binding-c-dev"
+dpdk-dev libck-dev iceoryx libiceoryx-binding-c-dev
+libuv1-dev"
 # The bridge test's two network namespaces: ip(8).
 pkgs="$pkgs iproute2"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -15,7 +15,8 @@ noinst_PROGRAMS += \
 	examples/file_ring \
 	examples/sysv_ring \
 	examples/memfd_ring \
-	examples/ticker
+	examples/ticker \
+	examples/epoll_server
 
 examples_shm_producer_SOURCES = examples/shm_producer.c
 examples_shm_producer_LDADD = lib/libshmring.la
@@ -41,6 +42,18 @@ examples_memfd_ring_SOURCES = examples/memfd_ring.c
 examples_memfd_ring_LDADD = lib/libshmring.la
 examples_ticker_SOURCES = examples/ticker.c
 examples_ticker_LDADD = lib/libshmring.la
+
+examples_epoll_server_SOURCES = examples/epoll_server.c
+examples_epoll_server_LDADD = lib/libshmring.la
+
+# A ring in a libuv loop (uv_poll_t), where configure found libuv.
+if HAVE_UV
+noinst_PROGRAMS += examples/uv_consumer
+examples_uv_consumer_SOURCES = examples/uv_consumer.c
+examples_uv_consumer_CFLAGS = $(AM_CFLAGS) $(UV_CFLAGS)
+examples_uv_consumer_LDADD = lib/libshmring.la $(UV_LIBS)
+endif
+EXTRA_DIST += examples/uv_consumer.c
 
 EXTRA_DIST += examples/README.md examples/smoke.sh examples/bridge-netns.sh
 

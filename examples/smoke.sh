@@ -20,7 +20,7 @@ passed=0
 failed=0
 
 for p in shm_producer shm_consumer pingpong chat server client fork_ring \
-	seqnum file_ring sysv_ring memfd_ring ticker; do
+	seqnum file_ring sysv_ring memfd_ring ticker epoll_server; do
 	if [ ! -x "$E/$p" ]; then
 		echo "smoke: $E/$p not found or not executable (build first?)" >&2
 		exit 1
@@ -343,6 +343,55 @@ ticker() {
 		fail "ticker: no overtaking reported"
 }
 check "ticker" ticker
+# ---- event loops ---------------------------------------------------------
+
+epoll_server() { # two rings and a socket client in one epoll set
+	with_pid "$E/epoll_server" "$TMP/sock" "/$TAG-ep1" "/$TAG-ep2" \
+		>"$TMP/out" 2>"$TMP/err" &
+	PIDS=$!
+	wait_for "$TMP/out" "^epoll_server: listening" || fail "epoll_server: not listening"
+	if command -v python3 >/dev/null 2>&1; then
+		$T python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile()
+print("connected", flush=True)
+for line in f:
+    sys.stdout.write(line)' "$TMP/sock" >"$TMP/client" &
+		PIDS="$PIDS $!"
+		wait_for "$TMP/out" "client 1 connected" || fail "epoll_server: no client"
+	fi
+	seq 1 300 | $T "$E/shm_producer" "/$TAG-ep1" || fail "producer 1"
+	seq 301 500 | $T "$E/shm_producer" "/$TAG-ep2" || fail "producer 2"
+	for p in $PIDS; do
+		wait "$p" || fail "epoll_server: exited $?: $(cat "$TMP/err")"
+	done
+	PIDS=
+	grep -q '^epoll_server: 500 messages from 2 rings$' "$TMP/out" ||
+		fail "epoll_server: wrong total: $(tail -3 "$TMP/out")"
+	[ "$(grep -c "^/$TAG-ep1: " "$TMP/out")" -eq 300 ] || fail "epoll_server: ring 1"
+	[ "$(grep -c "^/$TAG-ep2: " "$TMP/out")" -eq 200 ] || fail "epoll_server: ring 2"
+	if [ -f "$TMP/client" ]; then
+		[ "$(grep -c "^/$TAG-ep" "$TMP/client")" -eq 500 ] ||
+			fail "epoll_server: the client got $(grep -c "^/" "$TMP/client") lines"
+	fi
+	[ -e "$TMP/sock" ] && fail "epoll_server: socket left"
+	nothing_left "$TAG-ep"
+}
+check "epoll_server: two rings and a client in one epoll set" epoll_server
+
+uv_consumer() { # a ring in a libuv loop (built where libuv is)
+	[ -x "$E/uv_consumer" ] || { echo "smoke: uv_consumer not built (no libuv)"; return 0; }
+	with_pid "$E/uv_consumer" "/$TAG-uv" >"$TMP/out" 2>"$TMP/err" &
+	PIDS=$!
+	wait_for "$TMP/err" "waiting on" || fail "uv_consumer: not started"
+	seq 1000 | $T "$E/shm_producer" "/$TAG-uv" || fail "producer"
+	wait "$PIDS" || fail "uv_consumer: exited $?: $(cat "$TMP/err")"
+	PIDS=
+	seq 1000 | cmp -s - "$TMP/out" || fail "uv_consumer: lines wrong"
+	nothing_left "$TAG-uv"
+}
+check "uv_consumer: a ring in a libuv loop" uv_consumer
 
 leftovers() {
 	nothing_left "$TAG-"

@@ -165,7 +165,7 @@ struct shmring_stats {
 	uint64_t msgs_recv, bytes_recv; /**< messages consumed */
 	uint64_t times_full;  /**< sends that found the ring full */
 	uint64_t times_empty; /**< receives that found the ring empty */
-	uint64_t sleeps;      /**< futex sleeps, both sides */
+	uint64_t sleeps;      /**< futex sleeps and descriptor armings, both sides */
 	uint64_t wakeups;     /**< futex wake calls issued, both sides */
 	uint64_t last_attach_ns, last_detach_ns; /**< CLOCK_REALTIME, 0 = never */
 	size_t used;          /**< bytes (SPSC) or slots (MPMC) in use now */
@@ -560,6 +560,51 @@ SHMRING_API int shmring_subscribers(struct shmring *r,
  * @return 0, or -EINVAL (NULL argument), -EPERM (not a consumer).
  */
 SHMRING_API int shmring_lost(struct shmring *r, uint64_t *count);
+
+/**
+ * A descriptor that polls readable (POLLIN on it, with poll, select,
+ * epoll level- or edge-triggered, libuv, libevent) when a call on @r in
+ * the direction of @events would not return -EAGAIN: for POLLIN (a
+ * consumer), a message, end of stream or an error to report; for POLLOUT
+ * (a producer), room for a max_msg message, or -EPIPE. Owned by the
+ * handle: the same one on every call for the same @events, closed by
+ * shmring_close(); never close it yourself. Re-arming rule: it stays
+ * readable until a call in that direction returns -EAGAIN (or
+ * -ETIMEDOUT); from then on it turns readable again as soon as the
+ * condition holds. Readiness may be spurious (the call then returns
+ * -EAGAIN and re-arms it), never missed. Per process: a forked child
+ * that calls it gets a descriptor of its own. See shmring_poll_fd(3).
+ *
+ * @param events POLLIN or POLLOUT (from <poll.h>), not both.
+ * @return the descriptor (>= 0), or -EINVAL (NULL handle, @events not
+ *         exactly one of POLLIN, POLLOUT), -EPERM (the handle does not
+ *         hold the role for that direction), -ENOMEM, -EMFILE, -ENFILE.
+ */
+SHMRING_API int shmring_poll_fd(struct shmring *r, short events);
+
+/** One ring for shmring_poll(): @events in, @revents out (as poll(2)). */
+struct shmring_pollitem {
+	struct shmring *ring;
+	short events;  /**< POLLIN, POLLOUT or both */
+	short revents; /**< POLLIN, POLLOUT, POLLHUP (end of stream) */
+};
+#define SHMRING_POLL_MAX 128 /**< items one shmring_poll() call takes */
+
+/**
+ * poll(2) over rings of any kinds, backings and directions: wait until
+ * at least one item is ready (as shmring_poll_fd() defines it) or
+ * @timeout_ns passes (-1 forever, 0 never waits), and set every item's
+ * revents: POLLIN, POLLOUT, and POLLHUP with it where the call would
+ * return -EPIPE (end of stream, or no consumer left).
+ *
+ * @return how many items are ready, 0 on timeout, or -EINVAL (NULL
+ *         @items or ring, @n 0 or above SHMRING_POLL_MAX, no POLLIN/POLLOUT in
+ *         an item's events), -EPERM (an item asks a direction its
+ *         handle has no role for), -EINTR (a signal handler ran while
+ *         it slept).
+ */
+SHMRING_API int shmring_poll(struct shmring_pollitem *items, unsigned n,
+			     int64_t timeout_ns);
 
 /**
  * Describe an error code returned by this library (e.g. -EPIPE).

@@ -36,6 +36,8 @@
 	atomic_fetch_or_explicit((p), (v), memory_order_seq_cst)
 #define fetch_and_release(p, v) \
 	atomic_fetch_and_explicit((p), (v), memory_order_release)
+#define xchg_acq_rel(p, v) \
+	atomic_exchange_explicit((p), (v), memory_order_acq_rel)
 #define fetch_or_acq_rel(p, v) \
 	atomic_fetch_or_explicit((p), (v), memory_order_acq_rel)
 #define cas_acq_rel(p, expected, desired)                                \

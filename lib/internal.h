@@ -119,6 +119,8 @@ struct shmring {
 	/* Sleeping on the futex and the peers' pidfds at once (wait_uring.c). */
 	struct uring *ur;
 	bool ur_none; /* io_uring cannot do it here: sleep in slices */
+	/* Pollable descriptors (poll.c): [0] POLLOUT, [1] POLLIN. */
+	struct poll_dir *pd[2];
 	/*
 	 * Cache of "every holder of the role closed", valid for peers_gen ==
 	 * closed_gen. open_gen is closed_gen where the answer is "no", else
@@ -222,6 +224,16 @@ void wait_fini(struct shmring *r);
 void wait_forget(struct shmring *r, int entry);
 int64_t wait_slip(struct shmring *r, int64_t timeout_ns);
 bool wait_register(void);
+void wait_mark(struct wait_line *w, uint32_t bit);
+int64_t wait_fence(struct shmring *r);
+int64_t wait_announce(struct shmring *r, struct wait_line *w, uint32_t bit);
+void wait_withdraw(struct wait_line *w, uint32_t bit);
+void wait_sleep(_Atomic uint32_t *word, uint32_t val, int64_t rel_ns);
+void wait_kick(_Atomic uint32_t *word);
+void wait_private(_Atomic uint32_t *word, uint32_t val);
+void wake_private(_Atomic uint32_t *word);
+int wait_many(_Atomic uint32_t *const *words, const uint32_t *vals, unsigned n,
+	      int64_t rel_ns, bool fallback);
 
 /*
  * A descriptor that polls readable when a peer process exits (its
@@ -237,6 +249,22 @@ struct peer_fd {
 int wait_uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
 		     const struct peer_fd *fds, int n, int64_t rel_ns);
 void wait_uring_fini(struct shmring *r);
+/* A ring of its own for a pollable descriptor (poll.c). */
+struct uring *wait_uring_open(void);
+int wait_uring_fd(const struct uring *u);
+void wait_uring_close(struct uring *u);
+int wait_uring_drain(struct uring *u, bool *fired);
+int wait_uring_post(struct uring *u);
+int wait_uring_arm(struct uring *u, _Atomic uint32_t *word, uint32_t val,
+		   const struct peer_fd *fds, int n);
+
+/* poll.c; @ready is ring.c's readiness of a handle, arg an int dir. */
+#define POLL_MAX_WORDS 256 /* two per item: SHMRING_POLL_MAX items */
+int poll_fd(struct shmring *r, int dir, wait_cond_fn ready);
+void poll_rearm(struct shmring *r, int dir, wait_cond_fn ready);
+void poll_fini(struct shmring *r);
+int poll_rings(struct shmring_pollitem *it, unsigned n, int64_t timeout_ns,
+	       wait_cond_fn ready);
 
 /* peer.c */
 int peer_watch(struct shmring *r, int role, struct peer_fd *fds);
@@ -345,6 +373,7 @@ int spsc_commit(struct shmring *r, size_t len);
 ssize_t spsc_peek(struct shmring *r, const void **msg, int64_t timeout_ns);
 int spsc_release(struct shmring *r);
 size_t spsc_used(struct shmring *r);
+int spsc_ready(struct shmring *r, bool in);
 
 /* mpmc.c */
 void mpmc_format(struct shmring_hdr *h, unsigned char *data);
@@ -360,6 +389,7 @@ int mpmc_commit(struct shmring *r, size_t len);
 ssize_t mpmc_peek(struct shmring *r, const void **msg, int64_t timeout_ns);
 int mpmc_release(struct shmring *r);
 size_t mpmc_used(struct shmring *r);
+int mpmc_ready(struct shmring *r, bool in);
 
 /* bcast.c */
 int bcast_init(struct shmring *r);

@@ -476,3 +476,33 @@ size_t mpmc_used(struct shmring *r)
 	uint64_t used = prod - cons;
 	return (size_t)(used > r->cap ? r->cap : used);
 }
+
+/*
+ * Readiness, as spsc_ready(): a published (or skipped) slot at the
+ * consumers' position (@in), or a free one at the producers'; -EPIPE at
+ * end of stream; 0 if a call would return -EAGAIN. Claims nothing: a
+ * stale position reads as ready, a spurious readiness poll.c allows.
+ */
+int mpmc_ready(struct shmring *r, bool in)
+{
+	struct shmring_hdr *h = r->hdr;
+	if (!in && peer_side_gone(r, SHMRING_CONSUMER))
+		return -EPIPE;
+	for (int round = 0;; round++) {
+		/* Relaxed: the slot's sequence decides, as in the claims. */
+		uint64_t pos = load_relaxed(in ? &h->cons_pos : &h->prod_pos);
+		/* M4'/M1': acquire, as M4 and M1 in the claims. */
+		uint64_t seq = load_acquire(&slot_at(r, pos)->seq);
+		int64_t dif = (int64_t)((seq & ~SEQ_SKIP) - (pos + (in ? 1 : 0)));
+		if (dif >= 0)
+			return 1;
+		if (!in)
+			return 0;
+		if (round)
+			return -EPIPE;
+		/* Empty, or stuck on a dead producer's claim, which reaping
+		 * turns to SKIP: look again once it is reaped. */
+		if (!peer_side_gone(r, SHMRING_PRODUCER))
+			return 0;
+	}
+}

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -602,6 +603,7 @@ SHMRING_API int shmring_close(struct shmring *r)
 	 * A handle inherited across fork() names its parent in the peer
 	 * table: closing it in the child only unmaps, it detaches nobody.
 	 */
+	poll_fini(r);
 	if (r->role && peer_owns(r)) {
 		/* Dead peers marked and not yet reaped: not left marked. */
 		if (peer_dead(r))
@@ -812,6 +814,39 @@ static ssize_t kind_peek(struct shmring *r, const void **msg,
 }
 
 /*
+ * Readiness of @r in direction *(int *)arg (1 in, 0 out), for poll.c: one
+ * plain function per ring kind, chosen here, where the kinds are known.
+ */
+static int ring_ready(struct shmring *r, void *arg)
+{
+	bool in = *(int *)arg;
+	switch (r->kind) {
+	case SHMRING_SPSC:
+		return spsc_ready(r, in);
+	case SHMRING_MPMC:
+		return mpmc_ready(r, in);
+	case SHMRING_BCAST:
+		return in ? bcast_can_recv(r) : bcast_can_send(r);
+	default:
+		return 1; /* unknown: readable, the call says why */
+	}
+}
+
+/*
+ * After a call in direction @dir: one that found the ring empty (full)
+ * re-arms the handle's descriptor for that direction, if it has one
+ * (poll.c). A branch on a result the fast path returns anyway.
+ */
+static inline __attribute__((always_inline)) ssize_t
+rearm_after(struct shmring *r, ssize_t ret, int dir)
+{
+	if (__builtin_expect(ret == -EAGAIN || ret == -ETIMEDOUT, 0) &&
+	    r->pd[dir])
+		poll_rearm(r, dir, ring_ready);
+	return ret;
+}
+
+/*
  * The public calls below go through these, never through each other: a
  * call to an exported function from inside the library goes through the
  * PLT, which costs on a path measured in nanoseconds.
@@ -834,7 +869,7 @@ static int send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 SHMRING_API int shmring_send_burst(struct shmring *r, const struct iovec *msgs,
 				   size_t n, int64_t timeout_ns)
 {
-	return send_burst(r, msgs, n, timeout_ns);
+	return (int)rearm_after(r, send_burst(r, msgs, n, timeout_ns), 0);
 }
 
 /*
@@ -907,12 +942,12 @@ send1(struct shmring *r, const void *msg, size_t len, int64_t timeout_ns)
 SHMRING_API int shmring_send(struct shmring *r, const void *msg, size_t len,
 			     int64_t timeout_ns)
 {
-	return send1(r, msg, len, timeout_ns);
+	return (int)rearm_after(r, send1(r, msg, len, timeout_ns), 0);
 }
 
 SHMRING_API int shmring_try_send(struct shmring *r, const void *msg, size_t len)
 {
-	return send1(r, msg, len, 0);
+	return (int)rearm_after(r, send1(r, msg, len, 0), 0);
 }
 
 static int recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
@@ -931,7 +966,7 @@ static int recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 SHMRING_API int shmring_recv_burst(struct shmring *r, struct iovec *bufs,
 				   size_t n, int64_t timeout_ns)
 {
-	return recv_burst(r, bufs, n, timeout_ns);
+	return (int)rearm_after(r, recv_burst(r, bufs, n, timeout_ns), 1);
 }
 
 /* shmring_recv() when the SPSC fast path is not for this call or handle. */
@@ -960,12 +995,12 @@ recv1(struct shmring *r, void *buf, size_t cap, int64_t timeout_ns)
 SHMRING_API ssize_t shmring_recv(struct shmring *r, void *buf, size_t cap,
 				 int64_t timeout_ns)
 {
-	return recv1(r, buf, cap, timeout_ns);
+	return rearm_after(r, recv1(r, buf, cap, timeout_ns), 1);
 }
 
 SHMRING_API ssize_t shmring_try_recv(struct shmring *r, void *buf, size_t cap)
 {
-	return recv1(r, buf, cap, 0);
+	return rearm_after(r, recv1(r, buf, cap, 0), 1);
 }
 
 SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,
@@ -976,7 +1011,7 @@ SHMRING_API int shmring_reserve(struct shmring *r, size_t len, void **buf,
 		return ret;
 	if (!buf)
 		return -EINVAL;
-	return kind_reserve(r, len, buf, timeout_ns);
+	return (int)rearm_after(r, kind_reserve(r, len, buf, timeout_ns), 0);
 }
 
 SHMRING_API int shmring_commit(struct shmring *r, size_t len)
@@ -1002,7 +1037,7 @@ SHMRING_API ssize_t shmring_peek(struct shmring *r, const void **msg,
 		return ret;
 	if (!msg)
 		return -EINVAL;
-	return kind_peek(r, msg, timeout_ns);
+	return rearm_after(r, kind_peek(r, msg, timeout_ns), 1);
 }
 
 SHMRING_API int shmring_release(struct shmring *r)
@@ -1059,6 +1094,34 @@ static size_t used_of(struct shmring *r)
 	default:
 		return spsc_used(r);
 	}
+}
+
+/* ---- readiness -------------------------------------------------------- */
+
+SHMRING_API int shmring_poll_fd(struct shmring *r, short events)
+{
+	if (!r || (events != POLLIN && events != POLLOUT))
+		return -EINVAL;
+	int dir = events == POLLIN;
+	int ret = check_holds(r, dir ? SHMRING_CONSUMER : SHMRING_PRODUCER);
+	return ret ? ret : poll_fd(r, dir, ring_ready);
+}
+
+SHMRING_API int shmring_poll(struct shmring_pollitem *items, unsigned n,
+			     int64_t timeout_ns)
+{
+	if (!items || !n || n > SHMRING_POLL_MAX)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		struct shmring *r = items[i].ring;
+		short ev = items[i].events;
+		if (!r || !(ev & (POLLIN | POLLOUT)))
+			return -EINVAL;
+		if (((ev & POLLIN) && check_holds(r, SHMRING_CONSUMER)) ||
+		    ((ev & POLLOUT) && check_holds(r, SHMRING_PRODUCER)))
+			return -EPERM;
+	}
+	return poll_rings(items, n, timeout_ns, ring_ready);
 }
 
 /* ---- information ---------------------------------------------------- */

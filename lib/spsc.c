@@ -491,3 +491,28 @@ size_t spsc_used(struct shmring *r)
 	uint64_t used = cons > prod ? 0 : prod - cons;
 	return (size_t)(used > r->cap ? r->cap : used);
 }
+
+/*
+ * Readiness (shmring_poll_fd(), shmring_poll()): would a call in this
+ * direction not find the ring empty (@in) or full? 1 if so (a record, or
+ * a corrupt one the call reports; room for a max_msg record), -EPIPE at
+ * end of stream, 0 if the call would return -EAGAIN. Takes nothing.
+ */
+int spsc_ready(struct shmring *r, bool in)
+{
+	if (in) {
+		uint64_t pos;
+		struct rec_hdr h;
+		if (next_record(r, &pos, &h))
+			return 1;
+		if (!peer_side_gone(r, SHMRING_PRODUCER))
+			return 0;
+		/* As in cond_data(): a last record published before going. */
+		return next_record(r, &pos, &h) ? 1 : -EPIPE;
+	}
+	if (peer_side_gone(r, SHMRING_CONSUMER))
+		return -EPIPE;
+	uint64_t pad;
+	uint64_t total = room_needed(r, r->ppos, rec_size(r->max_msg), &pad);
+	return has_room(r, r->ppos, total) != 0;
+}

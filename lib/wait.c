@@ -8,19 +8,38 @@
  * direction is the same with the roles swapped):
  *
  *   sleeper                          publisher
- *   W1 waiters += 1                  P1 store position (release)
- *   W2 full fence                    P2 full fence
- *   W3 v = seq                       P3 if waiters != 0:
- *   W4 re-check the ring             P4     seq += 1; futex_wake(seq)
- *   W5 futex_wait(seq, v)
- *   W6 waiters -= 1
+ *   W3 v = seq                       P1 store position (release)
+ *   W1 waiters |= bit                P2 full fence
+ *   W2 full fence                    P3 if waiters != 0:
+ *   W4 re-check the ring             P3'    claim = xchg(waiters, 0)
+ *   W5 futex_wait(seq, v)            P4     if claim: seq += 1;
+ *   (woken: back to W3)                               futex_wake(seq, all)
+ *   W6 waiters &= ~bit
  *
  * W2 and P2 make W1/W4 and P1/P3 a Dekker pair: either the publisher sees
  * the announced waiter (and wakes it), or the sleeper's re-check sees the
  * published position (and does not sleep). Without either fence both can
- * read the old value and the sleeper misses the wake-up for good. If P4
- * runs between W3 and W5, futex_wait finds seq != v and returns at once.
+ * read the old value and the sleeper misses the wake-up for good.
  *
+ * One wake per sleep: an announcement is a token. The first publisher to
+ * find it takes it (P3') and wakes every sleeper it took (each announced
+ * sleeper's bit; a pollable descriptor's pending wait counts as one);
+ * later publishes find no announcement and make no system call until a
+ * sleeper announces again, which it does before every re-check. A
+ * publisher that finds the bits already taken does nothing: whoever took
+ * them wakes their owners, who announce again and re-check, and the
+ * re-check sees this publication (the Dekker pair again, against the new
+ * W1). So a sleeper costs its wakers one wake call per time it slept,
+ * not one per message moved while it was waking up.
+ *
+ * W3 comes before W1: a publisher's P3 may read an announcement made
+ * long after its own publication was consumed, and take it at P3'. The
+ * sleeper it belongs to then re-checks, finds nothing, and must not sleep
+ * on a seq read after that publisher's P4, or no later publish would wake
+ * it (its announcement is gone): with v read before the announcement,
+ * every P4 that follows a take makes seq != v, and W5 returns at once.
+ * model/wait.pml checks both orders.
+
  * The fence is asymmetric where the kernel allows: publishers run on every
  * message, sleepers rarely, so a publisher whose process registered for
  * membarrier(2) GLOBAL_EXPEDITED replaces P2 by a compiler barrier, and
@@ -171,21 +190,40 @@ static int wait_spin(struct shmring *r, wait_cond_fn cond, void *arg,
 	}
 }
 
-/*
- * W1, W2, W2': announce once for the whole wait, by bit @bit (our peer
- * entry's). Returns the longest a sleep may last: a sleeper whose
- * membarrier call fails sleeps in 1 ms slices (see the top of the file).
- */
-static int64_t wait_announce(struct wait_line *w, uint32_t bit)
+/* W1: announce a sleeper by @bit (its peer entry's) on @w. */
+void wait_mark(struct wait_line *w, uint32_t bit)
 {
-	/* W1: pairs with P3. */
+	/* W1: pairs with P3 (and P3', which takes it). */
 	fetch_or_seqcst(&w->waiters, bit);
+}
+
+/*
+ * W2-W2', after one or more W1. Returns the longest a sleeper may then
+ * sleep without missing a wake-up: SLEEP_SLICE_NS, or 1 ms where the
+ * membarrier that fence-free publishers rely on failed.
+ */
+int64_t wait_fence(struct shmring *r)
+{
+	(void)r;
 	/* W2: full fence; pairs with P2 in wait_wake(). */
 	fence_full();
 	/* W2': the other half of P2 for fence-free publishers. */
 	if (membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) < 0)
 		return NSEC_PER_MSEC;
 	return SLEEP_SLICE_NS;
+}
+
+/* W1-W2' for one sleeper; returns as wait_fence(). */
+int64_t wait_announce(struct shmring *r, struct wait_line *w, uint32_t bit)
+{
+	wait_mark(w, bit);
+	return wait_fence(r);
+}
+
+/* W6: withdraw an announcement (release: the bit is advisory now). */
+void wait_withdraw(struct wait_line *w, uint32_t bit)
+{
+	fetch_and_release(&w->waiters, ~bit);
 }
 
 /*
@@ -196,8 +234,8 @@ static int64_t wait_announce(struct wait_line *w, uint32_t bit)
  * and spurious wake-ups just return: the caller goes round again with
  * the time that remains.
  */
-static void wait_sleep(struct shmring *r, struct wait_line *w, uint32_t v,
-		       int watch_role, int64_t slice, int64_t max_slice)
+static void sleep_round(struct shmring *r, struct wait_line *w, uint32_t v,
+			int watch_role, int64_t slice, int64_t max_slice)
 {
 	if (max_slice == SLEEP_SLICE_NS) {
 		struct peer_fd fds[PEER_SLOTS];
@@ -231,19 +269,19 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 
 	bool for_data = w == &r->hdr->data_wait;
 	uint32_t bit = UINT32_C(1) << r->entry[for_data];
-	int64_t max_slice = wait_announce(w, bit);
 	/*
-	 * The announcement stays up across wake-ups: every publish after it
-	 * bumps seq, so each round only needs a fresh v (W3) and a re-check
-	 * (W4) before it sleeps again.
+	 * Every round announces again (W3, W1-W2'): the publisher that woke
+	 * us took the announcement (P3'), so without a new one no publish
+	 * would wake us again.
 	 */
 	for (;;) {
 		/*
 		 * W3: acquire pairs with P4's release increment, so that a seq
 		 * read after the wake also shows the position published
-		 * before it.
+		 * before it. Before W1: see the top of the file.
 		 */
 		uint32_t v = load_acquire(&w->seq);
+		int64_t max_slice = wait_announce(r, w, bit);
 		/* W4: re-check after announcing. */
 		ret = cond(r, arg);
 		if (ret)
@@ -254,11 +292,10 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 			break;
 		}
 		count(&r->line[for_data]->sleeps, 1);
-		wait_sleep(r, w, v, for_data ? SHMRING_PRODUCER : SHMRING_CONSUMER,
-			   deadline - now, max_slice);
+		sleep_round(r, w, v, for_data ? SHMRING_PRODUCER : SHMRING_CONSUMER,
+			    deadline - now, max_slice);
 	}
-	/* W6: release: nothing to order, the bit is advisory now. */
-	fetch_and_release(&w->waiters, ~bit);
+	wait_withdraw(w, bit);
 	return wait_result(r, ret, deadline);
 }
 
@@ -289,13 +326,106 @@ void wait_forget(struct shmring *r, int entry)
 
 void wait_wake_slow(struct shmring *r, struct wait_line *w, int n)
 {
+	/*
+	 * P3': take every announcement; acq_rel RMW: acquire pairs with W1
+	 * (the sleeper's announcement, read before we wake it), release
+	 * with the next W1 that finds the word cleared. None left: another
+	 * publisher took them and wakes their owners.
+	 */
+	(void)n;
+	if (!xchg_acq_rel(&w->waiters, 0))
+		return;
 	/* P4: release pairs with W3's acquire. */
 	fetch_add_release(&w->seq, 1);
 	/*
-	 * Wake as many as there is work for: one message, one sleeper. A
-	 * sleeper that finds nothing to do simply sleeps again.
+	 * Wake every sleeper whose announcement we took: each must run again
+	 * to announce itself; one that finds nothing to do sleeps again.
 	 */
-	futex_wake(&w->seq, n);
+	futex_wake(&w->seq, INT_MAX);
 	/* Relaxed: a statistic; the syscall costs far more. */
 	fetch_add_relaxed(&r->hdr->totals.wakeups, 1);
+}
+
+/* W5 alone, for poll.c's fallback thread: EINTR and timeouts return. */
+void wait_sleep(_Atomic uint32_t *word, uint32_t val, int64_t rel_ns)
+{
+	futex_wait(word, val, rel_ns);
+}
+
+/* Wake whoever sleeps on @word without a publication: they re-check. */
+void wait_kick(_Atomic uint32_t *word)
+{
+	futex_wake(word, INT_MAX);
+}
+
+/* A process-private futex, for a thread of the library's (poll.c). */
+void wait_private(_Atomic uint32_t *word, uint32_t val)
+{
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_PRIVATE, val, NULL,
+		NULL, 0);
+}
+
+void wake_private(_Atomic uint32_t *word)
+{
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
+		0);
+}
+
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+#define FUTEX_WAITV_MAX_WORDS 128u
+#define FUTEX2_SIZE_U32_FLAG 0x02u
+
+/* struct futex_waitv of <linux/futex.h> (Linux 5.16), for older headers. */
+struct waitv {
+	uint64_t val;
+	uint64_t uaddr;
+	uint32_t flags;
+	uint32_t reserved;
+};
+
+/* futex_waitv is missing here: asked once, then never again. */
+static _Atomic bool no_waitv;
+
+/*
+ * W5 for many words at once (shmring_poll()): sleep until one of
+ * @words[i] no longer holds @vals[i], a wake, @rel_ns, or a signal
+ * (-EINTR). futex_waitv (Linux 5.16) where it serves; otherwise, or when
+ * @fallback, or for more words than it takes, on the first word alone
+ * in 1 ms slices, so that the others are looked at every 1 ms.
+ */
+int wait_many(_Atomic uint32_t *const *words, const uint32_t *vals, unsigned n,
+	      int64_t rel_ns, bool fallback)
+{
+	/* Relaxed: a hint; a stale false costs one failing system call. */
+	if (!fallback && n <= FUTEX_WAITV_MAX_WORDS &&
+	    !load_relaxed(&no_waitv)) {
+		struct waitv wv[FUTEX_WAITV_MAX_WORDS];
+		for (unsigned i = 0; i < n; i++)
+			wv[i] = (struct waitv){
+				.val = vals[i],
+				.uaddr = (uint64_t)(uintptr_t)words[i],
+				.flags = FUTEX2_SIZE_U32_FLAG, /* shared */
+			};
+		int64_t end = now_ns() + rel_ns;
+		struct timespec ts = {
+			.tv_sec = (time_t)(end / NSEC_PER_SEC),
+			.tv_nsec = (long)(end % NSEC_PER_SEC),
+		};
+		long ret = syscall(SYS_futex_waitv, wv, n, 0, &ts,
+				   CLOCK_MONOTONIC);
+		if (ret >= 0)
+			return 0;
+		if (errno == EINTR)
+			return -EINTR;
+		if (errno != ENOSYS)
+			return 0; /* a word moved (EAGAIN), or the time is up */
+		store_relaxed(&no_waitv, true);
+	}
+	if (!n)
+		return 0;
+	int ret = futex_wait(words[0], vals[0],
+			     rel_ns < NSEC_PER_MSEC ? rel_ns : NSEC_PER_MSEC);
+	return ret == -EINTR ? -EINTR : 0;
 }

@@ -90,6 +90,7 @@ struct uring {
 	uint64_t tag[WATCH_SLOTS];
 	uint64_t armed[WATCH_SLOTS];
 	bool fired[WATCH_SLOTS];
+	uint64_t pending; /* a descriptor's futex wait in flight: its tag */
 };
 
 static uint64_t ud_make(unsigned kind, unsigned entry, struct uring *u)
@@ -483,4 +484,79 @@ int wait_uring_sleep(struct shmring *r, _Atomic uint32_t *word, uint32_t val,
 		r->ur_none = true;
 	}
 	return fired;
+}
+
+/*
+ * ---- A ring of its own for a pollable descriptor (poll.c) ----
+ *
+ * The io_uring instance's descriptor is the handle's pollable one: it
+ * polls readable while a completion is posted and not yet taken. Arming
+ * submits a futex wait on the ring's futex word (and polls of the peers'
+ * pidfds) without waiting for it; the kernel posts a completion when a
+ * publisher wakes the word or a watched peer exits, and the descriptor
+ * turns readable. Where the condition already holds, a no-op is posted
+ * instead, so that the descriptor is readable at once.
+ */
+struct uring *wait_uring_open(void)
+{
+	return uring_setup();
+}
+
+int wait_uring_fd(const struct uring *u)
+{
+	return u->fd;
+}
+
+void wait_uring_close(struct uring *u)
+{
+	uring_unmap(u);
+	free(u);
+}
+
+/*
+ * Take every completion posted, so that the descriptor stops polling
+ * readable. Returns 1 while the futex wait armed last is still pending,
+ * 0 if none is, with *fired set when a watched peer exited.
+ */
+int wait_uring_drain(struct uring *u, bool *fired)
+{
+	bool done = false;
+	*fired |= take_completions(u, u->pending, &done);
+	if (done)
+		u->pending = 0;
+	return u->pending != 0;
+}
+
+/* Post a completion now: the descriptor polls readable at once. */
+int wait_uring_post(struct uring *u)
+{
+	struct io_uring_sqe *s = sqe_next(u);
+	if (!s)
+		return -EAGAIN;
+	s->opcode = IORING_OP_NOP;
+	s->user_data = ud_make(UD_CANCEL, 0, u);
+	int ret = enter(u, sq_publish(u), 0, 0);
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * Arm: a futex wait on @word while it holds @val, unless one is pending
+ * already, and a poll of each of @fds not watched yet. Submits without
+ * waiting. A watched peer whose exit was reported already is posted at
+ * once (the caller looks).
+ */
+int wait_uring_arm(struct uring *u, _Atomic uint32_t *word, uint32_t val,
+		   const struct peer_fd *fds, int n)
+{
+	if (arm_watches(u, fds, n)) {
+		enter(u, sq_publish(u), 0, 0);
+		return wait_uring_post(u);
+	}
+	if (!u->pending) {
+		u->pending = queue_futex_wait(u, word, val);
+		if (!u->pending)
+			return -EAGAIN;
+	}
+	int ret = enter(u, sq_publish(u), 0, 0);
+	return ret < 0 ? ret : 0;
 }

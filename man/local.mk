@@ -18,6 +18,8 @@ dist_man_MANS += \
 	man/shmring_open_fd.3 \
 	man/shmring_peek.3 \
 	man/shmring_peers.3 \
+	man/shmring_poll.3 \
+	man/shmring_poll_fd.3 \
 	man/shmring_recv.3 \
 	man/shmring_recv_burst.3 \
 	man/shmring_recv_fd.3 \

@@ -2,7 +2,9 @@
 # check.sh - model-check the sleep/wake protocol (model/wait.pml) with spin:
 # the protocol as built (full fences; membarrier on the sleeper's side) must
 # verify, and the broken variants (no fence; publisher's light fence without
-# the sleeper's membarrier; no re-check) must FAIL verification, each with a
+# the sleeper's membarrier; no re-check; the futex word read after the
+# announcement, which the publisher's taking of it breaks) must FAIL
+# verification, each with a
 # lost wake-up found (an invalid end state: a process asleep for good).
 # Skipped (77) where spin is not installed (Debian package `spin`).
 #
@@ -74,5 +76,7 @@ verify full-fences-cap2 holds -DCAP=2 -DN=4
 verify no-fence fails -DNO_FENCE
 verify light-fence-only fails -DLIGHT_ONLY
 verify no-recheck fails -DNO_RECHECK
+verify late-read fails -DLATE_READ
+verify late-read-cap2 fails -DLATE_READ -DCAP=2 -DN=4
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

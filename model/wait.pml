@@ -6,13 +6,22 @@
  * side's futex word with the protocol of lib/wait.c:
  *
  *   sleeper                          publisher
- *   W1 waiters += 1                  P1 store position
- *   W2 full fence                    P2 full fence
- *   W3 v = seq                       P3 if waiters != 0:
- *   W4 re-check the ring             P4     seq += 1; futex_wake(seq)
- *   W5 futex_wait(seq, v)
- *   W6 waiters -= 1
+ *   W3 v = seq                       P1 store position
+ *   W1 waiters = 1                   P2 full fence
+ *   W2 full fence                    P3 if waiters != 0:
+ *   W4 re-check the ring             P3'    claim = xchg(waiters, 0)
+ *   W5 futex_wait(seq, v)            P4     if claim: seq += 1;
+ *   W6 waiters = 0                                futex_wake(seq)
+ *   (and round again from W3)
  *
+ * The announcement is a token (one wake per sleep): the publisher that
+ * finds it takes it (P3', a locked exchange, in a step of its own after
+ * P3, so that other steps fall between) and only a publisher that took
+ * it wakes; the sleeper announces again on every round. W3 comes before
+ * W1: a P3 that read the announcement late may take one made after its
+ * own message was consumed, and the sleeper must then not sleep on a seq
+ * read after that publisher's P4.
+
  * Memory is modelled with store buffers (total store order, as on x86):
  * every store a process makes goes to its own FIFO buffer, which a
  * separate process drains into memory at any moment; a process reads its
@@ -40,7 +49,10 @@
  *                   draining the other process's store buffer: must verify;
  *   NO_FENCE        neither fence: the checker must find the lost wake-up;
  *   LIGHT_ONLY      P2 a compiler barrier, no W2': must fail likewise;
- *   NO_RECHECK      fences, but no W4: must fail.
+ *   NO_RECHECK      fences, but no W4: must fail;
+ *   LATE_READ       W3 after W1-W2 (the order before the token): must
+ *                   fail, a late take leaving the sleeper asleep on a
+ *                   seq that no later publish moves.
  *
  * A lost wake-up shows as an invalid end state: a process asleep for good
  * on a futex while the other has finished (or sleeps too).
@@ -115,13 +127,22 @@ end:
 	if :: (ready) -> STORE(own, waiters, 0); break :: else -> skip fi
 #endif
 
+#ifdef LATE_READ
+#define READ_EARLY(seq) skip
+#define READ_LATE(seq) v = mem[seq]
+#else
+#define READ_EARLY(seq) v = mem[seq]
+#define READ_LATE(seq) skip
+#endif
+
 #define WAIT_FOR(own, other, waiters, seq, asleep, ready)              \
 	do                                                             \
 	:: (ready) -> break                                            \
 	:: else ->                                                     \
+		READ_EARLY(seq);                           /* W3 */     \
 		STORE(own, waiters, 1);                    /* W1 */     \
 		SLEEPER_FENCE(own, other);                 /* W2, W2' */ \
-		v = mem[seq];                              /* W3 */     \
+		READ_LATE(seq);                            /* W3 late */ \
 		RECHECK(own, waiters, ready);              /* W4 */     \
 		atomic {                                   /* W5 */     \
 			if                                             \
@@ -133,19 +154,28 @@ end:
 		STORE(own, waiters, 0)                     /* W6 */     \
 	od
 
-/* After publishing: wake the other side if it announced itself. */
+/*
+ * After publishing: wake the other side if it announced itself, taking
+ * its announcement. P3' is a locked RMW: it drains the buffer, then reads
+ * and clears the word in memory in one step.
+ */
 #define WAKE(own, waiters, seq, asleep)                                \
 	PUBLISHER_FENCE(own);                              /* P2 */     \
 	if                                                             \
 	:: mem[waiters] != 0 ->                            /* P3 */     \
 		FENCE(own);                                            \
-		atomic { mem[seq] = mem[seq] + 1; asleep = false } /* P4 */ \
+		atomic { claim = mem[waiters]; mem[waiters] = 0 }; /* P3' */ \
+		if                                                     \
+		:: claim != 0 ->                                       \
+			atomic { mem[seq] = mem[seq] + 1; asleep = false } /* P4 */ \
+		:: else -> skip                                        \
+		fi                                                     \
 	:: else -> skip                                                \
 	fi
 
 proctype producer()
 {
-	byte p, v, tvar, tval;
+	byte p, v, claim, tvar, tval;
 
 	do
 	:: p == N -> break
@@ -160,7 +190,7 @@ proctype producer()
 
 proctype consumer()
 {
-	byte c, v, tvar, tval;
+	byte c, v, claim, tvar, tval;
 
 	do
 	:: c == N -> break

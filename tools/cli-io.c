@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,13 +26,16 @@ static const char send_help[] =
 	"  --help          this text\n";
 
 static const char recv_help[] =
-	"Usage: shmring recv NAME [-n COUNT] [--timeout SECS] [--from oldest]\n"
+	"Usage: shmring recv NAME... [-p] [-n COUNT] [--timeout SECS] [--from oldest]\n"
 	"\n"
 	"Attach to ring NAME as a consumer and print each message as one line.\n"
 	"Exits 0 at the end of the stream (every producer has detached or died\n"
-	"and the ring is empty) or after COUNT messages.\n"
+	"and the ring is empty) or after COUNT messages. With several names,\n"
+	"take from all the rings at once, as their messages come (waiting on\n"
+	"them together with shmring_poll), until each has ended.\n"
 	"\n"
-	"  -n, --count COUNT  stop after COUNT messages\n"
+	"  -p, --prefix       begin each line with the ring's name and ': '\n"
+	"  -n, --count COUNT  stop after COUNT messages in all\n"
 	"  --timeout SECS     fail when no message comes for SECS seconds\n"
 	"                     (default: wait as long as it takes; 0: take only\n"
 	"                     what is in the ring now)\n"
@@ -155,10 +159,98 @@ int cmd_send(int argc, char **argv)
 	return status;
 }
 
+/* Print one message as a line, after its ring's name if asked. */
+static void put_line(const char *name, const char *buf, size_t len)
+{
+	if (name)
+		printf("%s: ", name);
+	fwrite(buf, 1, len, stdout);
+	putchar('\n');
+}
+
+/*
+ * `shmring recv` of several rings (or with --prefix): one consumer handle
+ * each, multiplexed with shmring_poll(); a ring that ends leaves the set.
+ */
+static int recv_many(char **names, int n, bool prefix, uint64_t count,
+		     int64_t timeout)
+{
+	struct shmring_pollitem it[SHMRING_POLL_MAX];
+	const char *name[SHMRING_POLL_MAX];
+	size_t max = 1;
+	uint64_t got = 0;
+	int open = 0, status = 0;
+	char *buf;
+
+	if (n > SHMRING_POLL_MAX)
+		return cli_usage("at most %d rings", SHMRING_POLL_MAX);
+	for (int i = 0; i < n; i++) {
+		struct shmring_info info;
+		if (attach(names[i], SHMRING_CONSUMER, &it[open].ring, &info)) {
+			status = CLI_FAIL;
+			goto out;
+		}
+		it[open].events = POLLIN;
+		name[open++] = names[i];
+		if (info.max_msg > max)
+			max = info.max_msg;
+	}
+	buf = malloc(max);
+	if (!buf) {
+		cli_err(names[0], "out of memory");
+		status = CLI_FAIL;
+		goto out;
+	}
+	while (open && (!count || got < count)) {
+		fflush(stdout);
+		int ready = shmring_poll(it, (unsigned)open, timeout);
+		if (ready == -EINTR)
+			continue;
+		if (ready <= 0) {
+			cli_err(name[0], "%s",
+				ready ? shmring_strerror(ready) :
+					"no message within the timeout");
+			status = CLI_FAIL;
+			break;
+		}
+		for (int i = 0; i < open && (!count || got < count); i++) {
+			ssize_t len = 0;
+			if (!it[i].revents)
+				continue;
+			/* Until -EAGAIN: what came meanwhile, too. */
+			while ((!count || got < count) &&
+			       (len = shmring_try_recv(it[i].ring, buf, max)) >= 0) {
+				put_line(prefix ? name[i] : NULL, buf, (size_t)len);
+				got++;
+			}
+			if (len >= 0 || len == -EAGAIN)
+				continue;
+			if (len != -EPIPE) {
+				cli_err_ring(name[i], (int)len);
+				status = CLI_FAIL;
+			}
+			/* Ended: out of the set. */
+			shmring_close(it[i].ring);
+			it[i] = it[--open];
+			name[i--] = name[open];
+		}
+	}
+	free(buf);
+out:
+	while (open--)
+		shmring_close(it[open].ring);
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_err(names[0], "writing standard output: %s", strerror(errno));
+		status = CLI_FAIL;
+	}
+	return status;
+}
+
 int cmd_recv(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'n' },
+		{ "prefix", no_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -172,9 +264,13 @@ int cmd_recv(int argc, char **argv)
 	const char *name;
 	char *buf;
 	int c, ret, status = 0;
+	bool prefix = false;
 
-	while ((c = cli_getopt(argc, argv, "n:h", opts)) != -1) {
+	while ((c = cli_getopt(argc, argv, "n:ph", opts)) != -1) {
 		switch (c) {
+		case 'p':
+			prefix = true;
+			break;
 		case 'n':
 			if (cli_parse_count(optarg, &count))
 				return cli_usage("bad count '%s' (a positive "
@@ -196,6 +292,9 @@ int cmd_recv(int argc, char **argv)
 		default: return CLI_USAGE;
 		}
 	}
+	if (optind < argc && (prefix || argc - optind > 1))
+		return recv_many(argv + optind, argc - optind, prefix, count,
+				 timeout);
 	ret = one_name(argc, argv, &name);
 	if (ret)
 		return ret;

@@ -28,7 +28,7 @@ static const char main_help[] =
 	"  rm NAME... | rm --stale [--prefix /PREFIX]\n"
 	"                               remove rings, or every stale one\n"
 	"  send NAME [--timeout SECS]   each line of input as one message\n"
-	"  recv NAME [-n COUNT] [--timeout SECS]\n"
+	"  recv NAME... [-p] [-n COUNT] [--timeout SECS]\n"
 	"                               each message as one line of output\n"
 	"  limits [--json]              the system's shared-memory limits\n"
 #ifdef SHMRING_WITH_BRIDGE

@@ -14,3 +14,7 @@ tests_bench_test_hist_LDADD = -lm
 
 TESTS += tests/bench/test_hist tests/bench/bench-check.sh
 EXTRA_DIST += tests/bench/bench-check.sh
+
+# The event-loop benchmark's quick pass (bench/poll-bench.c) to the end.
+TESTS += tests/bench/poll-quick.sh
+EXTRA_DIST += tests/bench/poll-quick.sh

@@ -12,6 +12,7 @@ SHMRING_CLI_TESTS = \
 	tests/cli/stat.sh \
 	tests/cli/scan.sh \
 	tests/cli/bridge.sh
+	tests/cli/recv-many.sh
 
 TESTS += $(SHMRING_CLI_TESTS)
 EXTRA_DIST += $(SHMRING_CLI_TESTS) tests/cli/lib.sh tests/cli/bridge.tsan

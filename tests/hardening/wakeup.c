@@ -31,6 +31,9 @@
  * "N passed, N failed" for the test harness, the line before it the
  * result (kept in last-long-run.txt by `make stress-hardening`).
  *
+ * It also checks one wake per sleep: the wake calls counted in the two
+ * rings' stats stay within twice the sleeps.
+ *
  * Checked against a scratch copy of lib/wait.c without the re-check W4
  * (the sleeper sleeps on the value it read after announcing, without
  * looking at the ring again): 2e4 hand-offs show 19 to 51 lost wake-ups a
@@ -475,10 +478,23 @@ int main(int argc, char **argv)
 		theirs.errors++;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	/*
+	 * One wake per sleep: each wake call takes the announcements it
+	 * finds (lib/wait.c, P3'), so the wake calls on both rings stay
+	 * within twice the sleeps (a few more for attach and detach).
+	 */
+	struct shmring_stats sa, sb;
+	shmring_stats(a, &sa);
+	shmring_stats(b, &sb);
+	uint64_t wakes = sa.wakeups + sb.wakeups, slept = sa.sleeps + sb.sleeps;
 	shmring_close(a);
 	shmring_close(b);
 	all = mine;
 	add(&all, &theirs);
+	printf("wakeup: %llu wake calls for %llu sleeps\n",
+	       (unsigned long long)wakes, (unsigned long long)slept);
+	if (wakes > 2 * slept + 8)
+		all.errors++;
 	printf("wakeup: %s, spin 0, jitter %lld us: %llu hand-offs in %.1f s (%.1f us each), "
 	       "%llu waited (%.1f%%), %llu slept (%.1f%%), %llu woken, %llu unwoken, %llu lost "
 	       "wake-ups, %llu stalls >= 20 ms (max %.3f ms), %llu hangs, "
