@@ -36,14 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						   BCAST_SEQ_SIZE);
 	uint8_t flags = fz_u8(&in);
 	uint64_t w[6];
-	struct fz_region g;
+	struct guarded g;
 	struct shmring_hdr *h;
 	struct shmring *r = NULL;
 	int rc;
 
 	for (int k = 0; k < 6; k++)
 		w[k] = fz_bytes(&in, 8);
-	if (fz_guard(&g, SHMRING_HDR_SIZE + cap + BCAST_TABLE_SIZE) != 0)
+	if (guard_map(&g, SHMRING_HDR_SIZE + cap + BCAST_TABLE_SIZE) != 0)
 		return 0;
 	h = (struct shmring_hdr *)(void *)g.base;
 	h->magic = SHMRING_MAGIC;
@@ -104,6 +104,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_operate(r, &g, max_msg, &in, 8);
 		FZ_CHECK(shmring_close(r) == 0);
 	}
-	fz_unguard(&g);
+	guard_unmap(&g);
 	return 0;
 }

@@ -80,7 +80,8 @@ fuzz_replay_mpmc_SOURCES = fuzz/fuzz_mpmc.c fuzz/replay.c fuzz/fuzz_common.h \
 fuzz_replay_mpmc_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
 fuzz_replay_mpmc_LDFLAGS = $(AM_LDFLAGS) -static
 fuzz_replay_mpmc_LDADD = lib/libshmring.la
-fuzz_replay_bcast_SOURCES = fuzz/fuzz_bcast.c fuzz/replay.c fuzz/fuzz_common.h
+fuzz_replay_bcast_SOURCES = fuzz/fuzz_bcast.c fuzz/replay.c fuzz/fuzz_common.h \
+	tests/guard.h
 fuzz_replay_bcast_CPPFLAGS = $(FUZZ_REPLAY_CPPFLAGS)
 fuzz_replay_bcast_LDFLAGS = $(AM_LDFLAGS) -static
 fuzz_replay_bcast_LDADD = lib/libshmring.la
