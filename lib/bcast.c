@@ -851,8 +851,9 @@ int bcast_init(struct shmring *r)
 int bcast_can_recv(struct shmring *r)
 {
 	struct found f;
-	return next_record(r, &f.pos, &f.h) != 0 ||
-	       peer_side_gone(r, SHMRING_PRODUCER);
+	if (next_record(r, &f.pos, &f.h) != 0)
+		return 1;
+	return peer_side_gone(r, SHMRING_PRODUCER); /* PEER_DEAD: ring.c */
 }
 
 /* Would a send of max_msg bytes return something other than -EAGAIN? */
@@ -861,7 +862,7 @@ int bcast_can_send(struct shmring *r)
 	if (r->overwrite)
 		return 1;
 	uint64_t pad, total = room_for(r, r->ppos, r->max_msg, &pad);
-	return cond_room(r, &total) != 0;
+	return cond_room(r, &total); /* PEER_DEAD: for ring.c */
 }
 
 /* Bytes of history in the ring now. */

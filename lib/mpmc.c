@@ -486,8 +486,9 @@ size_t mpmc_used(struct shmring *r)
 int mpmc_ready(struct shmring *r, bool in)
 {
 	struct shmring_hdr *h = r->hdr;
-	if (!in && peer_side_gone(r, SHMRING_CONSUMER))
-		return -EPIPE;
+	int gone = in ? 0 : peer_side_gone(r, SHMRING_CONSUMER);
+	if (gone)
+		return gone > 0 ? -EPIPE : gone; /* PEER_DEAD: for ring.c */
 	for (int round = 0;; round++) {
 		/* Relaxed: the slot's sequence decides, as in the claims. */
 		uint64_t pos = load_relaxed(in ? &h->cons_pos : &h->prod_pos);
@@ -502,7 +503,8 @@ int mpmc_ready(struct shmring *r, bool in)
 			return -EPIPE;
 		/* Empty, or stuck on a dead producer's claim, which reaping
 		 * turns to SKIP: look again once it is reaped. */
-		if (!peer_side_gone(r, SHMRING_PRODUCER))
-			return 0;
+		gone = peer_side_gone(r, SHMRING_PRODUCER);
+		if (gone <= 0)
+			return gone;
 	}
 }

@@ -813,13 +813,9 @@ static ssize_t kind_peek(struct shmring *r, const void **msg,
 	}
 }
 
-/*
- * Readiness of @r in direction *(int *)arg (1 in, 0 out), for poll.c: one
- * plain function per ring kind, chosen here, where the kinds are known.
- */
-static int ring_ready(struct shmring *r, void *arg)
+/* The readiness of one ring kind; PEER_DEAD as the kinds' calls return it. */
+static int kind_ready(struct shmring *r, bool in)
 {
-	bool in = *(int *)arg;
 	switch (r->kind) {
 	case SHMRING_SPSC:
 		return spsc_ready(r, in);
@@ -829,6 +825,23 @@ static int ring_ready(struct shmring *r, void *arg)
 		return in ? bcast_can_recv(r) : bcast_can_send(r);
 	default:
 		return 1; /* unknown: readable, the call says why */
+	}
+}
+
+/*
+ * Readiness of @r in direction *(int *)arg (1 in, 0 out), for poll.c: one
+ * plain function per ring kind, chosen here, where the kinds are known. A
+ * dead peer found on the way is reaped here, as after a call
+ * (kind_send()), and the kind asked again.
+ */
+static int ring_ready(struct shmring *r, void *arg)
+{
+	bool in = *(int *)arg;
+	for (;;) {
+		int ret = kind_ready(r, in);
+		if (ret != PEER_DEAD)
+			return ret;
+		reap_dead(r);
 	}
 }
 

@@ -505,13 +505,15 @@ int spsc_ready(struct shmring *r, bool in)
 		struct rec_hdr h;
 		if (next_record(r, &pos, &h))
 			return 1;
-		if (!peer_side_gone(r, SHMRING_PRODUCER))
-			return 0;
+		int gone = peer_side_gone(r, SHMRING_PRODUCER);
+		if (gone <= 0)
+			return gone; /* 0, or PEER_DEAD for ring.c */
 		/* As in cond_data(): a last record published before going. */
 		return next_record(r, &pos, &h) ? 1 : -EPIPE;
 	}
-	if (peer_side_gone(r, SHMRING_CONSUMER))
-		return -EPIPE;
+	int gone = peer_side_gone(r, SHMRING_CONSUMER);
+	if (gone)
+		return gone > 0 ? -EPIPE : gone;
 	uint64_t pad;
 	uint64_t total = room_needed(r, r->ppos, rec_size(r->max_msg), &pad);
 	return has_room(r, r->ppos, total) != 0;
