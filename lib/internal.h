@@ -213,7 +213,9 @@ static inline int64_t now_ns(void)
  * A wait_for() condition, run before the wait, while spinning and after
  * each wake-up: > 0 the wait is over (wait_for() returns 0), < 0 an error
  * to return as is (PEER_DEAD included: r->wait_left then says how much
- * of the timeout is left), 0 keep waiting.
+ * of the timeout is left), 0 keep waiting. wait_for() returns 0 once the
+ * condition said done, its error, -EAGAIN for a timeout of 0 (a try) or
+ * -ETIMEDOUT; a timeout below 0 waits for ever.
  */
 typedef int (*wait_cond_fn)(struct shmring *r, void *arg);
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
