@@ -265,7 +265,7 @@ static double block_rtt(const struct run *run, struct side *s,
 		samples[i] = now_ns() - t0;
 		check_echo(&s->run, buf, n < 0 ? 0 : (size_t)n, s->seq);
 	}
-	return median_of(samples, pt.block);
+	return w->role == R_ECHO ? 0 : median_of(samples, pt.block);
 }
 
 static void run_block(struct run *run, struct worker *w, unsigned r,
