@@ -265,7 +265,7 @@ static double block_rtt(const struct run *run, struct side *s,
 		samples[i] = now_ns() - t0;
 		check_echo(&s->run, buf, n < 0 ? 0 : (size_t)n, s->seq);
 	}
-	return median_of(samples, pt.block);
+	return w->role == R_ECHO ? 0 : median_of(samples, pt.block);
 }
 
 static void run_block(struct run *run, struct worker *w, unsigned r,
@@ -587,16 +587,21 @@ void print_pairs_summary(FILE *f)
 {
 	for (size_t i = 0; i < NPAIRS; i++) {
 		struct pair_stats st;
+		char slow[64] = "slow_ratio=na probe_slow_ns=na";
 
 		if (!pair_stats(i, &st))
 			continue;
+		if (st.slow)
+			snprintf(slow, sizeof(slow),
+				 "slow_ratio=%.4f probe_slow_ns=%.0f",
+				 st.slow_ratio, st.probe_slow);
 		fprintf(f, "SUMMARY paired=%s/%s size=%d kind=%s ratio=%.4f "
 			"ratio_min=%.4f ratio_max=%.4f rounds=%u fast=%u "
-			"slow=%u slow_ratio=%.4f probe_fast_ns=%.0f "
-			"probe_slow_ns=%.0f\n", pairs[i].a, pairs[i].b, HEAD_SIZE,
+			"slow=%u probe_fast_ns=%.0f %s\n", pairs[i].a,
+			pairs[i].b, HEAD_SIZE,
 			pairs[i].kind == TPUT ? "throughput" : "rtt", st.ratio,
 			st.lo, st.hi, pair_results[i].rounds, st.fast, st.slow,
-			st.slow_ratio, st.probe_fast, st.probe_slow);
+			st.probe_fast, slow);
 	}
 }
 
