@@ -115,7 +115,9 @@ inline void check(long rc, const char *what)
  * A zero-copy send in progress, from ring::reserve(): write up to size()
  * bytes at data(); the message is published with commit(), or by the
  * destructor (with the length of the last resize(), by default the
- * whole reservation). Move-only.
+ * whole reservation). Move-only. The library has no way to take a
+ * reservation back: one left by an exception is published too, so write
+ * the message before anything can throw, or resize(0) first.
  */
 class reservation {
 public:
