@@ -357,8 +357,9 @@ static int load_clients(const char *path)
 		return -1;
 	}
 	while (!ret && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, " \t\r\n#")] = 0;
-		if (!line[0])
+		/* '#' is a Z85 digit too: a comment is a whole line. */
+		line[strcspn(line, " \t\r\n")] = 0;
+		if (!line[0] || line[0] == '#')
 			continue;
 		uint8_t(*p)[32] = realloc(allowed, (nallowed + 1) * 32);
 		if (p)

@@ -253,7 +253,7 @@ if keys server && keys client && keys stranger; then
 	A3=$PFX-a7
 	B=$PFX-b4
 	for r in "$A" "$A2" "$A3" "$B"; do "$SHMRING" create "$r"; done
-	cp "$tmp/client.pub" "$tmp/clients"
+	{ echo "# the one client let in"; cat "$tmp/client.pub"; } >"$tmp/clients"
 	fail4=$fail
 	start_in "$tmp/in4" "$B" --curve-secret-key "@$tmp/server.key" \
 		--curve-clients "$tmp/clients"
