@@ -57,8 +57,8 @@ static const char bridge_help[] =
 	"                          0: none, memory unbounded)\n"
 	"  --batch N               ring messages per ZeroMQ message, at most\n"
 	"                          (64)\n"
-	"  --tcp-buf BYTES         kernel socket buffers (default: the\n"
-	"                          kernel's, growing)\n"
+	"  --tcp-buf BYTES         kernel socket buffers, 64k or more\n"
+	"                          (default: the kernel's, growing)\n"
 	"  --curve-secret-key KEY  this side's CURVE secret key (Z85, or\n"
 	"                          @FILE); alone, this side is the CURVE server\n"
 	"  --curve-public-key KEY  this side's public key (default: derived)\n"
@@ -206,6 +206,10 @@ static int parse_args(int argc, char **argv, struct cfg *cfg)
 		cfg->bind = true;
 	if (cfg->hwm > INT32_MAX || cfg->batch > 65536 || cfg->tcp_buf > INT32_MAX)
 		return cli_usage("--hwm, --batch or --tcp-buf too large");
+	/* Smaller kernel buffers lost the last messages of a stream in
+	 * libzmq 4.3.4 (see shmring(1), "bridge"). */
+	if (cfg->tcp_buf && cfg->tcp_buf < 65536)
+		return cli_usage("--tcp-buf below 64k");
 	if ((cfg->server[0] || cfg->public_[0]) && !cfg->secret[0])
 		return cli_usage("a CURVE client needs --curve-secret-key too");
 	if (cfg->clients && (!cfg->secret[0] || cfg->server[0]))
@@ -353,8 +357,9 @@ static int load_clients(const char *path)
 		return -1;
 	}
 	while (!ret && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, " \t\r\n#")] = 0;
-		if (!line[0])
+		/* '#' is a Z85 digit too: a comment is a whole line. */
+		line[strcspn(line, " \t\r\n")] = 0;
+		if (!line[0] || line[0] == '#')
 			continue;
 		uint8_t(*p)[32] = realloc(allowed, (nallowed + 1) * 32);
 		if (p)

@@ -4,8 +4,8 @@
  * consumer that checks each one: intact, numbered above the one before
  * (nothing twice, nothing out of order), and counts what never came.
  *
- *   bridge-peer produce NAME N [--seed S] [--max BYTES] [--rate MSGS/S]
- *                               [--hold]
+ *   bridge-peer produce NAME N [--seed S] [--min BYTES] [--max BYTES]
+ *                               [--rate MSGS/S] [--hold]
  *   bridge-peer consume NAME N [--hold]
  *   bridge-peer replay ENDPOINT   (built with ZeroMQ) batches sent to a
  *                            receiving bridge as a sender whose queue was
@@ -16,7 +16,7 @@
  *                            0.02 in a sanitized build), at least 1000
  *
  * Message i: index i (u64), FNV-1a of the payload (u32), then a payload
- * of pseudo-random bytes whose length is drawn from [0, max - 12].
+ * of pseudo-random bytes: messages of min (12 by default) to max bytes.
  * --hold also takes the other role (on an MPMC ring), so that the death
  * of a bridge on the other side of the ring is not an end of stream:
  * the consumer then stops at message N - 1 instead of at end of stream.
@@ -136,8 +136,8 @@ static void pace(uint64_t i, uint64_t rate, const struct timespec *t0)
 		;
 }
 
-static int produce(struct shmring *r, uint64_t n, uint64_t seed, size_t max,
-		   uint64_t rate)
+static int produce(struct shmring *r, uint64_t n, uint64_t seed, size_t min,
+		   size_t max, uint64_t rate)
 {
 	unsigned char *m = malloc(max);
 	struct timespec t0;
@@ -145,7 +145,7 @@ static int produce(struct shmring *r, uint64_t n, uint64_t seed, size_t max,
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (uint64_t i = 0; m && i < n; i++) {
-		size_t len = HDR + (size_t)(next_rand(&x) % (max - HDR + 1));
+		size_t len = min + (size_t)(next_rand(&x) % (max - min + 1));
 		for (size_t k = HDR; k < len; k++)
 			m[k] = (unsigned char)next_rand(&x);
 		uint32_t sum = fnv1a(m + HDR, len - HDR);
@@ -213,7 +213,7 @@ static int consume(struct shmring *r, uint64_t n, int hold)
 int main(int argc, char **argv)
 {
 	uint64_t seed = 1, rate = 0;
-	size_t max = 512;
+	size_t min = HDR, max = 512;
 	int hold = 0;
 
 	if (argc == 3 && !strcmp(argv[1], "scale"))
@@ -229,6 +229,8 @@ int main(int argc, char **argv)
 			hold = 1;
 		else if (i + 1 < argc && !strcmp(argv[i], "--seed"))
 			seed = strtoull(argv[++i], NULL, 0);
+		else if (i + 1 < argc && !strcmp(argv[i], "--min"))
+			min = strtoull(argv[++i], NULL, 0);
 		else if (i + 1 < argc && !strcmp(argv[i], "--max"))
 			max = strtoull(argv[++i], NULL, 0);
 		else if (i + 1 < argc && !strcmp(argv[i], "--rate"))
@@ -238,7 +240,7 @@ int main(int argc, char **argv)
 	}
 	uint64_t n = strtoull(argv[3], NULL, 0);
 	int prod = !strcmp(argv[1], "produce");
-	if ((!prod && strcmp(argv[1], "consume")) || max < HDR || !n)
+	if ((!prod && strcmp(argv[1], "consume")) || min < HDR || max < min || !n)
 		goto usage;
 	int role = prod ? SHMRING_PRODUCER : SHMRING_CONSUMER;
 	if (hold)
@@ -249,7 +251,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", argv[2], shmring_strerror(err));
 		return 1;
 	}
-	int ret = prod ? produce(r, n, seed, max, rate) : consume(r, n, hold);
+	int ret = prod ? produce(r, n, seed, min, max, rate) : consume(r, n, hold);
 	shmring_close(r);
 	return ret;
 usage:

@@ -38,6 +38,17 @@ start_in() {
 	ep=$(sed -n 's/^shmring: bridge: bound //p' "$si_log" | head -1)
 }
 
+# logs_if_failed SINCE LOG...: when a check failed since the count SINCE,
+# the bridges' logs, to see why.
+logs_if_failed() {
+	lf_since=$1
+	shift
+	[ "$fail" -gt "$lf_since" ] || return 0
+	for lf in "$@"; do
+		sed "s|^|  ${lf##*/}: |" "$lf" | tail -20
+	done
+}
+
 # stat_of RING FIELD: a figure of `shmring info --json` (first match).
 stat_of() {
 	$T "$SHMRING" info --json "$1" 2>/dev/null |
@@ -52,7 +63,7 @@ at_least() {
 
 # The documented bound on what a bridged pair holds in flight, in
 # messages (shmring(1), "bridge"): BATCH HWM TCP_BUF SMALLEST-MESSAGE.
-# bridge-peer's messages are 12 bytes or more.
+# The kernel buffers are 64 KiB, the least the bridge takes.
 inflight_bound() {
 	echo $(($1 * (2 * $2 + 4) + (4 * $3 + 16384) / (4 + $4)))
 }
@@ -98,14 +109,15 @@ JSONL=1 json_check "the near ring's stat shows them too" "$tmp/out" \
 # messages of the stream. Checked failing with --hwm 0 (no high-water
 # mark): the in-flight count passes the bound.
 N2=10000
-OPTS="--hwm 4 --batch 16 --tcp-buf 4096"
-BOUND2=$(inflight_bound 16 4 4096 12)
+fail2=$fail
+OPTS="--hwm 4 --batch 16 --tcp-buf 64k"
+BOUND2=$(inflight_bound 16 4 65536 1024)
 A=$PFX-a2
 B=$PFX-b2
 "$SHMRING" create "$A" --capacity 65536 && "$SHMRING" create "$B" --capacity 65536
 start_in "$tmp/in2" "$B" $OPTS
 start_bridge "$tmp/out2" $OPTS "$A" "$ep"
-bg /dev/null "$tmp/prod2" $TL "$BP" produce "$A" "$N2" --max 2048
+bg /dev/null "$tmp/prod2" $TL "$BP" produce "$A" "$N2" --min 1024 --max 2048
 prod2=$bg
 check "the far ring fills" wait_for at_least "$B" times_full 1
 check "then the near ring fills: its producer waits" \
@@ -121,6 +133,7 @@ check "once the far consumer comes, all $N2 arrive, in order, then eos" \
 	grep -qx "received $N2 lost 0 last $((N2 - 1)) eos 1" "$tmp/out"
 wait "$prod2"
 check "the near producer then finishes" test $? -eq 0
+logs_if_failed "$fail2" "$tmp/in2" "$tmp/out2"
 "$SHMRING" rm "$A" "$B"
 
 # ---- 3. SIGKILL of either bridge mid-stream, then a restart -----------
@@ -135,8 +148,9 @@ check "the near producer then finishes" test $? -eq 0
 # Not scaled down under sanitizers: the stream must outgrow the rings and
 # the queues between them, and outlast the kills.
 N3=30000
-OPTS="--hwm 4 --batch 8 --tcp-buf 4096"
-BOUND3=$((2 * $(inflight_bound 8 4 4096 12)))
+fail3=$fail
+OPTS="--hwm 4 --batch 8 --tcp-buf 64k"
+BOUND3=$((2 * $(inflight_bound 8 4 65536 200)))
 A=$PFX-a3
 B=$PFX-b3
 "$SHMRING" create "$A" --kind mpmc --capacity 256 --max-msg 240 &&
@@ -149,7 +163,7 @@ out3=$bg
 bg /dev/null "$tmp/cons3" "$BP" consume "$B" "$N3" --hold
 cons3=$bg
 cons3pid=$bg
-bg /dev/null "$tmp/prod3" $TL "$BP" produce "$A" "$N3" --hold --max 240 \
+bg /dev/null "$tmp/prod3" $TL "$BP" produce "$A" "$N3" --hold --min 200 --max 240 \
 	--rate $((N3 / 3))
 prod3=$bg
 check "a quarter of the stream is through" \
@@ -188,6 +202,7 @@ JSONL=1 json_check "the restarted sender continued the dead one's stream" \
 $T "$SHMRING" stat -n 1 -w 0.01 --json "$B" >"$tmp/out" 2>"$tmp/err"
 JSONL=1 json_check "so did the restarted receiver" \
 	"$tmp/out" "[b['dir'] for b in d['bridges']] == ['in']"
+logs_if_failed "$fail3" "$tmp/in3" "$tmp/out3" "$tmp/in3b" "$tmp/out3b"
 "$SHMRING" rm "$A" "$B"
 
 # ---- 3b. a replayed or late batch is dropped, not delivered again -----
@@ -238,7 +253,8 @@ if keys server && keys client && keys stranger; then
 	A3=$PFX-a7
 	B=$PFX-b4
 	for r in "$A" "$A2" "$A3" "$B"; do "$SHMRING" create "$r"; done
-	cp "$tmp/client.pub" "$tmp/clients"
+	{ echo "# the one client let in"; cat "$tmp/client.pub"; } >"$tmp/clients"
+	fail4=$fail
 	start_in "$tmp/in4" "$B" --curve-secret-key "@$tmp/server.key" \
 		--curve-clients "$tmp/clients"
 	# Checked failing with a plain server (no keys given): the plain
@@ -255,6 +271,8 @@ if keys server && keys client && keys stranger; then
 	wait "$cons4"
 	check "a listed client with the server's key gets its 100 through" \
 		grep -qx "received 100 lost 0 last 99 eos 1" "$tmp/cons4"
+	logs_if_failed "$fail4" "$tmp/in4" "$tmp/plain" "$tmp/stranger" \
+		"$tmp/out5"
 	"$SHMRING" rm "$A" "$A2" "$A3" "$B"
 else
 	echo "skip: CURVE (this libzmq has none)"

@@ -21,7 +21,8 @@ EXTRA_DIST += $(SHMRING_CLI_TESTS) tests/cli/lib.sh tests/cli/bridge.tsan
 check_PROGRAMS += tests/cli/bridge-peer
 tests_cli_bridge_peer_SOURCES = tests/cli/bridge-peer.c
 tests_cli_bridge_peer_LDADD = lib/libshmring.la
+tests_cli_bridge_peer_CPPFLAGS = $(AM_CPPFLAGS)
 if HAVE_ZMQ
-tests_cli_bridge_peer_CPPFLAGS = $(AM_CPPFLAGS) -DBRIDGE_PEER_ZMQ $(ZMQ_CFLAGS)
+tests_cli_bridge_peer_CPPFLAGS += -DBRIDGE_PEER_ZMQ $(ZMQ_CFLAGS)
 tests_cli_bridge_peer_LDADD += $(ZMQ_LIBS)
 endif
