@@ -498,7 +498,8 @@ SHMRING_API int shmring_set_spin(struct shmring *r, uint64_t spin_ns);
  * producer is some messages ahead. A message that arrives during the
  * slip waits for the rest of it; a consumer that takes one message at a
  * time (request and response) never slips. 0 turns it off. The default
- * is SHMRING_DEFAULT_SLIP_NS. MPMC handles ignore it.
+ * is SHMRING_DEFAULT_SLIP_NS. Subscribers of a broadcast ring slip
+ * likewise; MPMC handles ignore it.
  *
  * @return 0, or -EINVAL for a NULL handle.
  */

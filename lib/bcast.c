@@ -625,6 +625,11 @@ static int wait_data(struct shmring *r, struct found *f, int64_t timeout_ns)
 	if (ret)
 		return ret < 0 ? ret : 0;
 	count(&r->line[1]->empty, 1);
+	/* Caught up after a run of messages: slip, as an SPSC consumer
+	 * does (wait_slip()), so that the publisher gets ahead. */
+	if (r->taken - r->taken_empty >= SLIP_STREAK && timeout_ns)
+		timeout_ns = wait_slip(r, timeout_ns);
+	r->taken_empty = r->taken;
 	return wait_for(r, &r->hdr->data_wait, cond_data, f, timeout_ns);
 }
 

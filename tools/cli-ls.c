@@ -17,7 +17,8 @@ static const char ls_help[] =
 	"List every ring in " CLI_SHM_DIR ". Objects that are not rings are\n"
 	"skipped; a ring that cannot be opened is listed as corrupt, with why.\n"
 	"\n"
-	"Columns: NAME KIND CAPACITY (bytes for spsc, slots for mpmc) FILL%\n"
+	"Columns: NAME KIND (bcast/overwrite: a broadcast ring whose publisher\n"
+	"overwrites) CAPACITY (bytes for spsc and bcast, slots for mpmc) FILL%\n"
 	"PRODUCERS CONSUMERS CREATOR (pid) AGE STATE, where STATE is ok,\n"
 	"stale (its creator and every attached process are dead) or corrupt.\n"
 	"\n"
@@ -68,7 +69,10 @@ static int ls_table(const struct cli_ring *rings, size_t n)
 		snprintf(prod, sizeof(prod), "%u", info->producers);
 		snprintf(cons, sizeof(cons), "%u", info->consumers);
 		snprintf(pid, sizeof(pid), "%d", (int)info->creator_pid);
-		row[1] = cli_kind_name(info->kind);
+		row[1] = info->kind == SHMRING_BCAST &&
+					 (info->flags & SHMRING_OVERWRITE) ?
+				 "bcast/overwrite" :
+				 cli_kind_name(info->kind);
 		row[2] = capacity_text(info, cap);
 		row[3] = fill;
 		row[4] = prod;
@@ -109,6 +113,10 @@ static void ls_json(const struct cli_ring *rings, size_t n)
 		}
 		snprintf(mode, sizeof(mode), "%04o", info->mode);
 		cli_json_str(&j, "kind", cli_kind_name(info->kind));
+		if (info->kind == SHMRING_BCAST)
+			cli_json_str(&j, "policy",
+				     info->flags & SHMRING_OVERWRITE ?
+					     "overwrite" : "back-pressure");
 		cli_json_u64(&j, "capacity", info->capacity);
 		cli_json_u64(&j, "max_msg", info->max_msg);
 		cli_json_u64(&j, "slot_size", info->slot_size);

@@ -125,4 +125,26 @@ wait "$receiver"
 check "the first consumer ends at end of stream" test $? -eq 0
 "$SHMRING" rm "$R"
 
+# ---- a broadcast ring: history for a late subscriber, the policy shown --
+"$SHMRING" create "$R" --kind bcast --overwrite --capacity 4k
+run "$SHMRING" send "$R" <"$tmp/ten"
+check "send into a broadcast ring nobody reads" rc_is 0
+run "$SHMRING" recv "$R" --from oldest
+check "recv --from oldest replays what the ring holds" cmp -s "$tmp/ten" "$tmp/out"
+run "$SHMRING" recv "$R" --timeout 0
+check "recv without it starts after its attach: the end of stream at once" \
+	test "$rc" -eq 0 -a ! -s "$tmp/out"
+run "$SHMRING" info --json "$R"
+json_check "info says the policy and the losses" "$tmp/out" \
+	"d['kind'] == 'bcast' and d['policy'] == 'overwrite' and d['msgs_lost'] == 0"
+run "$SHMRING" ls
+check "ls shows the overwrite policy" grep -q " bcast/overwrite " "$tmp/out"
+seq 2000 | $T "$SHMRING" send "$R"
+run "$SHMRING" recv "$R" --from oldest
+check "an overwriting publisher kept only the newest lines" \
+	test "$rc" -eq 0 -a "$(tail -n 1 "$tmp/out")" = 2000 -a "$(head -n 1 "$tmp/out")" -gt 1
+"$SHMRING" rm "$R"
+run "$SHMRING" create "$R" --overwrite
+check "--overwrite is for broadcast rings" rc_is 2
+
 finish
