@@ -26,6 +26,9 @@ FUZZ_LIBSRC = $(top_srcdir)/lib/region.c $(top_srcdir)/lib/ring.c \
 	$(top_srcdir)/lib/wait_uring.c $(top_srcdir)/lib/hooks.c
 FUZZ_RUN_FLAGS = -print_final_stats=1 -timeout=10 -rss_limit_mb=4096
 
+# The readiness layer, which ring.c calls.
+FUZZ_LIBSRC += $(top_srcdir)/lib/poll.c
+
 .PHONY: fuzz fuzz-build
 fuzz-build: config.h
 	@$(MKDIR_P) fuzz
