@@ -99,21 +99,17 @@ TESTS += tests/test_threads
 tests_test_threads_SOURCES = tests/test_threads.c
 tests_test_threads_LDADD = lib/libshmring.la -lpthread
 
-# Readiness (lib/poll.c): the whole suite; the light tests again on every
-# other backend; and the descriptor's fallback (an eventfd and a thread)
-# forced, through the same tests.
+# Readiness (lib/poll.c): the whole suite (its per-ring tests run over
+# every kind and backing), and the descriptor's fallback (an eventfd and
+# a thread) forced, through the same tests.
 if HAVE_CRITERION
 check_PROGRAMS += tests/test_poll
-TESTS += tests/test_poll tests/poll-fallback.sh tests/backend/poll-file.sh \
-	tests/backend/poll-sysv.sh tests/backend/poll-anon.sh \
-	tests/backend/poll-memfd.sh
+TESTS += tests/test_poll tests/poll-fallback.sh
 tests_test_poll_SOURCES = tests/test_poll.c tests/testutil.h
 tests_test_poll_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_poll_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 endif
-EXTRA_DIST += tests/poll-fallback.sh tests/backend/poll-file.sh \
-	tests/backend/poll-sysv.sh tests/backend/poll-anon.sh \
-	tests/backend/poll-memfd.sh
+EXTRA_DIST += tests/poll-fallback.sh
 
 # Readiness between threads, which ThreadSanitizer can see (plain C).
 check_PROGRAMS += tests/test_poll_threads

@@ -108,8 +108,7 @@ static void in_cycle(enum shmring_kind kind)
 	shmring_close(base);
 }
 
-Test(poll, spsc_in, TU_FIXTURE) { in_cycle(SHMRING_SPSC); }
-Test(poll, mpmc_in, TU_FIXTURE) { in_cycle(SHMRING_MPMC); }
+TU_TEST(poll, in, TU_ALL_KINDS, .timeout = TU_TIMEOUT(30)) { in_cycle(tu_kind_now->kind); }
 
 /*
  * POLLOUT: readable while a max_msg message fits; not once the ring is
@@ -140,8 +139,7 @@ static void out_cycle(enum shmring_kind kind)
 	shmring_close(base);
 }
 
-Test(poll, spsc_out, TU_FIXTURE) { out_cycle(SHMRING_SPSC); }
-Test(poll, mpmc_out, TU_FIXTURE) { out_cycle(SHMRING_MPMC); }
+TU_TEST(poll, out, TU_ALL_KINDS, .timeout = TU_TIMEOUT(30)) { out_cycle(tu_kind_now->kind); }
 
 /*
  * End of stream: the producer closes, the consumer's descriptor turns
@@ -175,14 +173,13 @@ static void eos_close(enum shmring_kind kind)
 	shmring_close(base);
 }
 
-Test(poll, spsc_eos, TU_FIXTURE) { eos_close(SHMRING_SPSC); }
-Test(poll, mpmc_eos, TU_FIXTURE) { eos_close(SHMRING_MPMC); }
+TU_TEST(poll, eos, TU_ALL_KINDS, .timeout = TU_TIMEOUT(30)) { eos_close(tu_kind_now->kind); }
 
 /*
  * A producer killed with SIGKILL (it wakes nobody) makes the consumer's
  * descriptor readable within the end-of-stream bound, through the watch
  * on its pidfd (or, in the fallback, the thread's sleep slice). Checked:
- * all four fail when uring_arm() is given no peer to watch.
+ * every row fails when wait_uring_arm() is given no peer to watch.
  */
 static void eos_kill(enum shmring_kind kind, int victim)
 {
@@ -232,10 +229,8 @@ static void eos_kill(enum shmring_kind kind, int victim)
 	close(up[0]);
 }
 
-Test(poll, spsc_kill_producer, TU_FIXTURE) { eos_kill(SHMRING_SPSC, SHMRING_PRODUCER); }
-Test(poll, mpmc_kill_producer, TU_FIXTURE) { eos_kill(SHMRING_MPMC, SHMRING_PRODUCER); }
-Test(poll, spsc_kill_consumer, TU_FIXTURE) { eos_kill(SHMRING_SPSC, SHMRING_CONSUMER); }
-Test(poll, mpmc_kill_consumer, TU_FIXTURE) { eos_kill(SHMRING_MPMC, SHMRING_CONSUMER); }
+TU_TEST(poll, kill_producer, TU_ALL_KINDS, .timeout = TU_TIMEOUT(30)) { eos_kill(tu_kind_now->kind, SHMRING_PRODUCER); }
+TU_TEST(poll, kill_consumer, TU_ALL_KINDS, .timeout = TU_TIMEOUT(30)) { eos_kill(tu_kind_now->kind, SHMRING_CONSUMER); }
 
 /*
  * The descriptors close with the handle: the count of this process's
