@@ -125,6 +125,48 @@ static void sub_dgram(int fd, int k)
 	}
 }
 
+/* The publisher's loop: @nmsgs numbered messages to every subscriber. */
+static void publish_all(enum kind kind, int n, int nrings, int sv[][2],
+			struct shmring **pub, char *msg)
+{
+	for (uint64_t i = 0; i < nmsgs; i++) {
+		memcpy(msg, &i, sizeof(i));
+		if (kind == DGRAM_N) {
+			for (int k = 0; k < n; k++)
+				while (send(sv[k][0], msg, msize, 0) < 0 &&
+				       errno == EINTR)
+					;
+		} else {
+			for (int k = 0; k < nrings; k++)
+				shmring_send(pub[k], msg, msize, -1);
+		}
+	}
+}
+
+/*
+ * The subscribers' rates since @t0 into @res (the slowest, the sum), their
+ * losses, and in *delivered what they took; -1 if one of them failed.
+ */
+static int tally(int n, int64_t t0, struct result *res, uint64_t *delivered)
+{
+	int bad = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->per_sub = 1e300;
+	for (int k = 0; k < n; k++) {
+		double secs = (double)(bd->sub[k].end - t0) / 1e9;
+		double rate = secs > 0 ? (double)bd->sub[k].got / secs : 0;
+		if (rate < res->per_sub)
+			res->per_sub = rate;
+		res->total += rate;
+		res->lost += bd->sub[k].lost;
+		*delivered += bd->sub[k].got;
+		if (bd->sub[k].err)
+			bad = -1;
+	}
+	return bad;
+}
+
 /* One run of @kind to @n subscribers; 0, or -1 if it could not run. */
 static int run(enum kind kind, int n, struct result *res)
 {
@@ -177,18 +219,7 @@ static int run(enum kind kind, int n, struct result *res)
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &pc0);
 	int64_t t0 = now_ns();
 	atomic_store(&bd->go, 1);
-	for (uint64_t i = 0; i < nmsgs; i++) {
-		memcpy(msg, &i, sizeof(i));
-		if (kind == DGRAM_N) {
-			for (int k = 0; k < n; k++)
-				while (send(sv[k][0], msg, msize, 0) < 0 &&
-				       errno == EINTR)
-					;
-		} else {
-			for (int k = 0; k < nrings; k++)
-				shmring_send(pub[k], msg, msize, -1);
-		}
-	}
+	publish_all(kind, n, nrings, sv, pub, msg);
 	int64_t t1 = now_ns();
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &pc1);
 	double wakes = 0;
@@ -213,20 +244,9 @@ static int run(enum kind kind, int n, struct result *res)
 		close(sv[k][0]);
 		close(sv[k][1]);
 	}
-	memset(res, 0, sizeof(*res));
-	res->per_sub = 1e300;
 	uint64_t delivered = 0;
-	for (int k = 0; k < n; k++) {
-		double secs = (double)(bd->sub[k].end - t0) / 1e9;
-		double rate = secs > 0 ? (double)bd->sub[k].got / secs : 0;
-		if (rate < res->per_sub)
-			res->per_sub = rate;
-		res->total += rate;
-		res->lost += bd->sub[k].lost;
-		delivered += bd->sub[k].got;
-		if (bd->sub[k].err)
-			bad = 1;
-	}
+	if (tally(n, t0, res, &delivered))
+		bad = 1;
 	res->pub = (double)nmsgs / ((double)(t1 - t0) / 1e9);
 	res->wakes = wakes / (double)nmsgs;
 	res->pub_cpu_ns = ((double)(pc1.tv_sec - pc0.tv_sec) * 1e9 +

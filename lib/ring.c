@@ -55,6 +55,50 @@ static uint64_t bcast_max_msg_for(uint64_t cap)
 	return cap / 2 - REC_HDR_SIZE - BCAST_SEQ_SIZE;
 }
 
+/*
+ * A byte ring's geometry (SPSC; BCAST, whose records carry a message
+ * number and whose data area ends with the subscriber table, layout.h).
+ */
+static int geometry_bytes(const struct shmring_opts *o, struct shmring_hdr *g,
+			  bool bcast)
+{
+	g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_CAPACITY;
+	if (!is_pow2(g->capacity) || g->capacity < MIN_CAPACITY ||
+	    g->capacity > MAX_CAPACITY)
+		return -EINVAL;
+	uint64_t most = bcast ? bcast_max_msg_for(g->capacity) :
+				spsc_max_msg_for(g->capacity);
+	if (o->max_msg) {
+		g->max_msg = o->max_msg;
+		if (g->max_msg > most ||
+		    (!bcast && g->max_msg > SHMRING_MAX_MSG_LIMIT))
+			return -EINVAL;
+	} else {
+		g->max_msg = SHMRING_DEFAULT_MAX_MSG < most ?
+				     SHMRING_DEFAULT_MAX_MSG : most;
+	}
+	g->data_size = g->capacity + (bcast ? BCAST_TABLE_SIZE : 0);
+	if (bcast)
+		g->flags = o->flags & SHMRING_OVERWRITE;
+	return 0;
+}
+
+/* An MPMC ring's geometry: slots of a fixed size. */
+static int geometry_slots(const struct shmring_opts *o, struct shmring_hdr *g)
+{
+	g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_SLOTS;
+	if (!is_pow2(g->capacity) || g->capacity < 2 || g->capacity > MAX_SLOTS)
+		return -EINVAL;
+	g->max_msg = o->max_msg ? o->max_msg : SHMRING_DEFAULT_MPMC_MAX_MSG;
+	if (g->max_msg > SHMRING_MAX_MSG_LIMIT)
+		return -EINVAL;
+	g->slot_size = mpmc_slot_size(g->max_msg);
+	if (g->slot_size > MAX_CAPACITY / g->capacity)
+		return -EINVAL;
+	g->data_size = g->capacity * g->slot_size;
+	return 0;
+}
+
 /* Geometry from options: the one place defaults and limits are applied. */
 static int geometry(const struct shmring_opts *o, struct shmring_hdr *g)
 {
@@ -64,57 +108,20 @@ static int geometry(const struct shmring_opts *o, struct shmring_hdr *g)
 		flags |= SHMRING_OVERWRITE;
 	if ((o->flags & ~flags) || (o->mode & ~07777u))
 		return -EINVAL;
+	int ret;
 	switch (o->kind) {
-	case SHMRING_BCAST:
-		/* A byte ring as SPSC, each record a message number longer,
-		 * then the subscriber table (layout.h). */
-		g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_CAPACITY;
-		if (!is_pow2(g->capacity) || g->capacity < MIN_CAPACITY ||
-		    g->capacity > MAX_CAPACITY)
-			return -EINVAL;
-		g->max_msg = o->max_msg ? o->max_msg : SHMRING_DEFAULT_MAX_MSG;
-		if (g->max_msg > bcast_max_msg_for(g->capacity)) {
-			if (o->max_msg)
-				return -EINVAL;
-			g->max_msg = bcast_max_msg_for(g->capacity);
-		}
-		g->flags = o->flags & SHMRING_OVERWRITE;
-		g->data_size = g->capacity + BCAST_TABLE_SIZE;
-		break;
 	case SHMRING_SPSC:
-		g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_CAPACITY;
-		if (!is_pow2(g->capacity) || g->capacity < MIN_CAPACITY ||
-		    g->capacity > MAX_CAPACITY)
-			return -EINVAL;
-		if (o->max_msg) {
-			g->max_msg = o->max_msg;
-			if (g->max_msg > SHMRING_MAX_MSG_LIMIT ||
-			    g->max_msg > spsc_max_msg_for(g->capacity))
-				return -EINVAL;
-		} else {
-			g->max_msg = SHMRING_DEFAULT_MAX_MSG;
-			if (g->max_msg > spsc_max_msg_for(g->capacity))
-				g->max_msg = spsc_max_msg_for(g->capacity);
-		}
-		g->data_size = g->capacity;
+	case SHMRING_BCAST:
+		ret = geometry_bytes(o, g, o->kind == SHMRING_BCAST);
 		break;
 	case SHMRING_MPMC:
-		g->capacity = o->capacity ? o->capacity : SHMRING_DEFAULT_SLOTS;
-		if (!is_pow2(g->capacity) || g->capacity < 2 ||
-		    g->capacity > MAX_SLOTS)
-			return -EINVAL;
-		g->max_msg = o->max_msg ? o->max_msg :
-					  SHMRING_DEFAULT_MPMC_MAX_MSG;
-		if (g->max_msg > SHMRING_MAX_MSG_LIMIT)
-			return -EINVAL;
-		g->slot_size = mpmc_slot_size(g->max_msg);
-		if (g->slot_size > MAX_CAPACITY / g->capacity)
-			return -EINVAL;
-		g->data_size = g->capacity * g->slot_size;
+		ret = geometry_slots(o, g);
 		break;
 	default:
 		return -EINVAL;
 	}
+	if (ret)
+		return ret;
 	g->kind = (uint32_t)o->kind;
 	g->data_off = SHMRING_HDR_SIZE;
 	g->region_size = SHMRING_HDR_SIZE + page_round(g->data_size);

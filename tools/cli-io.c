@@ -246,6 +246,55 @@ out:
 	return status;
 }
 
+/*
+ * Print the messages of consumer @r (ring @name) as lines into @buf of
+ * @cap bytes, until the end of stream or @count of them (0: no limit);
+ * the exit status.
+ */
+static int recv_lines(struct shmring *r, const char *name, char *buf,
+		      size_t cap, uint64_t count, int64_t timeout)
+{
+	uint64_t got = 0;
+	int status = 0;
+
+	while (!count || got < count) {
+		ssize_t len = shmring_try_recv(r, buf, cap);
+		/*
+		 * Output is block-buffered into a pipe; flush whenever the
+		 * ring runs dry, so that lines flow on while nothing is lost
+		 * to a system call per message.
+		 */
+		if (len == -EAGAIN) {
+			fflush(stdout);
+			len = shmring_recv(r, buf, cap, timeout);
+		}
+		if (len == -EPIPE) /* end of stream */
+			break;
+		if (len == -EOVERFLOW) { /* overtaken: say so, go on */
+			uint64_t lost = 0;
+			shmring_lost(r, &lost);
+			fflush(stdout);
+			cli_err(name, "overtaken by the publisher: %" PRIu64
+				      " messages lost so far", lost);
+			continue;
+		}
+		if (len == -ETIMEDOUT || len == -EAGAIN) {
+			cli_err(name, "no message within the timeout");
+			status = CLI_FAIL;
+			break;
+		}
+		if (len < 0) {
+			cli_err_ring(name, (int)len);
+			status = CLI_FAIL;
+			break;
+		}
+		fwrite(buf, 1, (size_t)len, stdout);
+		putchar('\n');
+		got++;
+	}
+	return status;
+}
+
 int cmd_recv(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -259,7 +308,7 @@ int cmd_recv(int argc, char **argv)
 	struct shmring_info info;
 	int64_t timeout = -1;
 	bool oldest = false;
-	uint64_t count = 0, got = 0;
+	uint64_t count = 0;
 	struct shmring *r;
 	const char *name;
 	char *buf;
@@ -312,42 +361,7 @@ int cmd_recv(int argc, char **argv)
 		shmring_close(r);
 		return CLI_FAIL;
 	}
-
-	while (!count || got < count) {
-		ssize_t len = shmring_try_recv(r, buf, info.max_msg);
-		/*
-		 * Output is block-buffered into a pipe; flush whenever the
-		 * ring runs dry, so that lines flow on while nothing is lost
-		 * to a system call per message.
-		 */
-		if (len == -EAGAIN) {
-			fflush(stdout);
-			len = shmring_recv(r, buf, info.max_msg, timeout);
-		}
-		if (len == -EPIPE) /* end of stream */
-			break;
-		if (len == -EOVERFLOW) { /* overtaken: say so, go on */
-			uint64_t lost = 0;
-			shmring_lost(r, &lost);
-			fflush(stdout);
-			cli_err(name, "overtaken by the publisher: %" PRIu64
-				      " messages lost so far", lost);
-			continue;
-		}
-		if (len == -ETIMEDOUT || len == -EAGAIN) {
-			cli_err(name, "no message within the timeout");
-			status = CLI_FAIL;
-			break;
-		}
-		if (len < 0) {
-			cli_err_ring(name, (int)len);
-			status = CLI_FAIL;
-			break;
-		}
-		fwrite(buf, 1, (size_t)len, stdout);
-		putchar('\n');
-		got++;
-	}
+	status = recv_lines(r, name, buf, info.max_msg, count, timeout);
 	free(buf);
 	shmring_close(r);
 	if (fflush(stdout) || ferror(stdout)) {

@@ -11,7 +11,7 @@ SHMRING_CLI_TESTS = \
 	tests/cli/pipe.sh \
 	tests/cli/stat.sh \
 	tests/cli/scan.sh \
-	tests/cli/bridge.sh
+	tests/cli/bridge.sh \
 	tests/cli/recv-many.sh
 
 TESTS += $(SHMRING_CLI_TESTS)
