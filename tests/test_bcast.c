@@ -1,4 +1,4 @@
-/* test_bcast.c - broadcast rings in one process: every subscriber gets every message, back-pressure holds the publisher for the slowest, overwrite reports -EOVERFLOW and counts losses exactly, -ESTALE, history and seek, a second publisher, end of stream, errors. */
+/* test_bcast.c - broadcast rings in one process, on every backing: every subscriber gets every message, back-pressure holds the publisher for the slowest, overwrite reports -EOVERFLOW and counts losses exactly, -ESTALE, history and seek, a second publisher, end of stream, errors. */
 #include "testutil.h"
 
 #define CAP 4096u
@@ -57,10 +57,8 @@ static void expect_msg(struct shmring *s, uint64_t want)
 		     (unsigned long long)want);
 }
 
-TestSuite(bcast, TU_FIXTURE, .timeout = TU_TIMEOUT(30));
-
 /* Three subscribers each get all of it, in order, and lose nothing. */
-Test(bcast, every_subscriber_gets_every_message)
+TU_TEST(bcast, every_subscriber_gets_every_message, TU_KIND(SHMRING_BCAST), .timeout = TU_TIMEOUT(30))
 {
 	const char *name = tu_name();
 	struct shmring *p = bc_create(name, 0, SHMRING_PRODUCER);
@@ -99,7 +97,7 @@ Test(bcast, every_subscriber_gets_every_message)
 /* Back-pressure: the slowest subscriber holds the publisher; closing it
  * lets the publisher go on; the last one closing is -EPIPE. Checked to
  * fail: with bp_fits() in lib/bcast.c always true, the ring never fills. */
-Test(bcast, back_pressure_waits_for_the_slowest)
+TU_TEST(bcast, back_pressure_waits_for_the_slowest, TU_KIND(SHMRING_BCAST), .timeout = TU_TIMEOUT(30))
 {
 	const char *name = tu_name();
 	struct shmring *p = bc_create(name, 0, SHMRING_PRODUCER);
@@ -136,7 +134,7 @@ Test(bcast, back_pressure_waits_for_the_slowest)
  * -EOVERFLOW once, then the oldest intact message, and lost counts
  * exactly the gap. Checked to fail: with account() in lib/bcast.c
  * counting nothing, lost stays 0. */
-Test(bcast, overwrite_reports_and_counts_losses)
+TU_TEST(bcast, overwrite_reports_and_counts_losses, TU_KIND(SHMRING_BCAST), .timeout = TU_TIMEOUT(30))
 {
 	const char *name = tu_name();
 	struct shmring *p = bc_create(name, SHMRING_OVERWRITE, SHMRING_PRODUCER);
@@ -177,7 +175,7 @@ Test(bcast, overwrite_reports_and_counts_losses)
 /* A peeked message written over while held: release says -ESTALE, and
  * the next receive gives the oldest intact one (no second report).
  * Checked to fail: without the check in bcast_release(), release is 0. */
-Test(bcast, release_of_an_overwritten_peek_is_estale)
+TU_TEST(bcast, release_of_an_overwritten_peek_is_estale, TU_KIND(SHMRING_BCAST), .timeout = TU_TIMEOUT(30))
 {
 	const char *name = tu_name();
 	struct shmring *p = bc_create(name, SHMRING_OVERWRITE, SHMRING_PRODUCER);
@@ -207,7 +205,7 @@ Test(bcast, release_of_an_overwritten_peek_is_estale)
 /* History: a late joiner starts after its attach; SEEK_OLDEST replays
  * what is intact, SEEK_NEWEST skips the backlog; neither counts lost.
  * Checked to fail: with bcast_seek() always going to the newest. */
-Test(bcast, history_and_seek)
+TU_TEST(bcast, history_and_seek, TU_KIND(SHMRING_BCAST), .timeout = TU_TIMEOUT(30))
 {
 	for (unsigned flags = 0; flags <= SHMRING_OVERWRITE;
 	     flags += SHMRING_OVERWRITE) {
@@ -242,7 +240,7 @@ Test(bcast, history_and_seek)
 /* One publisher: a second live one is -EBUSY; once it closed, a new one
  * takes over and the numbering goes on. Checked to fail: with the
  * publisher taking any free entry (claim_any() in lib/peer.c). */
-Test(bcast, second_publisher_is_ebusy)
+TU_TEST(bcast, second_publisher_is_ebusy, TU_KIND(SHMRING_BCAST), .timeout = TU_TIMEOUT(30))
 {
 	const char *name = tu_name();
 	struct shmring *p = bc_create(name, 0, SHMRING_PRODUCER);
@@ -262,7 +260,7 @@ Test(bcast, second_publisher_is_ebusy)
 }
 
 /* Bursts, zero-copy and end of stream. */
-Test(bcast, bursts_reserve_and_end_of_stream)
+TU_TEST(bcast, bursts_reserve_and_end_of_stream, TU_KIND(SHMRING_BCAST), .timeout = TU_TIMEOUT(30))
 {
 	const char *name = tu_name();
 	struct shmring *p = bc_create(name, 0, SHMRING_PRODUCER);
@@ -299,7 +297,7 @@ Test(bcast, bursts_reserve_and_end_of_stream)
 }
 
 /* What the calls refuse, and what info says. */
-Test(bcast, errors_and_info)
+TU_TEST(bcast, errors_and_info, TU_KIND(SHMRING_BCAST), .timeout = TU_TIMEOUT(30))
 {
 	const char *name = tu_name();
 	struct shmring_opts o = { .kind = SHMRING_SPSC, .flags = SHMRING_OVERWRITE };

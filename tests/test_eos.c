@@ -237,8 +237,9 @@ TU_TEST(eos, no_consumer_yet, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20))
 	cr_assert_eq(rc, -ETIMEDOUT, "timed send, no consumer yet: %s",
 		     shmring_strerror(rc));
 	cr_assert_geq(tu_now_ns() - t0, 50000000);
-	/* The consumer that comes later gets all of it. */
-	c = tu_open(name, SHMRING_CONSUMER);
+	/* The consumer that comes later gets all of it (a broadcast
+	 * subscriber once it has sought back to it). */
+	c = tu_open_late(name);
 	for (int i = 0; i < n; i++) {
 		cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), sizeof(buf));
 		cr_assert_eq(tu_check(buf, sizeof(buf), (uint64_t)i), 0);
@@ -327,6 +328,7 @@ static void blocked_peer(int blocked_role, int how, uint64_t spin)
 		if (tu_ring_open(name, blocked_role, &h))
 			_exit(10);
 		shmring_set_spin(h, spin);
+		tu_signal(up);
 		if (tu_await(down))
 			_exit(11);
 		if (blocked_role == SHMRING_CONSUMER) {
@@ -343,6 +345,9 @@ static void blocked_peer(int blocked_role, int how, uint64_t spin)
 		tu_report_send(up, &r);
 		_exit(0);
 	}
+	/* Attached before the other side sends: a broadcast subscriber
+	 * gets only what is sent after it attached. */
+	cr_assert_eq(tu_await(waiter.up), 0, "%s: child did not attach", what);
 	/* The other side: this process, or a child to kill. */
 	if (how == BY_CLOSE) {
 		mine = tu_open(name, blocked_role ^ 3);
@@ -464,7 +469,7 @@ TU_TEST(eos, polling_consumer_sees_producer_death, TU_ALL_KINDS, .timeout = TU_T
 {
 	const char *name = new_ring();
 	struct kid k = doomed(name, SHMRING_PRODUCER, 1, 0);
-	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
+	struct shmring *c = tu_open_late(name);
 
 	recv_k(c, K);
 	tu_kill(k.pid);
@@ -497,14 +502,16 @@ TU_TEST(eos, dead_producer_data_survives, TU_ALL_KINDS, .timeout = TU_TIMEOUT(20
 	struct shmring *c;
 
 	tu_kill(k.pid);
-	c = tu_open(name, SHMRING_CONSUMER);
+	c = tu_open_late(name);
 	recv_k(c, K);
 	expect_eos_recv(c);
 	cr_assert_eq(shmring_close(c), 0);
 }
 
 /* A dead process's role is free again (no -EBUSY), for either role, on
- * the kinds whose roles are held by one process at a time. */
+ * the kinds whose roles are held by one process at a time. Not on a
+ * broadcast ring: its consumer role is never -EBUSY (many subscribers);
+ * a dead publisher's role freed is test_bcast_multiproc's. */
 TU_TEST(eos, dead_holder_frees_role, TU_KINDS_WITH(exclusive_roles), .timeout = TU_TIMEOUT(20))
 {
 	const char *name = new_ring();
@@ -564,7 +571,8 @@ static void expect_empty(struct shmring *c)
 
 /*
  * Many producers: the stream ends when the last one closes, not before;
- * one that attaches later counts again.
+ * one that attaches later counts again. Not on a broadcast ring: its
+ * publisher is one at a time (a second is -EBUSY).
  */
 TU_TEST(eos, last_of_many_producers, TU_KINDS_WITH(many_peers), .timeout = TU_TIMEOUT(10))
 {
@@ -607,8 +615,9 @@ TU_TEST(eos, last_of_many_producers, TU_KINDS_WITH(many_peers), .timeout = TU_TI
 }
 
 /* Many consumers: sends fail when the last one closed, until another
- * attaches, which gets what was queued. */
-TU_TEST(eos, last_of_many_consumers, TU_KINDS_WITH(many_peers), .timeout = TU_TIMEOUT(10))
+ * attaches, which gets what was queued (a broadcast subscriber once it
+ * has sought back to it). */
+TU_TEST(eos, last_of_many_consumers, TU_KINDS_WITH(many_consumers), .timeout = TU_TIMEOUT(10))
 {
 	const char *name = tu_name();
 	struct shmring *p = tu_create_small(name, SHMRING_PRODUCER);
@@ -624,7 +633,7 @@ TU_TEST(eos, last_of_many_consumers, TU_KINDS_WITH(many_peers), .timeout = TU_TI
 	cr_assert_eq(shmring_try_send(p, "x", 1), -EPIPE);
 	cr_assert_eq(shmring_send(p, "x", 1, -1), -EPIPE);
 	cr_assert_eq(shmring_reserve(p, 1, &q, -1), -EPIPE);
-	c3 = tu_open(name, SHMRING_CONSUMER);
+	c3 = tu_open_late(name);
 	tu_put(p, 3, 3);
 	tu_get(c3, 1, 1);
 	tu_get(c3, 2, 2);

@@ -29,6 +29,20 @@ static void many_handles(const char *name, struct shmring *mon)
 	check_peers(mon, 1, 1);
 }
 
+/* Consumer handles, many, under a producer that is one at a time
+ * (a broadcast ring's subscribers). */
+static void many_consumer_handles(const char *name, struct shmring *mon)
+{
+	struct shmring *c2 = tu_open(name, SHMRING_CONSUMER);
+	struct shmring *c3 = tu_open(name, SHMRING_CONSUMER);
+
+	check_peers(mon, 1, 3);
+	cr_assert_eq(shmring_close(c2), 0);
+	check_peers(mon, 1, 2);
+	cr_assert_eq(shmring_close(c3), 0);
+	check_peers(mon, 1, 1);
+}
+
 TU_TEST(info, fields, TU_ALL_KINDS, .timeout = TU_TIMEOUT(10))
 {
 	const struct tu_kind *k = tu_kind_now;
@@ -74,12 +88,16 @@ TU_TEST(info, fields, TU_ALL_KINDS, .timeout = TU_TIMEOUT(10))
 	check_peers(mon, 1, 1);
 	if (k->many_peers)
 		many_handles(name, mon);
+	else if (k->many_consumers)
+		many_consumer_handles(name, mon);
 
+	/* What is read is no longer used, unless used is the history a
+	 * broadcast ring keeps until its publisher needs the room. */
 	tu_get(r, 10, 1);
 	tu_get(r, 0, 2);
-	cr_assert_eq(tu_info(mon).used, k->room(MAX));
+	cr_assert_eq(tu_info(mon).used, k->used_is_history ? room3 : k->room(MAX));
 	tu_get(r, MAX, 3);
-	cr_assert_eq(tu_info(mon).used, 0);
+	cr_assert_eq(tu_info(mon).used, k->used_is_history ? room3 : 0);
 	cr_assert_eq(shmring_close(r), 0);
 	check_peers(mon, 0, 0);
 	cr_assert_eq(shmring_close(mon), 0);

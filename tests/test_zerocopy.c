@@ -107,7 +107,10 @@ TU_TEST(zerocopy, release_frees_room, TU_ALL_KINDS, .timeout = TU_TIMEOUT(10))
 	cr_assert_eq(tu_check(p, LEN, 0), 0);
 	cr_assert_eq(shmring_try_send(r, "x", 1), -EAGAIN, "peek freed room");
 	cr_assert_eq(shmring_release(r), 0);
-	cr_assert_eq(tu_info(r).used, used - tu_kind_now->room(LEN));
+	/* Where used is the history (broadcast), it stays until the send
+	 * below needs the room; that send is what shows the room free. */
+	cr_assert_eq(tu_info(r).used,
+		     used - (tu_kind_now->used_is_history ? 0 : tu_kind_now->room(LEN)));
 	tu_put(r, LEN, 500);
 	cr_assert_eq(shmring_try_send(r, "x", 1), -EAGAIN, "more room than released");
 	for (int i = 1; i <= n; i++) {

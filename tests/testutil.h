@@ -683,6 +683,18 @@ struct tu_kind {
 	bool exclusive_roles;
 	/* Producers and consumers may come and go: a ring of many peers. */
 	bool many_peers;
+	/* Consumers may come and go; the stream's end for producers is
+	 * when the last one has gone (many_peers, or a broadcast ring's
+	 * subscribers under its one publisher). */
+	bool many_consumers;
+	/* A consumer starts at the first message sent after it attached
+	 * (a broadcast subscriber): what was queued before is still in the
+	 * ring, and shmring_seek(SHMRING_SEEK_OLDEST) goes back to it. */
+	bool joins_at_newest;
+	/* shmring_info()'s used is the history kept for late consumers,
+	 * freed only when the producer needs the room again, not by a
+	 * receive: it stays up as messages are read. */
+	bool used_is_history;
 };
 
 static inline size_t tu_spsc_holds(size_t len)
@@ -710,6 +722,17 @@ static inline size_t tu_mpmc_room(size_t len)
 	return 1;
 }
 
+/* BCAST: SPSC's records, each 8 bytes longer (the message's number). */
+static inline size_t tu_bcast_holds(size_t len)
+{
+	return 4096 / 2 / (len + 16) + 1;
+}
+
+static inline size_t tu_bcast_room(size_t len)
+{
+	return tu_spsc_room(8 + len);
+}
+
 /* SPSC: the capacity is the data area's bytes. */
 static inline size_t tu_spsc_data_bytes(size_t cap, size_t max_msg)
 {
@@ -723,11 +746,32 @@ static inline size_t tu_mpmc_data_bytes(size_t cap, size_t max_msg)
 	return cap * (16 + max_msg);
 }
 
+/* BCAST: the bytes, then a 128-byte line per peer entry,
+ * where the subscribers keep their cursors. */
+static inline size_t tu_bcast_data_bytes(size_t cap, size_t max_msg)
+{
+	(void)max_msg;
+	return cap + SHMRING_MAX_PEERS * 128;
+}
+
+/*
+ * Broadcast (SHMRING_BCAST, back-pressure, as a small ring is made): one
+ * publisher at a time (-EBUSY for a second, as SPSC), so neither
+ * exclusive_roles nor many_peers; many subscribers, each getting every
+ * message from the first one sent after it attached.
+ */
 static const struct tu_kind tu_kinds[] = {
-	{ SHMRING_SPSC, "spsc", 4096, tu_spsc_holds, tu_spsc_room,
-	  tu_spsc_data_bytes, true, false },
-	{ SHMRING_MPMC, "mpmc", 64, tu_mpmc_holds, tu_mpmc_room,
-	  tu_mpmc_data_bytes, false, true },
+	{ .kind = SHMRING_SPSC, .name = "spsc", .small_cap = 4096,
+	  .holds = tu_spsc_holds, .room = tu_spsc_room,
+	  .data_bytes = tu_spsc_data_bytes, .exclusive_roles = true },
+	{ .kind = SHMRING_MPMC, .name = "mpmc", .small_cap = 64,
+	  .holds = tu_mpmc_holds, .room = tu_mpmc_room,
+	  .data_bytes = tu_mpmc_data_bytes, .many_peers = true,
+	  .many_consumers = true },
+	{ .kind = SHMRING_BCAST, .name = "bcast", .small_cap = 4096,
+	  .holds = tu_bcast_holds, .room = tu_bcast_room,
+	  .data_bytes = tu_bcast_data_bytes, .many_consumers = true,
+	  .joins_at_newest = true, .used_is_history = true },
 };
 #define TU_NKINDS (sizeof(tu_kinds) / sizeof(tu_kinds[0]))
 #define TU_NBACKENDS (sizeof(tu_backend_names) / sizeof(tu_backend_names[0]))
@@ -1061,6 +1105,29 @@ static inline struct shmring *tu_open(const char *name, int role)
 		     tu_backend_name(), shmring_strerror(rc));
 	cr_assert_not_null(r);
 	return r;
+}
+
+/*
+ * A consumer that attaches after messages were sent, and is to receive
+ * them: on a kind whose consumers join at the newest message, it first
+ * sees none of them (-EAGAIN; -EPIPE if their producer is gone), then
+ * seeks back to the oldest one kept.
+ */
+static inline struct shmring *tu_open_late(const char *name)
+{
+	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
+	ssize_t n;
+	int rc;
+
+	if (!tu_kind_now || !tu_kind_now->joins_at_newest)
+		return c;
+	n = shmring_try_recv(c, NULL, 0);
+	cr_assert(n == -EAGAIN || n == -EPIPE,
+		  "a late %s consumer got %zd (%s) before seeking back",
+		  tu_kind_now->name, n, shmring_strerror((int)n));
+	rc = shmring_seek(c, SHMRING_SEEK_OLDEST);
+	cr_assert_eq(rc, 0, "seek to the oldest: %s", shmring_strerror(rc));
+	return c;
 }
 
 /*
