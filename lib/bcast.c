@@ -312,6 +312,13 @@ static int cond_room(struct shmring *r, void *arg)
 	uint64_t end = r->ppos + *(uint64_t *)arg;
 	if (bp_fits(r, end))
 		return 1;
+	/*
+	 * Every subscriber closed: an end of stream, even where their
+	 * going freed the room (the refresh below would find it), for the
+	 * message would reach no one.
+	 */
+	if (peer_side_closed(r, SHMRING_CONSUMER))
+		return -EPIPE;
 	int ret = refresh_bound(r);
 	if (ret)
 		return ret;
@@ -858,7 +865,11 @@ int bcast_can_recv(struct shmring *r)
 	struct found f;
 	if (next_record(r, &f.pos, &f.h) != 0)
 		return 1;
-	return peer_side_gone(r, SHMRING_PRODUCER); /* PEER_DEAD: ring.c */
+	int gone = peer_side_gone(r, SHMRING_PRODUCER);
+	if (gone <= 0)
+		return gone; /* 0, or PEER_DEAD for ring.c */
+	/* As in cond_data(): a last record published before going (C-EOS). */
+	return next_record(r, &f.pos, &f.h) != 0 ? 1 : -EPIPE;
 }
 
 /* Would a send of max_msg bytes return something other than -EAGAIN? */

@@ -116,7 +116,8 @@ TU_TEST(poll, in, TU_ALL_KINDS, .timeout = TU_TIMEOUT(30)) { in_cycle(tu_kind_no
  */
 static void out_cycle(enum shmring_kind kind)
 {
-	struct shmring *base = new_base(kind, kind == SHMRING_SPSC ? 1024 : 8, 64);
+	/* Bytes for the byte rings (SPSC, BCAST), slots for MPMC. */
+	struct shmring *base = new_base(kind, kind == SHMRING_MPMC ? 8 : 1024, 64);
 	struct shmring *p = att(base, SHMRING_PRODUCER);
 	struct shmring *c = att(base, SHMRING_CONSUMER);
 	char buf[64] = { 0 };
