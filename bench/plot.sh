@@ -69,10 +69,10 @@ awk -F, -v s="$size" 'NR > 1 && $19 == "ok" && $3 == s &&
 
 # The summary for the README: the transports an application would pick
 # between (no floors, no in-process queue, none unpinned on a small
-# machine), best first; shmring's rows marked (third column 1).
+# machine; the rings of DPDK, Concurrency Kit and iceoryx included), best first; shmring's rows marked (third column 1).
 pick=" shmring shmring-burst shmring-zc shmring-try shmring-block mpmc-1p1c
 	pipe fifo unix-stream unix-dgram tcp posix-mq sysv-mq eventfd-shm
-	boost-mq zmq-ipc "
+	boost-mq zmq-ipc dpdk-spsc dpdk-spsc-burst ck-spsc iceoryx "
 awk -F, -v s="$size" -v pick="$pick" -v dat="$dat" '
 BEGIN { gsub(/[\t\n]/, " ", pick) }
 NR > 1 && $19 == "ok" && $3 == s && index(pick, " " $2 " ") {
