@@ -178,16 +178,17 @@ bench_shmring_bcast_bench_LDADD = lib/libshmring.la
 bench-bcast: bench/shmring-bcast-bench$(EXEEXT)
 	$(builddir)/bench/shmring-bcast-bench $(BENCH_BCAST_FLAGS)
 bench: bench-bcast
+
 # Waiting in an event loop (bench/poll-bench.c): shmring's descriptor in
 # epoll against a pipe, an eventfd with a shared slot and a UNIX socket in
 # epoll, round trip and streaming; shmring_poll() over 1, 8 and 64 rings.
-# A program of its own: `make bench-poll` (`make bench-quick` runs its
-# quick pass after the main one).
+# Part of `make bench`, run before the rest; alone: `make bench-poll`.
 noinst_PROGRAMS += bench/shmring-bench-poll
 bench_shmring_bench_poll_SOURCES = bench/poll-bench.c
 bench_shmring_bench_poll_LDADD = lib/libshmring.la
 
 bench-poll: bench/shmring-bench-poll$(EXEEXT)
 	$(builddir)/bench/shmring-bench-poll
+bench: bench-poll
 
 .PHONY: bench-poll
