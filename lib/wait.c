@@ -294,6 +294,17 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 		count(&r->line[for_data]->sleeps, 1);
 		sleep_round(r, w, v, for_data ? SHMRING_PRODUCER : SHMRING_CONSUMER,
 			    deadline - now, max_slice);
+		/*
+		 * Woken: look before announcing again. A wake-up mostly
+		 * means there is work; announcing first would hand the next
+		 * publisher a token to take and a wake call to make for a
+		 * sleeper that is not going to sleep (two wake calls per
+		 * sleep). Only a look, never a reason to sleep: the sleep
+		 * still follows W3, W1-W2' and W4 above.
+		 */
+		ret = cond(r, arg);
+		if (ret)
+			break;
 	}
 	wait_withdraw(w, bit);
 	return wait_result(r, ret, deadline);
