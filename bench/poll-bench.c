@@ -267,6 +267,32 @@ struct result {
 	double cpu_ns;   /* CPU of both processes per message or round trip */
 };
 
+/* Let go of what end_open() took (the channel's descriptors are its own). */
+static void end_close(struct end *e)
+{
+	if (e->out)
+		shmring_close(e->out);
+	if (e->in)
+		shmring_close(e->in);
+	close(e->ep);
+}
+
+/* Let go of what chan_make() made. */
+static void chan_free(struct chan *c)
+{
+	for (int d = 0; d < 2; d++) {
+		if (c->ring[d])
+			shmring_close(c->ring[d]);
+		if (c->k == PIPE || c->k == SOCK) {
+			close(c->fd[d][0]);
+			close(c->fd[d][1]);
+		} else if (c->k == EVFD) {
+			close(c->fd[d][0]);
+			munmap(c->slot[d], 4096);
+		}
+	}
+}
+
 static struct result trial_rt(enum kind k, int n)
 {
 	struct chan c;
@@ -300,6 +326,8 @@ static struct result trial_rt(enum kind k, int n)
 	int64_t k0 = cpu_ns(RUSAGE_CHILDREN);
 	waitpid(pid, NULL, 0);
 	int64_t theirs = cpu_ns(RUSAGE_CHILDREN) - k0;
+	end_close(&e);
+	chan_free(&c);
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
 	struct result r = { .p50_ns = (double)lat[n / 2],
 			    .cpu_ns = (double)(mine + theirs) / n };
@@ -342,6 +370,8 @@ static struct result trial_stream(enum kind k, int n)
 	int64_t k0 = cpu_ns(RUSAGE_CHILDREN);
 	waitpid(pid, NULL, 0);
 	int64_t theirs = cpu_ns(RUSAGE_CHILDREN) - k0;
+	end_close(&e);
+	chan_free(&c);
 	return (struct result){ .rate = n / ((double)el / 1e9),
 				.cpu_ns = (double)(mine + theirs) / n };
 }
