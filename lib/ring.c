@@ -724,100 +724,44 @@ static int check_holds(struct shmring *r, int role)
  * before it took or gave anything; reap it (reap_dead()), then call again
  * for the time the wait had left (r->wait_left, kept by wait_for()).
  */
+#define KIND_CALL(r, fn, ...)                                                 \
+	((r)->kind == SHMRING_MPMC  ? mpmc_##fn((r), __VA_ARGS__) :           \
+	 (r)->kind == SHMRING_BCAST ? bcast_##fn((r), __VA_ARGS__) :          \
+				      spsc_##fn((r), __VA_ARGS__))
+
+/* The body of each kind_*() below: the call, then reap and call again. */
+#define KIND_RETRY(type, r, timeout_ns, fn, ...)                              \
+	for (;;) {                                                            \
+		(r)->wait_left = (timeout_ns);                                \
+		type ret_ = KIND_CALL(r, fn, __VA_ARGS__);                    \
+		if (ret_ != PEER_DEAD)                                        \
+			return ret_;                                          \
+		reap_dead(r);                                                 \
+		(timeout_ns) = (r)->wait_left;                                \
+	}
+
 static int kind_send(struct shmring *r, const struct iovec *msgs, size_t n,
 		     int64_t timeout_ns)
 {
-	for (;;) {
-		r->wait_left = timeout_ns;
-		int ret;
-		switch (r->kind) {
-		case SHMRING_MPMC:
-			ret = mpmc_send_burst(r, msgs, n, timeout_ns);
-			break;
-		case SHMRING_BCAST:
-			ret = bcast_send_burst(r, msgs, n, timeout_ns);
-			break;
-		default:
-			ret = spsc_send_burst(r, msgs, n, timeout_ns);
-			break;
-		}
-		if (ret != PEER_DEAD)
-			return ret;
-		reap_dead(r);
-		timeout_ns = r->wait_left;
-	}
+	KIND_RETRY(int, r, timeout_ns, send_burst, msgs, n, timeout_ns);
 }
 
 static int kind_recv(struct shmring *r, struct iovec *bufs, size_t n,
 		     int64_t timeout_ns)
 {
-	for (;;) {
-		r->wait_left = timeout_ns;
-		int ret;
-		switch (r->kind) {
-		case SHMRING_MPMC:
-			ret = mpmc_recv_burst(r, bufs, n, timeout_ns);
-			break;
-		case SHMRING_BCAST:
-			ret = bcast_recv_burst(r, bufs, n, timeout_ns);
-			break;
-		default:
-			ret = spsc_recv_burst(r, bufs, n, timeout_ns);
-			break;
-		}
-		if (ret != PEER_DEAD)
-			return ret;
-		reap_dead(r);
-		timeout_ns = r->wait_left;
-	}
+	KIND_RETRY(int, r, timeout_ns, recv_burst, bufs, n, timeout_ns);
 }
 
 static int kind_reserve(struct shmring *r, size_t len, void **buf,
 			int64_t timeout_ns)
 {
-	for (;;) {
-		r->wait_left = timeout_ns;
-		int ret;
-		switch (r->kind) {
-		case SHMRING_MPMC:
-			ret = mpmc_reserve(r, len, buf, timeout_ns);
-			break;
-		case SHMRING_BCAST:
-			ret = bcast_reserve(r, len, buf, timeout_ns);
-			break;
-		default:
-			ret = spsc_reserve(r, len, buf, timeout_ns);
-			break;
-		}
-		if (ret != PEER_DEAD)
-			return ret;
-		reap_dead(r);
-		timeout_ns = r->wait_left;
-	}
+	KIND_RETRY(int, r, timeout_ns, reserve, len, buf, timeout_ns);
 }
 
 static ssize_t kind_peek(struct shmring *r, const void **msg,
 			 int64_t timeout_ns)
 {
-	for (;;) {
-		r->wait_left = timeout_ns;
-		ssize_t ret;
-		switch (r->kind) {
-		case SHMRING_MPMC:
-			ret = mpmc_peek(r, msg, timeout_ns);
-			break;
-		case SHMRING_BCAST:
-			ret = bcast_peek(r, msg, timeout_ns);
-			break;
-		default:
-			ret = spsc_peek(r, msg, timeout_ns);
-			break;
-		}
-		if (ret != PEER_DEAD)
-			return ret;
-		reap_dead(r);
-		timeout_ns = r->wait_left;
-	}
+	KIND_RETRY(ssize_t, r, timeout_ns, peek, msg, timeout_ns);
 }
 
 /* The readiness of one ring kind; PEER_DEAD as the kinds' calls return it. */
