@@ -21,8 +21,17 @@ Errors are raised the Python way: ``EOFError`` from a receive at end of
 stream, ``BrokenPipeError`` from a send once every consumer is gone,
 ``TimeoutError``, ``BlockingIOError`` (a try call, or a timeout of 0, that
 would wait), ``FileNotFoundError``, ``FileExistsError``, ``PermissionError``,
-and ``OSError`` with the errno and the library's message for the rest.
-See shmring(7) and the C man pages for what each error means.
+``Overflow`` (an ``OSError`` with errno ``EOVERFLOW``: a subscriber of an
+overwrite-mode broadcast ring was overtaken), and ``OSError`` with the errno
+and the library's message for the rest. See shmring(7) and the C man pages
+for what each error means.
+
+Broadcast rings (``kind="bcast"``): one PRODUCER publishes, every
+CONSUMER (subscriber) receives every message; ``Ring.seek()`` and
+``Ring.lost()`` serve the subscribers. Event loops: ``Ring.fileno()`` is a
+descriptor that polls readable when a call would not block, and the
+coroutines ``Ring.recv_async()`` / ``Ring.send_async()`` wait on it with
+asyncio.
 
 A Ring is used by one thread at a time, in the process that made it: after
 ``fork()`` the child opens rings of its own.
@@ -36,8 +45,9 @@ import os as _os
 from typing import NamedTuple as _NamedTuple
 
 __all__ = [
-    "PRODUCER", "CONSUMER", "Ring", "Info", "Stats",
-    "create", "open", "unlink", "strerror", "library_path",
+    "PRODUCER", "CONSUMER", "SEEK_OLDEST", "SEEK_NEWEST", "Ring", "Info",
+    "Stats", "Overflow", "create", "open", "unlink", "strerror",
+    "library_path",
 ]
 
 #: Role bit: the handle sends (shmring_create(3), shmring_open(3)).
@@ -45,9 +55,14 @@ PRODUCER = 1
 #: Role bit: the handle receives. Or-able with PRODUCER.
 CONSUMER = 2
 
+#: Ring.seek(): back to the oldest message still intact (SHMRING_SEEK_OLDEST).
+SEEK_OLDEST = 0
+#: Ring.seek(): past every message published so far (SHMRING_SEEK_NEWEST).
+SEEK_NEWEST = 1
+
 # Ring kinds by name, as enum shmring_kind numbers them: a kind the
 # library gains is one more entry here.
-_KINDS = {"spsc": 0, "mpmc": 1}
+_KINDS = {"spsc": 0, "mpmc": 1, "bcast": 2}
 _KIND_NAMES = {v: k for k, v in _KINDS.items()}
 
 # shmring_opts.flags: SHMRING_OVERWRITE (broadcast rings only; other
@@ -99,7 +114,8 @@ class _CInfo(_ct.Structure):
         ("mode", _ct.c_uint), ("slot_size", _ct.c_size_t),
         ("prod_pos", _ct.c_uint64), ("cons_pos", _ct.c_uint64),
         ("data_waiters", _ct.c_uint), ("space_waiters", _ct.c_uint),
-        ("creator_alive", _ct.c_int), ("reserved", _ct.c_uint64 * 8),
+        ("creator_alive", _ct.c_int), ("flags", _ct.c_uint64),
+        ("oldest_pos", _ct.c_uint64), ("reserved", _ct.c_uint64 * 6),
     ]
 
 
@@ -112,7 +128,8 @@ class _CStats(_ct.Structure):
         ("sleeps", _ct.c_uint64), ("wakeups", _ct.c_uint64),
         ("last_attach_ns", _ct.c_uint64), ("last_detach_ns", _ct.c_uint64),
         ("used", _ct.c_size_t), ("producers", _ct.c_uint),
-        ("consumers", _ct.c_uint), ("reserved", _ct.c_uint64 * 8),
+        ("consumers", _ct.c_uint), ("msgs_lost", _ct.c_uint64),
+        ("reserved", _ct.c_uint64 * 7),
     ]
 
 
@@ -166,6 +183,12 @@ _recv_burst = _proto("shmring_recv_burst", _ct.c_int, _vp, _vp,
 _info = _proto("shmring_info", _ct.c_int, _vp, _ct.POINTER(_CInfo))
 _stats = _proto("shmring_stats", _ct.c_int, _vp, _ct.POINTER(_CStats))
 _strerror = _proto("shmring_strerror", _ct.c_char_p, _ct.c_int)
+_seek = _proto("shmring_seek", _ct.c_int, _vp, _ct.c_int)
+_lost = _proto("shmring_lost", _ct.c_int, _vp, _ct.POINTER(_ct.c_uint64))
+_poll_fd = _proto("shmring_poll_fd", _ct.c_int, _vp, _ct.c_short)
+# <poll.h>'s POLLIN and POLLOUT, the directions of shmring_poll_fd().
+_POLLIN = 0x1
+_POLLOUT = 0x4
 
 
 def library_path():
@@ -178,17 +201,38 @@ def strerror(err):
     return _strerror(-abs(err)).decode("utf-8", "replace")
 
 
+class Overflow(OSError):
+    """A receive on a subscriber of an overwrite-mode broadcast ring that
+    the publisher overtook (errno EOVERFLOW, once per overtaking): the
+    messages it skipped are gone, and the next receive returns the oldest
+    message still intact. ``lost`` is Ring.lost() when it was raised: the
+    messages this handle missed since it attached, as far as counted yet
+    (shmring_lost(3) says when a gap is counted).
+    """
+
+    lost = None
+
+
 def _error(rc, eof=False):
     """The exception for a negative return code of the C library.
 
     OSError(errno, message) makes the subclass Python has for that errno
-    (FileNotFoundError, BrokenPipeError, TimeoutError, ...); only the end
-    of stream of a receive is EOFError, as multiprocessing's Connection
-    raises it.
+    (FileNotFoundError, BrokenPipeError, TimeoutError, ...); the end of
+    stream of a receive is EOFError, as multiprocessing's Connection
+    raises it, and EOVERFLOW is Overflow. ESTALE (shmring_release(3),
+    which this binding does not call) is a plain OSError.
     """
     if eof and rc == -_errno.EPIPE:
         return EOFError(strerror(rc))
+    if rc == -_errno.EOVERFLOW:
+        return Overflow(-rc, strerror(rc))
     return OSError(-rc, strerror(rc))
+
+
+def _wake(fut):
+    # add_reader's callback: the awaited descriptor polled readable.
+    if not fut.done():
+        fut.set_result(None)
 
 
 def _timeout_ns(timeout):
@@ -215,7 +259,8 @@ def _name_bytes(name):
 class Info(_NamedTuple):
     """Parameters and state of a ring, from Ring.info() (shmring_info(3)).
 
-    kind is "spsc" or "mpmc"; capacity is bytes (SPSC) or slots (MPMC);
+    kind is "spsc", "mpmc" or "bcast"; capacity is bytes (SPSC, BCAST)
+    or slots (MPMC);
     used, prod_pos and cons_pos count in the same unit; created_ns is
     CLOCK_REALTIME at creation.
     """
@@ -255,6 +300,7 @@ class Stats(_NamedTuple):
     used: int
     producers: int
     consumers: int
+    msgs_lost: int  # broadcast: what the subscribers attached now missed
 
 
 class _Burst:
@@ -296,7 +342,8 @@ class Ring:
     """
 
     __slots__ = ("_h", "_pid", "_name", "_role", "_max_msg",
-                 "_mm", "_mmc", "_mmaddr", "_cap", "_sb", "_rb", "__weakref__")
+                 "_mm", "_mmc", "_mmaddr", "_cap", "_sb", "_rb", "_waits",
+                 "__weakref__")
 
     def __init__(self, handle, name, role):
         # Not for users: create() and open() build Rings.
@@ -310,6 +357,7 @@ class Ring:
         self._cap = None
         self._sb = None
         self._rb = None
+        self._waits = 0  # the directions a coroutine waits in now
         ci = _CInfo()
         rc = _info(handle, _ct.byref(ci))
         self._max_msg = ci.max_msg if rc == 0 else 0
@@ -403,7 +451,7 @@ class Ring:
         n = _recv(h, addr, self._cap,
                   _FOREVER_C if timeout is None else _timeout_ns(timeout))
         if n < 0:
-            raise _error(n, eof=True)
+            raise self._rx_error(n)
         return self._mm[:n]
 
     def try_recv(self):
@@ -428,7 +476,7 @@ class Ring:
         ptr = (_ct.c_char * n).from_buffer(mv) if n else None
         got = _recv(h, ptr, _size_t(n), _timeout_ns(timeout))
         if got < 0:
-            raise _error(got, eof=True)
+            raise self._rx_error(got)
         return got
 
     def send_many(self, messages, timeout=None):
@@ -483,10 +531,127 @@ class Ring:
         got = _recv_burst(self._h, iov, min(max_count, b.n),
                           _timeout_ns(timeout))
         if got < 0:
-            raise _error(got, eof=True)
+            raise self._rx_error(got)
         mm = b.mm
         return [mm[off:off + n]
                 for off, n in zip(b.offs, iov[1:2 * got:2])]
+
+    def _rx_error(self, rc):
+        # The exception of a failed receive: an Overflow says what was lost.
+        exc = _error(rc, eof=True)
+        if type(exc) is Overflow:
+            try:
+                exc.lost = self.lost()
+            except OSError:
+                pass
+        return exc
+
+    def seek(self, where):
+        """Move this subscriber of a broadcast ring: SEEK_OLDEST back to
+        the oldest message still intact (a late joiner's history),
+        SEEK_NEWEST past every message published so far. Messages skipped
+        or replayed so are not counted by lost() (shmring_seek(3)).
+
+        Raises OSError(EINVAL) on another kind of ring or for another
+        where, PermissionError when the handle is not a consumer.
+        """
+        rc = _seek(self._handle(), where)
+        if rc:
+            raise _error(rc)
+
+    def lost(self):
+        """How many messages this subscriber of an overwrite-mode broadcast
+        ring missed because the publisher overtook it, since it attached
+        (shmring_lost(3)); always 0 for other rings.
+
+        Raises PermissionError when the handle is not a consumer.
+        """
+        count = _ct.c_uint64()
+        rc = _lost(self._handle(), _ct.byref(count))
+        if rc:
+            raise _error(rc)
+        return count.value
+
+    def _poll_fd(self, events):
+        fd = _poll_fd(self._handle(), events)
+        if fd < 0:
+            raise _error(fd)
+        return fd
+
+    def fileno(self):
+        """A descriptor that polls readable when a receive would not raise
+        BlockingIOError (a message, end of stream, an Overflow to report):
+        for a producer-only handle, when a send would not (room for a
+        max_msg message, or no consumer left). shmring_poll_fd(3): it
+        belongs to the Ring, which closes it; never close or read it.
+
+        It stays readable until a call in that direction raises
+        BlockingIOError (or TimeoutError); from then on it turns readable
+        as soon as the call would succeed: with select, poll, epoll or
+        asyncio's loop.add_reader(), receive until BlockingIOError each
+        time it polls readable. Readiness may be spurious, never missed.
+        Raises PermissionError for a handle with no role.
+        """
+        return self._poll_fd(_POLLIN if self._role & CONSUMER or
+                             not self._role & PRODUCER else _POLLOUT)
+
+    async def _ready(self, events):
+        # Wait until the descriptor of that direction polls readable. It
+        # is readable, never writable, in both directions, so both wait
+        # with add_reader; the reader goes whatever ends the wait, a
+        # cancellation included.
+        # A second waiter would replace the first one's reader, which would
+        # then never wake: refused.
+        import asyncio
+        if self._waits & events:
+            raise RuntimeError("another coroutine already waits to %s on "
+                               "this Ring" % ("receive" if events == _POLLIN
+                                              else "send"))
+        fd = self._poll_fd(events)
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        loop.add_reader(fd, _wake, fut)
+        self._waits |= events
+        try:
+            await fut
+        finally:
+            self._waits &= ~events
+            loop.remove_reader(fd)
+
+    async def recv_async(self):
+        """Receive one message as bytes in an asyncio coroutine: try first,
+        and while the ring is empty wait for fileno() to poll readable in
+        the running loop, without blocking it.
+
+        Raises EOFError at end of stream, Overflow and the rest as recv()
+        does. One recv_async() at a time per Ring; cancelling it leaves
+        the Ring and the loop as they were.
+        """
+        recv = self.recv
+        while True:
+            try:
+                return recv(0)
+            except BlockingIOError:
+                pass
+            await self._ready(_POLLIN)
+
+    async def send_async(self, data):
+        """Send one message in an asyncio coroutine: try first, and while
+        the ring is full wait for the producer's descriptor
+        (shmring_poll_fd(3) with POLLOUT) to poll readable, without
+        blocking the loop.
+
+        Raises BrokenPipeError once every consumer is gone, and the rest
+        as send() does. One send_async() at a time per Ring; cancelling it
+        sends nothing.
+        """
+        send = self.send
+        while True:
+            try:
+                return send(data, 0)
+            except BlockingIOError:
+                pass
+            await self._ready(_POLLOUT)
 
     def info(self):
         """The ring's parameters and state now, as an Info."""
@@ -562,21 +727,27 @@ def create(name, role, *, kind="spsc", capacity=None, max_msg=None,
 
     name is "/name" as for shm_open(3) ("file:PATH" and "sysv:KEY" too);
     role is PRODUCER, CONSUMER, both or'ed, or 0 (create only); kind is
-    "spsc" (one producer, one consumer, variable-size records) or "mpmc"
-    (many of each, fixed-size slots); capacity is data bytes (SPSC) or
-    slots (MPMC), a power of two, None for the default; max_msg the
-    largest message in bytes, None for the default; mode the permission
-    bits; overwrite asks for SHMRING_OVERWRITE, which only broadcast rings
-    take (others refuse it with OSError(EINVAL)).
+    "spsc" (one producer, one consumer, variable-size records), "mpmc"
+    (many of each, fixed-size slots) or "bcast" (one publisher, the
+    PRODUCER, and many subscribers, CONSUMERs, each of which receives
+    every message); capacity is data bytes (SPSC, BCAST) or slots
+    (MPMC), a power of two, None for the default; max_msg the largest
+    message in bytes, None for the default; mode the permission bits;
+    overwrite (broadcast rings only) makes the publisher never wait: it
+    writes over the oldest messages, and a subscriber it overtook gets
+    Overflow once (shmring_create(3), SHMRING_OVERWRITE).
 
     Raises FileExistsError when the name is taken, PermissionError,
-    OSError(EINVAL) for bad options, ValueError for an unknown kind.
+    OSError(EINVAL) for bad options, ValueError for an unknown kind or
+    overwrite on another kind than "bcast".
     """
     try:
         k = _KINDS[kind]
     except KeyError:
         raise ValueError("unknown ring kind %r (one of %s)" %
                          (kind, ", ".join(sorted(_KINDS)))) from None
+    if overwrite and kind != "bcast":
+        raise ValueError("overwrite is for broadcast rings (kind='bcast')")
     o = _COpts(kind=k, capacity=capacity or 0, max_msg=max_msg or 0,
                mode=mode, flags=_FLAG_OVERWRITE if overwrite else 0)
     h = _vp()
