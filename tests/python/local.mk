@@ -5,6 +5,7 @@
 
 EXTRA_DIST += tests/python/run.sh tests/python/conftest.py \
 	tests/python/test_shmring.py tests/python/test_examples.py \
+	tests/python/test_bcast.py tests/python/test_asyncio.py \
 	examples/python/producer.py examples/python/consumer.py \
 	examples/python/frames.py
 
