@@ -158,24 +158,35 @@ _close = _proto("shmring_close", _ct.c_int, _vp)
 _unlink = _proto("shmring_unlink", _ct.c_int, _ct.c_char_p)
 # The hot path goes without argtypes, whose conversions took a third of
 # the cost of a call: every argument of these two calls is then passed as
-# what it is, so the code below gives each the right type. The handle is
-# a c_void_p, a timeout a c_int64, a buffer bytes or a c_void_p. A length
-# goes as a Python int, which ctypes passes as a C int: the x86-64 and
-# AArch64 calls (through libffi) widen it to the 64-bit register by sign
+# what it is, so the code below gives each the right type. A ctypes
+# object passed so (a c_void_p, a c_int64) is turned into a parameter
+# object on every call, an allocation each; the parameter objects that
+# from_param() returns are passed as they are, by a copy of their value.
+# So the handle, the receive buffer's address and size, and the timeouts
+# are made once as parameter objects (_arg() below), a message to send
+# is bytes (passed as its address) or a c_void_p. A length goes as a
+# Python int, which ctypes passes as a C int: the x86-64 and AArch64
+# calls (through libffi) widen it to the 64-bit register by sign
 # extension, so a size_t below 2**31 arrives whole, and every length here
 # is at most max_msg (SHMRING_MAX_MSG_LIMIT, 2**30). On other ABIs the
-# two calls get argtypes, which convert.
+# two calls get argtypes, which convert, and take Python ints instead.
 _send = _lib.shmring_send
 _send.restype = _ct.c_int
 _recv = _lib.shmring_recv
 _recv.restype = _ct.c_ssize_t
 _size_t = _ct.c_size_t
 _int64 = _ct.c_int64
-_FOREVER_C = _int64(_FOREVER)
+_ptr_arg = _ct.c_void_p.from_param
 if _os.uname().machine not in ("x86_64", "aarch64"):
     _send.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t, _int64)
     _recv.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t, _int64)
-_ZERO_C = _int64(0)
+    _size_arg = _ns_arg = int  # argtypes convert ints (and refuse these)
+else:
+    _size_arg = _size_t.from_param
+    _ns_arg = _int64.from_param
+_FOREVER_C = _ns_arg(_FOREVER)
+_ZERO_C = _ns_arg(0)
+_NO_CAP = _size_arg(0)
 _send_burst = _proto("shmring_send_burst", _ct.c_int, _vp, _vp,
                      _ct.c_size_t, _ct.c_int64)
 _recv_burst = _proto("shmring_recv_burst", _ct.c_int, _vp, _vp,
@@ -238,13 +249,20 @@ def _wake(fut):
 def _timeout_ns(timeout):
     """A timeout in seconds (None: forever) as the C library's int64 ns."""
     if timeout is None:
-        return _FOREVER_C
+        return _FOREVER
     if timeout < 0:
         raise ValueError("timeout must be None or >= 0 seconds")
+    ns = timeout * 1e9
+    return _NS_MAX if ns >= _NS_MAX else int(ns)
+
+
+def _ns_param(timeout):
+    """_timeout_ns() as _send and _recv take it."""
+    if timeout is None:
+        return _FOREVER_C
     if timeout == 0:
         return _ZERO_C
-    ns = timeout * 1e9
-    return _int64(_NS_MAX if ns >= _NS_MAX else int(ns))
+    return _ns_arg(_timeout_ns(timeout))
 
 
 def _name_bytes(name):
@@ -341,26 +359,37 @@ class Ring:
     messages that stops at end of stream.
     """
 
-    __slots__ = ("_h", "_pid", "_name", "_role", "_max_msg",
-                 "_mm", "_mmc", "_mmaddr", "_cap", "_sb", "_rb", "_waits",
+    __slots__ = ("_h", "_hp", "_pid", "_name", "_role", "_max_msg",
+                 "_mm", "_mmc", "_bufp", "_capp", "_sb", "_rb", "_waits",
                  "__weakref__")
 
     def __init__(self, handle, name, role):
         # Not for users: create() and open() build Rings.
         self._h = handle
+        # The handle as send() and recv() pass it (see _send above); None
+        # once closed, which the library refuses (EINVAL) before anything.
+        self._hp = _ptr_arg(handle.value)
         self._pid = _os.getpid()
         self._name = name
         self._role = role
-        self._mm = None
-        self._mmc = None
-        self._mmaddr = None
-        self._cap = None
         self._sb = None
         self._rb = None
         self._waits = 0  # the directions a coroutine waits in now
         ci = _CInfo()
         rc = _info(handle, _ct.byref(ci))
         self._max_msg = ci.max_msg if rc == 0 else 0
+        # The receive buffer of recv(), for a consumer: an anonymous
+        # mapping of max_msg bytes. Pages are touched only as far as
+        # messages reach, so a large max_msg costs no memory up front, and
+        # slicing the mapping makes the bytes object in one copy. Another
+        # handle passes no buffer, and the library refuses it (EPERM).
+        self._mm = self._mmc = self._bufp = None
+        self._capp = _NO_CAP
+        if role & CONSUMER:
+            self._mm = _mmap.mmap(-1, max(self._max_msg, 1))
+            self._mmc = _ct.c_char.from_buffer(self._mm)
+            self._bufp = _ptr_arg(_ct.addressof(self._mmc))
+            self._capp = _size_arg(self._max_msg)
 
     @property
     def name(self):
@@ -397,15 +426,14 @@ class Ring:
         full with timeout 0, OSError(EMSGSIZE) for a message larger than
         max_msg, PermissionError when the handle is not a producer.
         """
-        h = self._h
         if type(data) is bytes:
-            rc = _send(h, data, len(data), _FOREVER_C
-                       if timeout is None else _timeout_ns(timeout))
+            rc = _send(self._hp, data, len(data), _FOREVER_C
+                       if timeout is None else _ns_param(timeout))
         else:
-            rc = self._send_buffer(data, _timeout_ns(timeout))
+            rc = self._send_buffer(data, _ns_param(timeout))
         if rc:
-            raise _error(rc) if h is not None else ValueError(
-                "operation on a closed Ring")
+            self._handle()
+            raise _error(rc)
 
     def _send_buffer(self, data, ns):
         h = self._handle()
@@ -423,17 +451,6 @@ class Ring:
         """send() that never waits: BlockingIOError when the ring is full."""
         self.send(data, 0)
 
-    def _recv_buffer(self):
-        # The receive buffer of recv(): an anonymous mapping of max_msg
-        # bytes, made on first use. Pages are touched only as far as
-        # messages reach, so a large max_msg costs no memory up front, and
-        # slicing the mapping makes the bytes object in one copy.
-        self._mm = _mmap.mmap(-1, max(self._max_msg, 1))
-        self._mmc = _ct.c_char.from_buffer(self._mm)
-        self._mmaddr = _vp(_ct.addressof(self._mmc))
-        self._cap = self._max_msg
-        return self._mmaddr
-
     def recv(self, timeout=None):
         """Receive one message as bytes, waiting up to timeout seconds
         (None: forever; 0: never waits).
@@ -443,16 +460,11 @@ class Ring:
         when nothing came, BlockingIOError when empty with timeout 0,
         PermissionError when the handle is not a consumer.
         """
-        h = self._h
-        addr = self._mmaddr
-        if addr is None:
-            self._handle()
-            addr = self._recv_buffer()
-        n = _recv(h, addr, self._cap,
-                  _FOREVER_C if timeout is None else _timeout_ns(timeout))
-        if n < 0:
-            raise self._rx_error(n)
-        return self._mm[:n]
+        n = _recv(self._hp, self._bufp, self._capp,
+                  _FOREVER_C if timeout is None else _ns_param(timeout))
+        if n >= 0:
+            return self._mm[:n]
+        raise self._rx_error(n)
 
     def try_recv(self):
         """recv() that never waits: BlockingIOError when the ring is empty."""
@@ -474,7 +486,7 @@ class Ring:
             raise ValueError("recv_into needs a contiguous buffer")
         n = mv.nbytes
         ptr = (_ct.c_char * n).from_buffer(mv) if n else None
-        got = _recv(h, ptr, _size_t(n), _timeout_ns(timeout))
+        got = _recv(h, ptr, _size_t(n), _ns_param(timeout))
         if got < 0:
             raise self._rx_error(got)
         return got
@@ -538,6 +550,7 @@ class Ring:
 
     def _rx_error(self, rc):
         # The exception of a failed receive: an Overflow says what was lost.
+        self._handle()
         exc = _error(rc, eof=True)
         if type(exc) is Overflow:
             try:
@@ -678,8 +691,10 @@ class Ring:
         last producer is an end of stream for the consumers. The ring
         itself stays until unlink()."""
         h, self._h = self._h, None
+        self._hp = None
         if self._mm is not None:
-            self._mmaddr = None
+            self._bufp = None
+            self._capp = _NO_CAP
             self._mmc = None  # releases the mapping's export
             self._mm.close()
             self._mm = None
