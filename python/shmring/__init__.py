@@ -176,10 +176,19 @@ _recv = _lib.shmring_recv
 _recv.restype = _ct.c_ssize_t
 _size_t = _ct.c_size_t
 _int64 = _ct.c_int64
+# The try calls never wait, so they run holding the interpreter's lock,
+# which a call through a CDLL gives up and takes back (about 45 ns).
+_lib_locked = _ct.PyDLL(_libname, handle=_lib._handle)
+_try_send = _lib_locked.shmring_try_send
+_try_send.restype = _ct.c_int
+_try_recv = _lib_locked.shmring_try_recv
+_try_recv.restype = _ct.c_ssize_t
 _ptr_arg = _ct.c_void_p.from_param
 if _os.uname().machine not in ("x86_64", "aarch64"):
     _send.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t, _int64)
     _recv.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t, _int64)
+    _try_send.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t)
+    _try_recv.argtypes = (_ct.c_void_p, _ct.c_void_p, _size_t)
     _size_arg = _ns_arg = int  # argtypes convert ints (and refuse these)
 else:
     _size_arg = _size_t.from_param
@@ -449,7 +458,13 @@ class Ring:
 
     def try_send(self, data):
         """send() that never waits: BlockingIOError when the ring is full."""
-        self.send(data, 0)
+        if type(data) is bytes:
+            rc = _try_send(self._hp, data, len(data))
+        else:
+            rc = self._send_buffer(data, _ZERO_C)
+        if rc:
+            self._handle()
+            raise _error(rc)
 
     def recv(self, timeout=None):
         """Receive one message as bytes, waiting up to timeout seconds
@@ -468,7 +483,10 @@ class Ring:
 
     def try_recv(self):
         """recv() that never waits: BlockingIOError when the ring is empty."""
-        return self.recv(0)
+        n = _try_recv(self._hp, self._bufp, self._capp)
+        if n >= 0:
+            return self._mm[:n]
+        raise self._rx_error(n)
 
     def recv_into(self, buffer, timeout=None):
         """Receive one message into a writable, contiguous bytes-like
@@ -640,10 +658,10 @@ class Ring:
         does. One recv_async() at a time per Ring; cancelling it leaves
         the Ring and the loop as they were.
         """
-        recv = self.recv
+        recv = self.try_recv
         while True:
             try:
-                return recv(0)
+                return recv()
             except BlockingIOError:
                 pass
             await self._ready(_POLLIN)
@@ -658,10 +676,10 @@ class Ring:
         as send() does. One send_async() at a time per Ring; cancelling it
         sends nothing.
         """
-        send = self.send
+        send = self.try_send
         while True:
             try:
-                return send(data, 0)
+                return send(data)
             except BlockingIOError:
                 pass
             await self._ready(_POLLOUT)

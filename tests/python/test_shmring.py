@@ -187,7 +187,7 @@ def test_close_context_manager_and_closed_ring(ring_name):
     assert r.closed
     r.close()  # twice is fine
     for call in (lambda: r.send(b"x"), r.recv, lambda: r.send(bytearray(1)),
-                 r.try_recv, r.info, r.stats, r.lost, r.fileno,
+                 r.try_recv, lambda: r.try_send(b"x"), r.info, r.stats, r.lost, r.fileno,
                  lambda: r.seek(shmring.SEEK_OLDEST),
                  lambda: r.recv_into(bytearray(4))):
         with pytest.raises(ValueError):
@@ -436,10 +436,13 @@ def test_lengths_convert_where_the_abi_does_not_widen(ring_name):
     del sys.modules["shmring"]  # imported before the patch: again
     import shmring
     assert shmring._send.argtypes and shmring._recv.argtypes
+    assert shmring._try_send.argtypes and shmring._try_recv.argtypes
     with shmring.create(sys.argv[1], 3, max_msg=70000) as r:
         for m in (b"", b"x", b"y" * 65536, bytearray(b"ba")):
             r.send(m, 1.0)
             assert r.recv(1.0) == bytes(m)
+            r.try_send(m)
+            assert r.try_recv() == bytes(m)
         buf = bytearray(8)
         r.send(b"12345")
         assert r.recv_into(buf, 1.0) == 5
