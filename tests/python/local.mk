@@ -7,7 +7,7 @@ EXTRA_DIST += tests/python/run.sh tests/python/conftest.py \
 	tests/python/test_shmring.py tests/python/test_examples.py \
 	tests/python/test_bcast.py tests/python/test_asyncio.py \
 	examples/python/producer.py examples/python/consumer.py \
-	examples/python/frames.py
+	examples/python/frames.py examples/python/async_consumer.py
 
 if HAVE_PYTHON
 TESTS += tests/python/run.sh

@@ -1,5 +1,6 @@
-"""examples/python end to end: producer.py to consumer.py, and numpy
-frames through recv_into (frames.py)."""
+"""examples/python end to end: producer.py to consumer.py and to its
+asyncio twin async_consumer.py, and numpy frames through recv_into
+(frames.py)."""
 import os
 import subprocess
 import sys
@@ -15,9 +16,10 @@ def example(script):
     return [sys.executable, os.path.join(EXAMPLES, script)]
 
 
-def test_producer_to_consumer():
+@pytest.mark.parametrize("script", ["consumer.py", "async_consumer.py"])
+def test_producer_to_consumer(script):
     name = "/shmring-pytest-example-%d" % os.getpid()
-    consumer = subprocess.Popen(example("consumer.py") + [name],
+    consumer = subprocess.Popen(example(script) + [name],
                                 stdout=subprocess.PIPE, text=True)
     try:
         # The consumer says so once its ring exists.
