@@ -177,7 +177,15 @@ _recv.restype = _ct.c_ssize_t
 _size_t = _ct.c_size_t
 _int64 = _ct.c_int64
 # The try calls never wait, so they run holding the interpreter's lock,
-# which a call through a CDLL gives up and takes back (about 45 ns).
+# which a call through a CDLL gives up and takes back (about 45 ns), and
+# they take one argument less. send() and recv() without a timeout call
+# them first and only when the ring is full (empty) the call that waits,
+# through the CDLL: a send+recv pair that need not wait costs 720 ns
+# instead of 940 (bench/README.md, "Python"). Such a wait is then counted
+# twice in Stats.times_full (times_empty), and the consumer's slip
+# (shmring_set_slip(3)) never starts: the try that found the ring empty
+# ends the run of messages the slip waits for.
+_EAGAIN = -_errno.EAGAIN
 _lib_locked = _ct.PyDLL(_libname, handle=_lib._handle)
 _try_send = _lib_locked.shmring_try_send
 _try_send.restype = _ct.c_int
@@ -312,7 +320,9 @@ class Info(_NamedTuple):
 
 class Stats(_NamedTuple):
     """Counters of a ring summed over every process that is or was
-    attached, from Ring.stats() (shmring_stats(3)): a snapshot.
+    attached, from Ring.stats() (shmring_stats(3)): a snapshot. A send()
+    or recv() without a timeout that had to wait counts twice in
+    times_full or times_empty: it tries first.
     """
     msgs_sent: int
     bytes_sent: int
@@ -436,8 +446,13 @@ class Ring:
         max_msg, PermissionError when the handle is not a producer.
         """
         if type(data) is bytes:
-            rc = _send(self._hp, data, len(data), _FOREVER_C
-                       if timeout is None else _ns_param(timeout))
+            if timeout is None:
+                # The try call first: see _try_send above.
+                rc = _try_send(self._hp, data, len(data))
+                if rc == _EAGAIN:
+                    rc = _send(self._hp, data, len(data), _FOREVER_C)
+            else:
+                rc = _send(self._hp, data, len(data), _ns_param(timeout))
         else:
             rc = self._send_buffer(data, _ns_param(timeout))
         if rc:
@@ -475,8 +490,12 @@ class Ring:
         when nothing came, BlockingIOError when empty with timeout 0,
         PermissionError when the handle is not a consumer.
         """
-        n = _recv(self._hp, self._bufp, self._capp,
-                  _FOREVER_C if timeout is None else _ns_param(timeout))
+        if timeout is None:
+            n = _try_recv(self._hp, self._bufp, self._capp)
+            if n == _EAGAIN:
+                n = _recv(self._hp, self._bufp, self._capp, _FOREVER_C)
+        else:
+            n = _recv(self._hp, self._bufp, self._capp, _ns_param(timeout))
         if n >= 0:
             return self._mm[:n]
         raise self._rx_error(n)
