@@ -445,14 +445,15 @@ class Ring:
         full with timeout 0, OSError(EMSGSIZE) for a message larger than
         max_msg, PermissionError when the handle is not a producer.
         """
-        if type(data) is bytes:
-            if timeout is None:
-                # The try call first: see _try_send above.
-                rc = _try_send(self._hp, data, len(data))
-                if rc == _EAGAIN:
-                    rc = _send(self._hp, data, len(data), _FOREVER_C)
-            else:
-                rc = _send(self._hp, data, len(data), _ns_param(timeout))
+        if timeout is None and type(data) is bytes:
+            # The try call first: see _try_send above.
+            rc = _try_send(self._hp, data, len(data))
+            if not rc:
+                return
+            if rc == _EAGAIN:
+                rc = _send(self._hp, data, len(data), _FOREVER_C)
+        elif type(data) is bytes:
+            rc = _send(self._hp, data, len(data), _ns_param(timeout))
         else:
             rc = self._send_buffer(data, _ns_param(timeout))
         if rc:
@@ -492,6 +493,8 @@ class Ring:
         """
         if timeout is None:
             n = _try_recv(self._hp, self._bufp, self._capp)
+            if n >= 0:
+                return self._mm[:n]
             if n == _EAGAIN:
                 n = _recv(self._hp, self._bufp, self._capp, _FOREVER_C)
         else:
