@@ -8,7 +8,7 @@
 # `pip install ./python` (python/setup.py) installs the same package.
 
 EXTRA_DIST += python/setup.py python/README.md python/shmring/__init__.py \
-	bench/python_bench.py
+	bench/python_bench.py bench/python_cost.py
 
 # `make bench` ends with the Python benchmark (bench/python_bench.py):
 # shmring.Ring against multiprocessing's Queue, Pipe and a shared_memory
