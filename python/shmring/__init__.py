@@ -28,7 +28,7 @@ for what each error means.
 
 Broadcast rings (``kind="bcast"``): one PRODUCER publishes, every
 CONSUMER (subscriber) receives every message; ``Ring.seek()`` and
-``Ring.lost()`` serve the subscribers. Event loops: ``Ring.fileno()`` is a
+``Ring.lost()`` serve the subscribers, ``Ring.subscribers()`` lists them. Event loops: ``Ring.fileno()`` is a
 descriptor that polls readable when a call would not block, and the
 coroutines ``Ring.recv_async()`` / ``Ring.send_async()`` wait on it with
 asyncio.
@@ -46,7 +46,7 @@ from typing import NamedTuple as _NamedTuple
 
 __all__ = [
     "PRODUCER", "CONSUMER", "SEEK_OLDEST", "SEEK_NEWEST", "Ring", "Info",
-    "Stats", "Overflow", "create", "open", "unlink", "strerror",
+    "Stats", "Subscriber", "Overflow", "create", "open", "unlink", "strerror",
     "library_path",
 ]
 
@@ -133,6 +133,19 @@ class _CStats(_ct.Structure):
     ]
 
 
+class _CSubscriber(_ct.Structure):
+    # struct shmring_subscriber, field for field.
+    _fields_ = [
+        ("pid", _ct.c_int), ("alive", _ct.c_int), ("pos", _ct.c_uint64),
+        ("lag", _ct.c_uint64), ("lost", _ct.c_uint64),
+        ("reserved", _ct.c_uint64 * 4),
+    ]
+
+
+# SHMRING_MAX_PEERS: no ring has more subscribers.
+_MAX_PEERS = 32
+
+
 class _COpts(_ct.Structure):
     # struct shmring_opts
     _fields_ = [
@@ -214,6 +227,8 @@ _strerror = _proto("shmring_strerror", _ct.c_char_p, _ct.c_int)
 _seek = _proto("shmring_seek", _ct.c_int, _vp, _ct.c_int)
 _lost = _proto("shmring_lost", _ct.c_int, _vp, _ct.POINTER(_ct.c_uint64))
 _poll_fd = _proto("shmring_poll_fd", _ct.c_int, _vp, _ct.c_short)
+_subscribers = _proto("shmring_subscribers", _ct.c_int, _vp,
+                      _ct.POINTER(_CSubscriber), _ct.c_size_t)
 # <poll.h>'s POLLIN and POLLOUT, the directions of shmring_poll_fd().
 _POLLIN = 0x1
 _POLLOUT = 0x4
@@ -338,6 +353,19 @@ class Stats(_NamedTuple):
     producers: int
     consumers: int
     msgs_lost: int  # broadcast: what the subscribers attached now missed
+
+
+class Subscriber(_NamedTuple):
+    """One subscriber of a broadcast ring, from Ring.subscribers()
+    (shmring_subscribers(3)): its process, whether it still runs, the
+    position of the next message it reads, how many bytes published it
+    has not read yet, and how many messages it missed (overwrite mode).
+    """
+    pid: int
+    alive: bool
+    pos: int
+    lag: int
+    lost: int
 
 
 class _Burst:
@@ -624,6 +652,19 @@ class Ring:
         if rc:
             raise _error(rc)
         return count.value
+
+    def subscribers(self):
+        """The subscribers attached to a broadcast ring now, as a list of
+        Subscriber: a snapshot, from any handle (a monitor's too).
+
+        Raises OSError(EINVAL) on another kind of ring.
+        """
+        subs = (_CSubscriber * _MAX_PEERS)()
+        n = _subscribers(self._handle(), subs, _MAX_PEERS)
+        if n < 0:
+            raise _error(n)
+        return [Subscriber(s.pid, bool(s.alive), s.pos, s.lag, s.lost)
+                for s in subs[:n]]
 
     def _poll_fd(self, events):
         fd = _poll_fd(self._handle(), events)

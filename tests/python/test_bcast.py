@@ -1,7 +1,9 @@
 """Broadcast rings from Python: one publisher to two subscriber processes,
 every message to each; overwrite mode with a lapped subscriber (Overflow
-once, the lost count exact); seek to the oldest and the newest message."""
+once, the lost count exact, as subscribers() lists it); seek to the
+oldest and the newest message."""
 import errno
+import os
 
 import pytest
 
@@ -69,6 +71,9 @@ def test_overwrite_lapped_subscriber_overflow_once_lost_exact(ring_name):
         assert e.value.lost is not None and e.value.lost <= first
         assert sub.lost() == first
         assert sub.stats().msgs_lost == first
+        [me] = sub.subscribers()
+        assert (me.pid, me.alive, me.lost, me.lag) == \
+            (os.getpid(), True, first, 0)
         with pytest.raises(EOFError):
             sub.recv(LIMIT)
 
@@ -86,7 +91,10 @@ def test_seek_oldest_and_newest(ring_name):
                         capacity=4096, max_msg=64) as pub:
         for k in range(5):  # before any subscriber: kept for the first
             pub.send(b"old%d" % k, 0)
+        assert pub.subscribers() == []
         with shmring.open(name, shmring.CONSUMER) as sub:
+            [me] = pub.subscribers()
+            assert me.pid == os.getpid() and me.lag == 0
             with pytest.raises(BlockingIOError):
                 sub.recv(0)  # starts after what was published
             sub.seek(shmring.SEEK_OLDEST)
@@ -112,3 +120,6 @@ def test_seek_oldest_and_newest(ring_name):
             spsc.seek(shmring.SEEK_NEWEST)
         assert e.value.errno == errno.EINVAL
         assert spsc.lost() == 0
+        with pytest.raises(OSError) as e:
+            spsc.subscribers()
+        assert e.value.errno == errno.EINVAL
