@@ -28,10 +28,10 @@ for what each error means.
 
 Broadcast rings (``kind="bcast"``): one PRODUCER publishes, every
 CONSUMER (subscriber) receives every message; ``Ring.seek()`` and
-``Ring.lost()`` serve the subscribers, ``Ring.subscribers()`` lists them. Event loops: ``Ring.fileno()`` is a
-descriptor that polls readable when a call would not block, and the
-coroutines ``Ring.recv_async()`` / ``Ring.send_async()`` wait on it with
-asyncio.
+``Ring.lost()`` serve the subscribers, ``Ring.subscribers()`` lists them.
+Event loops: ``Ring.fileno()`` is a descriptor that polls readable when a
+call would not block, and the coroutines ``Ring.recv_async()`` and
+``Ring.send_async()`` wait on it with asyncio.
 
 A Ring is used by one thread at a time, in the process that made it: after
 ``fork()`` the child opens rings of its own.
@@ -170,19 +170,20 @@ _open = _proto("shmring_open", _ct.c_int, _ct.c_char_p, _ct.c_int,
 _close = _proto("shmring_close", _ct.c_int, _vp)
 _unlink = _proto("shmring_unlink", _ct.c_int, _ct.c_char_p)
 # The hot path goes without argtypes, whose conversions took a third of
-# the cost of a call: every argument of these two calls is then passed as
+# the cost of a call: every argument of these calls is then passed as
 # what it is, so the code below gives each the right type. A ctypes
 # object passed so (a c_void_p, a c_int64) is turned into a parameter
 # object on every call, an allocation each; the parameter objects that
 # from_param() returns are passed as they are, by a copy of their value.
 # So the handle, the receive buffer's address and size, and the timeouts
-# are made once as parameter objects (_arg() below), a message to send
-# is bytes (passed as its address) or a c_void_p. A length goes as a
-# Python int, which ctypes passes as a C int: the x86-64 and AArch64
-# calls (through libffi) widen it to the 64-bit register by sign
-# extension, so a size_t below 2**31 arrives whole, and every length here
-# is at most max_msg (SHMRING_MAX_MSG_LIMIT, 2**30). On other ABIs the
-# two calls get argtypes, which convert, and take Python ints instead.
+# are made once as parameter objects (_ptr_arg, _size_arg and _ns_arg
+# below); a message to send is bytes (passed as its address) or a
+# c_void_p. A length goes as a Python int, which ctypes passes as a C
+# int: the x86-64 and AArch64 calls (through libffi) widen it to the
+# 64-bit register by sign extension, so a size_t below 2**31 arrives
+# whole, and every length here is at most max_msg
+# (SHMRING_MAX_MSG_LIMIT, 2**30). On other ABIs the calls get argtypes,
+# which convert, and take Python ints instead.
 _send = _lib.shmring_send
 _send.restype = _ct.c_int
 _recv = _lib.shmring_recv
@@ -193,8 +194,8 @@ _int64 = _ct.c_int64
 # which a call through a CDLL gives up and takes back (about 45 ns), and
 # they take one argument less. send() and recv() without a timeout call
 # them first and only when the ring is full (empty) the call that waits,
-# through the CDLL: a send+recv pair that need not wait costs 720 ns
-# instead of 940 (bench/README.md, "Python"). Such a wait is then counted
+# through the CDLL: about 90 ns a call less where nobody has to wait
+# (bench/python_cost.py, bench/README.md). Such a wait is then counted
 # twice in Stats.times_full (times_empty), and the consumer's slip
 # (shmring_set_slip(3)) never starts: the try that found the ring empty
 # ends the run of messages the slip waits for.
@@ -310,9 +311,8 @@ class Info(_NamedTuple):
     """Parameters and state of a ring, from Ring.info() (shmring_info(3)).
 
     kind is "spsc", "mpmc" or "bcast"; capacity is bytes (SPSC, BCAST)
-    or slots (MPMC);
-    used, prod_pos and cons_pos count in the same unit; created_ns is
-    CLOCK_REALTIME at creation.
+    or slots (MPMC); used, prod_pos and cons_pos count in the same unit;
+    created_ns is CLOCK_REALTIME at creation.
     """
     kind: str
     capacity: int
