@@ -187,7 +187,8 @@ def test_close_context_manager_and_closed_ring(ring_name):
     assert r.closed
     r.close()  # twice is fine
     for call in (lambda: r.send(b"x"), r.recv, lambda: r.send(bytearray(1)),
-                 r.try_recv, lambda: r.try_send(b"x"), r.info, r.stats, r.lost, r.fileno,
+                 r.try_recv, lambda: r.try_send(b"x"), r.info, r.stats,
+                 r.lost, r.fileno, r.subscribers,
                  lambda: r.seek(shmring.SEEK_OLDEST),
                  lambda: r.recv_into(bytearray(4))):
         with pytest.raises(ValueError):
