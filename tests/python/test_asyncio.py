@@ -3,6 +3,7 @@ and the coroutines recv_async / send_async between two processes, end of
 stream, waiting without spinning, and cancellation."""
 import asyncio
 import select
+import time
 
 import pytest
 
@@ -63,13 +64,17 @@ def test_recv_async_waits_on_the_descriptor_not_by_trying(ring_name):
     # waits in the loop: it tries again only when the descriptor polls
     # readable. Registering it with add_writer (always writable) instead
     # of add_reader turns the wait into thousands of tries, each one
-    # counted by times_empty.
+    # counted by times_empty. The descriptor may be spuriously readable:
+    # the eventfd fallback of shmring_poll_fd(3) is, every 100 ms; the
+    # bound allows twice that.
     name = ring_name()
     with shmring.create(name, shmring.CONSUMER) as r:
+        t0 = time.monotonic()
         with Child(SEND_ONE_CODE, name) as child:
             assert run(r.recv_async()) == b"late"
+            elapsed = time.monotonic() - t0
             assert child.join() == 0
-        assert r.stats().times_empty <= 20
+        assert r.stats().times_empty <= 10 + 20 * elapsed
 
 
 def test_cancel_recv_async_removes_its_reader(ring_name):
