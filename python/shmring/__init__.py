@@ -403,7 +403,9 @@ class Ring:
     """An attached ring: made by create() or open(), closed by close().
 
     A context manager (closing on exit) and an iterator over received
-    messages that stops at end of stream.
+    messages that stops at end of stream; an Overflow (a lapped
+    subscriber) escapes the loop, and iterating again goes on from the
+    oldest message intact.
     """
 
     __slots__ = ("_h", "_hp", "_pid", "_name", "_role", "_max_msg",
