@@ -809,10 +809,18 @@ class Ring:
         return self
 
     def __next__(self):
-        try:
-            return self.recv()
-        except EOFError:
-            raise StopIteration from None
+        # recv() in line: a loop over a Ring is the common way to read it.
+        n = _try_recv(self._hp, self._bufp, self._capp)
+        if n >= 0:
+            return self._mm[:n]
+        if n == _EAGAIN:
+            n = _recv(self._hp, self._bufp, self._capp, _FOREVER_C)
+            if n >= 0:
+                return self._mm[:n]
+        exc = self._rx_error(n)
+        if type(exc) is EOFError:
+            raise StopIteration
+        raise exc
 
     def __repr__(self):
         state = "closed" if self._h is None else "role=%d" % self._role
