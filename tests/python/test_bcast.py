@@ -2,6 +2,7 @@
 every message to each; overwrite mode with a lapped subscriber (Overflow
 once, the lost count exact, as subscribers() lists it); seek to the
 oldest and the newest message."""
+import asyncio
 import errno
 import os
 
@@ -123,3 +124,28 @@ def test_seek_oldest_and_newest(ring_name):
         with pytest.raises(OSError) as e:
             spsc.subscribers()
         assert e.value.errno == errno.EINVAL
+
+
+def test_overflow_from_every_way_of_receiving(ring_name):
+    # Lapped again and again, the subscriber hears of it through each
+    # receive call in turn; a call that swallowed the EOVERFLOW, or raised
+    # a plain OSError for it, fails here.
+    name = ring_name()
+    with shmring.create(name, shmring.PRODUCER, kind="bcast", capacity=4096,
+                        max_msg=64, overwrite=True) as pub:
+        with shmring.open(name, shmring.CONSUMER) as sub:
+            k = 0
+            calls = [lambda: next(sub), sub.recv, lambda: sub.recv(LIMIT),
+                     sub.try_recv, sub.recv_many,
+                     lambda: sub.recv_into(bytearray(64)),
+                     lambda: asyncio.run(sub.recv_async())]
+            lost = 0
+            for call in calls:
+                for _ in range(1000):  # far more than the ring holds
+                    pub.send(b"%08d" % k)
+                    k += 1
+                with pytest.raises(shmring.Overflow):
+                    call()
+                sub.seek(shmring.SEEK_NEWEST)  # not counted as lost
+                assert sub.lost() > lost
+                lost = sub.lost()
