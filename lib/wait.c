@@ -245,7 +245,8 @@ int64_t wait_announce(struct shmring *r, struct wait_line *w, uint32_t bit)
 void wait_withdraw(struct wait_line *w, uint32_t bit)
 {
 	fetch_and_release(&w->waiters, ~bit);
-	if (load_relaxed(&w->asleep) & bit) /* relaxed: our own bit */
+	/* Relaxed: only the bit's owner sets it (or it is dead, reaped). */
+	if (load_relaxed(&w->asleep) & bit)
 		fetch_and_release(&w->asleep, ~bit);
 }
 
