@@ -41,19 +41,32 @@
  * per message is the same with 1 or 31 subscribers.
  *
  * Waiting: the protocol of wait.c, unchanged, with every sleeping
- * subscriber announced by its own bit of data_wait.waiters. Each of them
- * forms with the publisher the Dekker pair wait.c (and model/wait.pml)
- * proves for one sleeper: its W1..W4 against the publisher's P1 (the
- * store of prod_pos), P2 (the fence in wait_wake()) and P3 (the load of
- * the whole waiters word). The publisher tests the word as a whole, and
- * any bit set makes it bump seq and issue one FUTEX_WAKE for INT_MAX
- * sleepers: every sleeper whose announcement it saw is woken by that one
- * call, and every one it did not see saw the new prod_pos in its W4 and
- * did not sleep. So n sleepers need nothing the one-sleeper proof does
- * not cover: the pairs do not interact (each sleeper reads only seq and
- * the ring, and writes only its own bit). With no bit set, no system
- * call. The publisher, in back-pressure mode, sleeps on space_wait, and
- * a subscriber that moves its cursor wakes it the same way.
+ * subscriber announced by its own bit of data_wait.waiters and marked
+ * past its re-check by its own bit of data_wait.asleep. Each of them
+ * forms with the publisher the two Dekker pairs wait.c (and
+ * model/wait.pml) proves for one sleeper: its W1..W4 against the
+ * publisher's P1 (the store of prod_pos), P2 (the fence in wait_wake())
+ * and P3 (the load of the whole waiters word); and its S1-S2 against the
+ * publisher's P4-P6. The publisher takes the whole word at once (P3', an
+ * exchange with 0), so every announcement it saw is its own to serve:
+ * it bumps seq (P4) whatever it took, and if any owner it took is marked
+ * asleep (P6, the asleep word masked by what it took) it issues one
+ * FUTEX_WAKE for INT_MAX sleepers. Every taken sleeper is then either
+ * woken by that call, or its futex_wait reads the moved seq and returns,
+ * or it is still before W5 and its re-check (W4) saw the new prod_pos,
+ * or, announcing again after the take, its W1 follows the exchange and
+ * its W4 sees prod_pos. A sleeper whose announcement the publisher did
+ * not see (P3 read 0, or the bit was set after the exchange) sees the
+ * new prod_pos in its W4 and does not sleep. So n sleepers need
+ * nothing the one-sleeper proof does not cover: the pairs do not
+ * interact (each sleeper reads only seq and the ring, and writes only
+ * its own bits), provided the publisher takes and wakes for the whole
+ * word. Taking one bit, or waking one sleeper, loses wake-ups:
+ * model/wait.pml checks one publisher and two subscribers (SUBS=2), and
+ * that both of those break it (TAKE_ONE, WAKE_ONE). With no bit set, no
+ * system call. The publisher, in back-pressure mode, sleeps on
+ * space_wait, and a subscriber that moves its cursor wakes it the same
+ * way.
  *
  * Everything read from the region is bounded before it indexes memory: a
  * cursor, position or record that cannot be right is -EBADMSG, never an

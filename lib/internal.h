@@ -230,6 +230,7 @@ void wait_mark(struct wait_line *w, uint32_t bit);
 int64_t wait_fence(struct shmring *r);
 int64_t wait_announce(struct shmring *r, struct wait_line *w, uint32_t bit);
 void wait_withdraw(struct wait_line *w, uint32_t bit);
+void wait_asleep(struct wait_line *w, uint32_t bit);
 void wait_sleep(_Atomic uint32_t *word, uint32_t val, int64_t rel_ns);
 void wait_kick(_Atomic uint32_t *word);
 void wait_private(_Atomic uint32_t *word, uint32_t val);

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define SHMRING_MAGIC 0x31474e49524d4853ull /* "SHMRING1" little-endian */
-#define SHMRING_LAYOUT_VERSION 3u /* 3: broadcast rings' publisher words */
+#define SHMRING_LAYOUT_VERSION 4u /* 4: wait_line.asleep */
 #define SHMRING_HDR_SIZE 4096u
 #define SHMRING_LINE 128u
 
@@ -105,8 +105,15 @@ struct wait_line {
 	 * clears exactly its own announcement.
 	 */
 	_Atomic uint32_t waiters;
-	uint8_t pad[SHMRING_LINE - 8];
+	/*
+	 * Announced sleepers past their re-check, on their way into (or in)
+	 * the futex wait: one bit per peer entry, as waiters. A waker that
+	 * took an announcement whose bit is not here makes no wake call.
+	 */
+	_Atomic uint32_t asleep;
+	uint8_t pad[SHMRING_LINE - 12];
 };
+_Static_assert(offsetof(struct wait_line, asleep) == 8, "layout");
 
 struct shmring_hdr {
 	/* 0: identity, immutable once READY. */

@@ -248,6 +248,8 @@ static void arm(struct shmring *r, struct poll_dir *d, int dir,
 		post(d);
 		return;
 	}
+	/* S1-S2 (wait.c): a publisher that takes the announcement wakes. */
+	wait_asleep(w, bit_of(r, dir));
 	int ret;
 	if (d->u) {
 		struct peer_fd watch[PEER_SLOTS];
@@ -324,18 +326,22 @@ static int scan(struct shmring_pollitem *it, unsigned n, wait_cond_fn ready)
 	return k;
 }
 
-/* Withdraw (or make) every item's announcements. */
-static void announce_all(struct shmring_pollitem *it, unsigned n, bool up)
+enum { WITHDRAW, ANNOUNCE, ASLEEP };
+
+/* Withdraw every item's announcements (W6), make them (W1), or S1-S2. */
+static void announce_all(struct shmring_pollitem *it, unsigned n, int how)
 {
 	for (unsigned i = 0; i < n; i++)
 		for (int dir = 0; dir < 2; dir++)
 			if (it[i].events & (dir ? POLLIN : POLLOUT)) {
 				struct shmring *r = it[i].ring;
-				if (up)
-					wait_mark(line_of(r, dir), bit_of(r, dir));
+				struct wait_line *w = line_of(r, dir);
+				if (how == ANNOUNCE)
+					wait_mark(w, bit_of(r, dir));
+				else if (how == ASLEEP)
+					wait_asleep(w, bit_of(r, dir));
 				else
-					wait_withdraw(line_of(r, dir),
-						      bit_of(r, dir));
+					wait_withdraw(w, bit_of(r, dir));
 			}
 }
 
@@ -366,13 +372,14 @@ int poll_rings(struct shmring_pollitem *it, unsigned n, int64_t timeout_ns,
 					words[m++] = &w->seq;
 				}
 		/* W1 for every item, then W2-W2' once for all. */
-		announce_all(it, n, true);
+		announce_all(it, n, ANNOUNCE);
 		wait_fence(it[0].ring);
 		/* W4: re-check them all. */
 		k = scan(it, n, ready);
 		int64_t now = now_ns();
 		int ret = 0;
 		if (!k && now < deadline) {
+			announce_all(it, n, ASLEEP);
 			int64_t slice = deadline - now;
 			ret = wait_many(words, vals, m,
 					slice < SLEEP_SLICE_NS ? slice :
@@ -380,7 +387,7 @@ int poll_rings(struct shmring_pollitem *it, unsigned n, int64_t timeout_ns,
 					fallback);
 		}
 		/* W6: each round announces again (wait.c). */
-		announce_all(it, n, false);
+		announce_all(it, n, WITHDRAW);
 		if (k)
 			return k;
 		if (ret == -EINTR)

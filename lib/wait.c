@@ -12,8 +12,11 @@
  *   W1 waiters |= bit                P2 full fence
  *   W2 full fence                    P3 if waiters != 0:
  *   W4 re-check the ring             P3'    claim = xchg(waiters, 0)
- *   W5 futex_wait(seq, v)            P4     if claim: seq += 1;
- *   (woken: back to W3)                               futex_wake(seq, all)
+ *   S1 asleep |= bit                 P4     if claim: seq += 1
+ *   S2 full fence                    P5         full fence
+ *   W5 futex_wait(seq, v)            P6         if asleep & claim:
+ *   S3 asleep &= ~bit                               futex_wake(seq, all)
+ *   (woken: back to W3)
  *   W6 waiters &= ~bit
  *
  * W2 and P2 make W1/W4 and P1/P3 a Dekker pair: either the publisher sees
@@ -32,13 +35,28 @@
  * W1). So a sleeper costs its wakers one wake call per time it slept,
  * not one per message moved while it was waking up.
  *
+ * Only a sleeper that went past its re-check costs a wake call: the
+ * asleep word (S1) tells the publisher that took an announcement (P6)
+ * whether its owner is on its way into the futex wait. Without it, a
+ * sleeper whose re-check finds the ring ready (with spin 0, a producer
+ * on a full ring mostly finds room there, the membarrier having given
+ * the consumer time) would still cost a wake call for its announcement.
+ * S1-S2 against P4-P5-P6 is a second Dekker pair: either the publisher
+ * sees the asleep bit and wakes, or the sleeper's futex_wait reads the
+ * seq that P4 moved and returns at once. So P4 comes with every take,
+ * asleep or not. The asleep bit is the sleeper's own: set before each
+ * futex wait, cleared after it (S3), before it announces again, so that
+ * a publisher that takes the next announcement (acquire, P3') sees it
+ * cleared unless the sleeper sleeps again. A wake call per sleep, at
+ * most; with nobody announced the publisher's cost is unchanged (P2, P3).
+ *
  * W3 comes before W1: a publisher's P3 may read an announcement made
  * long after its own publication was consumed, and take it at P3'. The
  * sleeper it belongs to then re-checks, finds nothing, and must not sleep
  * on a seq read after that publisher's P4, or no later publish would wake
  * it (its announcement is gone): with v read before the announcement,
  * every P4 that follows a take makes seq != v, and W5 returns at once.
- * model/wait.pml checks both orders.
+ * model/wait.pml checks both orders, and the asleep word.
 
  * The fence is asymmetric where the kernel allows: publishers run on every
  * message, sleepers rarely, so a publisher whose process registered for
@@ -220,10 +238,28 @@ int64_t wait_announce(struct shmring *r, struct wait_line *w, uint32_t bit)
 	return wait_fence(r);
 }
 
-/* W6: withdraw an announcement (release: the bit is advisory now). */
+/*
+ * W6: withdraw an announcement, and S3 with it for a pollable
+ * descriptor's (release: the bits are advisory now; pairs with P3').
+ */
 void wait_withdraw(struct wait_line *w, uint32_t bit)
 {
 	fetch_and_release(&w->waiters, ~bit);
+	/* Relaxed: only the bit's owner sets it (or it is dead, reaped). */
+	if (load_relaxed(&w->asleep) & bit)
+		fetch_and_release(&w->asleep, ~bit);
+}
+
+/*
+ * S1-S2, after a re-check (W4) that found nothing: the sleeper goes into
+ * the futex wait, so a publisher that takes its announcement must wake it.
+ */
+void wait_asleep(struct wait_line *w, uint32_t bit)
+{
+	/* S1: pairs with P6 (read after P3' took the announcement). */
+	fetch_or_seqcst(&w->asleep, bit);
+	/* S2: full fence; pairs with P5: S1 is visible before W5 reads seq. */
+	fence_full();
 }
 
 /*
@@ -250,6 +286,25 @@ static void sleep_round(struct shmring *r, struct wait_line *w, uint32_t v,
 			return;
 	}
 	futex_wait(&w->seq, v, slice > max_slice ? max_slice : slice);
+}
+
+/*
+ * S1-S2, W5, S3: sleep as the announced @bit on @w (one round, as
+ * sleep_round()), marked asleep for the publisher that takes the
+ * announcement.
+ */
+static void sleep_asleep(struct shmring *r, struct wait_line *w, uint32_t v,
+			 uint32_t bit, int64_t slice, int64_t max_slice)
+{
+	bool for_data = w == &r->hdr->data_wait;
+	wait_asleep(w, bit);
+	sleep_round(r, w, v, for_data ? SHMRING_PRODUCER : SHMRING_CONSUMER,
+		    slice, max_slice);
+	/*
+	 * S3: release pairs with P3' through the next W1: the publisher
+	 * that takes that announcement sees us awake.
+	 */
+	fetch_and_release(&w->asleep, ~bit);
 }
 
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
@@ -292,8 +347,7 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 			break;
 		}
 		count(&r->line[for_data]->sleeps, 1);
-		sleep_round(r, w, v, for_data ? SHMRING_PRODUCER : SHMRING_CONSUMER,
-			    deadline - now, max_slice);
+		sleep_asleep(r, w, v, bit, deadline - now, max_slice);
 		/*
 		 * Woken: look before announcing again. A wake-up mostly
 		 * means there is work; announcing first would hand the next
@@ -330,9 +384,8 @@ void wait_fini(struct shmring *r)
 /* Peer entry @entry was killed in its sleep: take its announcement down. */
 void wait_forget(struct shmring *r, int entry)
 {
-	/* Release: as W6, the bit is advisory. */
-	fetch_and_release(&r->hdr->data_wait.waiters, ~(UINT32_C(1) << entry));
-	fetch_and_release(&r->hdr->space_wait.waiters, ~(UINT32_C(1) << entry));
+	wait_withdraw(&r->hdr->data_wait, UINT32_C(1) << entry);
+	wait_withdraw(&r->hdr->space_wait, UINT32_C(1) << entry);
 }
 
 void wait_wake_slow(struct shmring *r, struct wait_line *w, int n)
@@ -344,10 +397,22 @@ void wait_wake_slow(struct shmring *r, struct wait_line *w, int n)
 	 * publisher took them and wakes their owners.
 	 */
 	(void)n;
-	if (!xchg_acq_rel(&w->waiters, 0))
+	uint32_t claim = xchg_acq_rel(&w->waiters, 0);
+	if (!claim)
 		return;
-	/* P4: release pairs with W3's acquire. */
+	/*
+	 * P4, on every take: release pairs with W3's acquire; and a sleeper
+	 * past S1 that P6 does not see reads this seq in W5 and returns.
+	 */
 	fetch_add_release(&w->seq, 1);
+	/* P5: full fence; pairs with S2. */
+	fence_full();
+	/*
+	 * P6: relaxed after the fence; pairs with S1. No owner asleep: each
+	 * is still re-checking (and sees our publication) or awake.
+	 */
+	if (!(load_relaxed(&w->asleep) & claim))
+		return;
 	/*
 	 * Wake every sleeper whose announcement we took: each must run again
 	 * to announce itself; one that finds nothing to do sleeps again.

@@ -1,10 +1,13 @@
 #!/bin/sh
 # check.sh - model-check the sleep/wake protocol (model/wait.pml) with spin:
-# the protocol as built (full fences; membarrier on the sleeper's side) must
-# verify, and the broken variants (no fence; publisher's light fence without
-# the sleeper's membarrier; no re-check; the futex word read after the
-# announcement, which the publisher's taking of it breaks) must FAIL
-# verification, each with a
+# the protocol as built (full fences; membarrier on the sleeper's side; the
+# asleep word; one publisher waking two subscribers by bits) must verify,
+# and the broken variants (no fence; publisher's light fence without the
+# sleeper's membarrier; no re-check; the futex word read after the
+# announcement, which the publisher's taking of it breaks; the futex word
+# bumped only for a sleeper found asleep; the asleep bit set without a
+# fence; a publisher taking one subscriber's bit only, or waking one
+# sleeper only) must FAIL verification, each with a
 # lost wake-up found (an invalid end state: a process asleep for good).
 # Skipped (77) where spin is not installed (Debian package `spin`).
 #
@@ -78,5 +81,12 @@ verify light-fence-only fails -DLIGHT_ONLY
 verify no-recheck fails -DNO_RECHECK
 verify late-read fails -DLATE_READ
 verify late-read-cap2 fails -DLATE_READ -DCAP=2 -DN=4
+verify token-only holds -DNO_ASLEEP
+verify bump-if-asleep fails -DBUMP_IF_ASLEEP
+verify asleep-no-fence fails -DASLEEP_NO_FENCE
+verify bcast-2subs holds -DSUBS=2 -DN=2
+verify bcast-2subs-membarrier holds -DSUBS=2 -DN=2 -DMEMBARRIER
+verify bcast-2subs-take-one fails -DSUBS=2 -DN=2 -DTAKE_ONE
+verify bcast-2subs-wake-one fails -DSUBS=2 -DN=2 -DWAKE_ONE
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

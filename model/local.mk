@@ -2,9 +2,11 @@
 # with store buffers, checked with spin (Debian package `spin`). Included
 # from the top-level Makefile.am; paths are relative to the top source dir.
 #
-# `make model-check` verifies the protocol (full fences, and the membarrier
-# variant) and requires that the broken variants (no fence, light fence
-# alone, no re-check) fail verification; it fails where spin is missing.
+# `make model-check` verifies the protocol (full fences, the membarrier
+# variant, the asleep word, two broadcast subscribers) and requires that
+# the broken variants (no fence, light fence alone, no re-check, and the
+# others model/README.md lists) fail verification; it fails where spin is
+# missing.
 # `make check` runs the same script, skipped (77) without spin.
 
 TESTS += model/check.sh

@@ -1,6 +1,7 @@
 #!/bin/sh
 # wakeup-long.sh - `make stress-hardening`: 1e7 sleep/wake hand-offs on a
-# tiny SPSC ring, then 1e7 on a tiny MPMC ring, neither side spinning;
+# tiny SPSC ring, then 1e7 on a tiny MPMC ring, then 1e6 messages to 3
+# subscribers of a tiny broadcast ring (3e6 hand-offs), nobody spinning;
 # the result lines go to OUT (tests/hardening/last-long-run.txt), with
 # the date and the machine, for the README.
 #
@@ -21,8 +22,10 @@ fi
 	echo "# make stress-hardening, $(date -u '+%Y-%m-%d %H:%M UTC')," \
 		"$(uname -sr), $(nproc) CPUs"
 } >"$tmp"
-for kind in spsc mpmc; do
-	if res=$(timeout 7200 "$prog" -n "$n" -k "$kind" -v); then
+for kind in spsc mpmc bcast; do
+	count=$n
+	[ "$kind" = bcast ] && count=$((n / 10))
+	if res=$(timeout 7200 "$prog" -n "$count" -k "$kind" -v); then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1))

@@ -1,7 +1,8 @@
 #!/bin/sh
 # wakeup-short.sh - `make check`'s form of the lost wake-up test: 2e4
-# sleep/wake hand-offs on a tiny SPSC ring and 2e4 on a tiny MPMC ring,
-# neither side spinning (see wakeup.c). The 1e7 run is wakeup-long.sh.
+# sleep/wake hand-offs on a tiny SPSC ring, 2e4 on a tiny MPMC ring, and
+# 2e4 messages from one publisher to 3 subscribers on a tiny broadcast
+# ring, nobody spinning (see wakeup.c). The 1e7 run is wakeup-long.sh.
 #
 #   usage: wakeup-short.sh [PROGRAM]   (default: $top_builddir/tests/hardening/hardening-wakeup)
 
@@ -15,7 +16,7 @@ if [ ! -x "$prog" ]; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-for kind in spsc mpmc; do
+for kind in spsc mpmc bcast; do
 	# timeout: the program has its own watchdog; this one catches a
 	# program that hangs outside a receive.
 	if out=$(timeout 300 "$prog" -n "$n" -k "$kind" 2>&1); then

@@ -4,8 +4,8 @@
  * (shmring_set_spin(r, 0)), so that the receiver of nearly every hand-off
  * goes to sleep on its futex and the sender must wake it.
  *
- *   usage: hardening-wakeup [-n HANDOFFS] [-k spsc|mpmc] [-w WATCHDOG_S]
- *                           [-j JITTER_US] [-v]
+ *   usage: hardening-wakeup [-n HANDOFFS] [-k spsc|mpmc|bcast] [-s SUBS]
+ *                           [-w WATCHDOG_S] [-j JITTER_US] [-v]
  *
  * Before each send the sender waits a pseudo-random 0..JITTER_US (default
  * 10); three times in four it also waits until the receiver is entering
@@ -33,6 +33,19 @@
  *
  * It also checks one wake per sleep: the wake calls counted in the two
  * rings' stats stay within twice the sleeps.
+ *
+ * With -k bcast, one publisher and SUBS (default 3) subscriber processes
+ * share a tiny broadcast ring: HANDOFFS messages, each of which every
+ * subscriber receives (HANDOFFS x SUBS hand-offs). Three times in four
+ * the publisher waits until every subscriber is entering its receive of
+ * the next message, so that they all sleep between messages, announced
+ * by their own bits of one waiters word and woken by one wake call. Each
+ * subscriber checks it gets every message, in order, and tallies its
+ * hand-offs as above, its sleeps read from its own peer line. Checked
+ * against a scratch copy of lib/wait.c whose publisher wakes one sleeper
+ * instead of all (model/wait.pml's WAKE_ONE): 2e4 messages to 3
+ * subscribers took 54 s instead of 2, with 861 hand-offs of 20 ms or
+ * more (up to 2 s), a lost wake-up among them, and the program failed.
  *
  * Checked against a scratch copy of lib/wait.c without the re-check W4
  * (the sleeper sleeps on the value it read after announcing, without
@@ -96,8 +109,8 @@ static void on_fatal(int sig)
 	raise(sig);
 }
 
-/* The futex word the consumers of ring @name sleep on, read-only. */
-static const _Atomic uint32_t *data_seq(const char *name)
+/* The header of ring @name, read-only. */
+static const struct shmring_hdr *map_hdr(const char *name)
 {
 	char path[100];
 	struct shmring_hdr *h;
@@ -109,7 +122,15 @@ static const _Atomic uint32_t *data_seq(const char *name)
 		return NULL;
 	h = mmap(NULL, SHMRING_HDR_SIZE, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
-	return h == MAP_FAILED ? NULL : &h->data_wait.seq;
+	return h == MAP_FAILED ? NULL : h;
+}
+
+/* The futex word the consumers of ring @name sleep on, read-only. */
+static const _Atomic uint32_t *data_seq(const char *name)
+{
+	const struct shmring_hdr *h = map_hdr(name);
+
+	return h ? &h->data_wait.seq : NULL;
 }
 
 /* Sleeps, and receives that found the ring empty, on ring @r so far. */
@@ -339,6 +360,226 @@ static void add(struct tally *a, const struct tally *b)
 	}
 }
 
+#define MAX_SUBS 8
+
+/* The broadcast game's notes, in the ring's application area. */
+struct bcast_note {
+	struct sent_note sent; /* seq, t_done: the publisher's last send */
+	/* Each subscriber's message it now waits for, plus one (0: none). */
+	_Atomic uint64_t receiving[MAX_SUBS];
+};
+
+/* The sleeps of the peer entry that process @pid holds on @h. */
+static const _Atomic uint64_t *own_sleeps(const struct shmring_hdr *h, pid_t pid)
+{
+	for (unsigned i = 0; i < PEER_SLOTS; i++) {
+		/* Relaxed: our own attach, made before this call. */
+		uint64_t id = atomic_load_explicit(&h->peer_id[i], memory_order_relaxed);
+		if (id && ((id >> PEER_START_BITS) & PEER_PID_MASK) == (uint64_t)pid)
+			return &h->claims[i].sleeps;
+	}
+	return NULL;
+}
+
+/*
+ * Subscriber @k: receive @n messages, each the next number, tallying each
+ * hand-off as play() does; the tally goes up @fd.
+ */
+static void subscribe(const char *name, int k, uint64_t n, int64_t watchdog_ns,
+		      int fd)
+{
+	const struct shmring_hdr *h = map_hdr(name);
+	const _Atomic uint32_t *seq = h ? &h->data_wait.seq : NULL;
+	const _Atomic uint64_t *slept = NULL;
+	struct shmring *r = NULL;
+	struct bcast_note *note = NULL;
+	struct tally t;
+	void *area = NULL;
+	size_t size = 0;
+
+	memset(&t, 0, sizeof(t));
+	schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	if (!seq || shmring_open(name, SHMRING_CONSUMER, &r) ||
+	    shmring_app_area(r, &area, &size) || size < sizeof(*note))
+		t.errors++;
+	else
+		slept = own_sleeps(h, getpid());
+	if (!slept)
+		t.errors++;
+	note = area;
+	if (r)
+		shmring_set_spin(r, 0);
+	for (uint64_t i = 0; i < n && !t.errors && !t.hangs; i++) {
+		struct msg m = { 0 };
+		/* Relaxed: counters sampled around the call, nothing more. */
+		uint32_t v0 = atomic_load_explicit(seq, memory_order_relaxed);
+		uint64_t s0 = atomic_load_explicit(slept, memory_order_relaxed);
+		int64_t rd0 = run_delay(), late = 0;
+		/* Relaxed: a hint for the publisher's timing, not an order. */
+		atomic_store_explicit(&note->receiving[k], i + 1, memory_order_relaxed);
+		ssize_t rc = shmring_recv(r, &m, sizeof(m), watchdog_ns);
+		int64_t t_recv = now_ns(), rd1 = run_delay();
+		uint32_t v1 = atomic_load_explicit(seq, memory_order_relaxed);
+		uint64_t s1 = atomic_load_explicit(slept, memory_order_relaxed);
+		if (rc == -ETIMEDOUT) {
+			t.hangs++;
+			break;
+		}
+		if (rc != (ssize_t)sizeof(m) || m.seq != i) {
+			t.errors++; /* an error, or a message lost or duplicated */
+			break;
+		}
+		/* Acquire pairs with the publisher's release of seq. */
+		if (atomic_load_explicit(&note->sent.seq, memory_order_acquire) == i)
+			late = t_recv - atomic_load_explicit(&note->sent.t_done,
+							     memory_order_relaxed);
+		if (rd0 >= 0 && rd1 >= rd0)
+			late -= rd1 - rd0;
+		t.handoffs++;
+		t.sum_ns += t_recv - m.t_send;
+		if (t_recv - m.t_send > t.max_ns) {
+			t.max_ns = t_recv - m.t_send;
+			t.max_seq = m.seq;
+		}
+		if (t_recv - m.t_send >= LOST_NS)
+			t.stalls++;
+		if (s1 != s0) {
+			t.slept++;
+			t.woken += v1 != v0;
+			t.unwoken += v1 == v0;
+			t.lost += late >= LOST_NS;
+		}
+	}
+	if (write(fd, &t, sizeof(t)) != (ssize_t)sizeof(t))
+		_exit(3);
+	_exit(0);
+}
+
+/* Publish @n messages to @subs subscribers, as send_one() paces them. */
+static int publish(struct shmring *r, struct bcast_note *note, int subs,
+		   uint64_t n, int64_t watchdog_ns, int verbose)
+{
+	static uint64_t state = 0x9e3779b97f4a7c15ull;
+	int64_t give_up = now_ns() + watchdog_ns;
+
+	/* Every subscriber attached: it receives from the first message. */
+	for (int k = 0; k < subs; k++)
+		while (atomic_load_explicit(&note->receiving[k],
+					    memory_order_relaxed) == 0)
+			if (now_ns() > give_up)
+				return -ETIMEDOUT;
+			else
+				sched_yield();
+	for (uint64_t i = 0; i < n; i++) {
+		struct msg m = { .seq = i };
+		int rc;
+
+		jitter(&state);
+		give_up = now_ns() + 1000000;
+		for (int k = 0; (state & 0x30) && k < subs && now_ns() < give_up;)
+			if (atomic_load_explicit(&note->receiving[k],
+						 memory_order_relaxed) == i + 1)
+				k++;
+			else
+				sched_yield(); /* they may need this CPU */
+		if (state & 0x30)
+			jitter(&state);
+		m.t_send = now_ns();
+		rc = shmring_send(r, &m, sizeof(m), watchdog_ns);
+		if (rc)
+			return rc;
+		atomic_store_explicit(&note->sent.t_done, now_ns(), memory_order_relaxed);
+		/* Release pairs with the subscribers' acquire of seq. */
+		atomic_store_explicit(&note->sent.seq, i, memory_order_release);
+		if (verbose && (i + 1) % 1000000 == 0)
+			fprintf(stderr, "wakeup: %llu messages\n",
+				(unsigned long long)(i + 1));
+	}
+	return 0;
+}
+
+/* The broadcast game (-k bcast); returns the exit status. */
+static int run_bcast(uint64_t n, int subs, int64_t watchdog_ns, int verbose)
+{
+	struct shmring_opts o = { .kind = SHMRING_BCAST, .capacity = 256,
+				  .max_msg = 64 };
+	struct shmring *r = NULL;
+	struct tally all, t;
+	pid_t pids[MAX_SUBS];
+	void *area = NULL;
+	size_t size = 0;
+	int fds[2], rc, st, alive = 0;
+	int64_t t0, el;
+
+	memset(&all, 0, sizeof(all));
+	rc = shmring_create(name_a, &o, SHMRING_PRODUCER, &r);
+	if (!rc)
+		rc = shmring_app_area(r, &area, &size);
+	if (rc || size < sizeof(struct bcast_note) || pipe(fds) != 0) {
+		fprintf(stderr, "wakeup: cannot set up the broadcast ring\n");
+		return 1;
+	}
+	shmring_set_spin(r, 0);
+	/* Relaxed: the fork below orders it for the children. */
+	atomic_store_explicit(&((struct bcast_note *)area)->sent.seq, UINT64_MAX,
+			      memory_order_relaxed);
+	fflush(NULL);
+	for (int k = 0; k < subs; k++) {
+		pids[k] = fork();
+		if (pids[k] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(fds[0]);
+			subscribe(name_a, k, n, watchdog_ns, fds[1]);
+		}
+		if (pids[k] < 0)
+			all.errors++;
+		else
+			alive++;
+	}
+	close(fds[1]);
+	t0 = now_ns();
+	if (!all.errors && publish(r, area, subs, n, watchdog_ns, verbose))
+		all.hangs++;
+	el = now_ns() - t0;
+	for (int k = 0; k < subs; k++) {
+		if (pids[k] > 0 && (all.hangs || all.errors))
+			kill(pids[k], SIGKILL);
+	}
+	for (int k = 0; k < alive; k++) {
+		if (read(fds[0], &t, sizeof(t)) != (ssize_t)sizeof(t)) {
+			all.errors++;
+			break;
+		}
+		add(&all, &t);
+	}
+	for (int k = 0; k < subs; k++)
+		while (pids[k] > 0 && waitpid(pids[k], &st, 0) < 0 && errno == EINTR)
+			;
+	struct shmring_stats ss;
+	shmring_stats(r, &ss);
+	shmring_close(r);
+	printf("wakeup: %llu wake calls for %llu sleeps\n",
+	       (unsigned long long)ss.wakeups, (unsigned long long)ss.sleeps);
+	/* One wake call wakes every sleeper: never more calls than sleeps. */
+	if (ss.wakeups > 2 * ss.sleeps + 8)
+		all.errors++;
+	printf("wakeup: BCAST, %d subscribers, spin 0, jitter %lld us: %llu messages, "
+	       "%llu hand-offs in %.1f s, %llu slept (%.1f%%), %llu woken, %llu unwoken, "
+	       "%llu lost wake-ups, %llu stalls >= 20 ms (max %.3f ms), %llu hangs, "
+	       "%llu errors\n",
+	       subs, (long long)(jitter_ns / 1000), (unsigned long long)n,
+	       (unsigned long long)all.handoffs, (double)el / 1e9,
+	       (unsigned long long)all.slept,
+	       all.handoffs ? 100.0 * (double)all.slept / (double)all.handoffs : 0.0,
+	       (unsigned long long)all.woken, (unsigned long long)all.unwoken,
+	       (unsigned long long)all.lost, (unsigned long long)all.stalls,
+	       (double)all.max_ns / 1e6, (unsigned long long)all.hangs,
+	       (unsigned long long)all.errors);
+	rc = all.lost || all.hangs || all.errors || all.handoffs != n * (uint64_t)subs;
+	printf("%d passed, %d failed\n", !rc, rc);
+	return rc;
+}
+
 static int open_pair(int role_a, int role_b, struct shmring **a,
 		     struct shmring **b)
 {
@@ -357,7 +598,7 @@ int main(int argc, char **argv)
 {
 	uint64_t handoffs = 20000;
 	int64_t watchdog_ns = 10000000000;
-	int verbose = 0, opt, fds[2], st;
+	int verbose = 0, opt, fds[2], st, subs = 3;
 	struct shmring_opts o = { .kind = SHMRING_SPSC, .max_msg = 64 };
 	struct shmring *a = NULL, *b = NULL;
 	struct sent_note *note_a, *note_b;
@@ -366,13 +607,20 @@ int main(int argc, char **argv)
 	pid_t pid;
 	int rc;
 
-	while ((opt = getopt(argc, argv, "n:k:w:j:v")) != -1) {
+	while ((opt = getopt(argc, argv, "n:k:s:w:j:v")) != -1) {
 		switch (opt) {
 		case 'n':
 			handoffs = strtoull(optarg, NULL, 0);
 			break;
 		case 'k':
-			kind = !strcmp(optarg, "mpmc") ? SHMRING_MPMC : SHMRING_SPSC;
+			kind = !strcmp(optarg, "mpmc")  ? SHMRING_MPMC :
+			       !strcmp(optarg, "bcast") ? SHMRING_BCAST :
+							  SHMRING_SPSC;
+			break;
+		case 's':
+			subs = atoi(optarg);
+			if (subs < 1 || subs > MAX_SUBS)
+				subs = 3;
 			break;
 		case 'w':
 			watchdog_ns = (int64_t)(atof(optarg) * 1e9);
@@ -384,8 +632,9 @@ int main(int argc, char **argv)
 			verbose = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n HANDOFFS] [-k spsc|mpmc] "
-				"[-w WATCHDOG_S] [-j JITTER_US] [-v]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n HANDOFFS] [-k spsc|mpmc|bcast] "
+				"[-s SUBS] [-w WATCHDOG_S] [-j JITTER_US] [-v]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -402,6 +651,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_fatal);
 	signal(SIGTERM, on_fatal);
 	signal(SIGHUP, on_fatal);
+	if (kind == SHMRING_BCAST)
+		return run_bcast(handoffs, subs, watchdog_ns, verbose);
 	rc = shmring_create(name_a, &o, SHMRING_PRODUCER, &a);
 	if (!rc)
 		rc = shmring_create(name_b, &o, SHMRING_CONSUMER, &b);
