@@ -45,6 +45,8 @@ bench_libbench_a_SOURCES = \
 	bench/xp_peers.c \
 	bench/xp_rings.c \
 	bench/xp_iox.c \
+	bench/roudi.c \
+	bench/roudi.h \
 	bench/xp_shmring.c
 bench_libbench_a_CPPFLAGS = $(BENCH_CPPFLAGS)
 
