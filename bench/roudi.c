@@ -170,10 +170,11 @@ int roudi_ready(char *why, size_t len)
 }
 
 /* SIGTERM, then read what it says until it exits. */
-void roudi_stop(void)
+int roudi_stop(void)
 {
 	char sink[512];
 	ssize_t n = 1;
+	int st = 0;
 
 	if (roudi_pid > 0) {
 		kill(roudi_pid, SIGTERM);
@@ -182,13 +183,14 @@ void roudi_stop(void)
 			if (n < 0 && errno != EINTR)
 				break;
 		}
-		while (waitpid(roudi_pid, NULL, 0) < 0 && errno == EINTR)
+		while (waitpid(roudi_pid, &st, 0) < 0 && errno == EINTR)
 			;
 		roudi_pid = 0;
 	}
 	if (roudi_out >= 0)
 		close(roudi_out);
 	roudi_out = -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
 /*

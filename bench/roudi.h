@@ -31,8 +31,9 @@ pid_t roudi_spawn(const char *config);
 /* Wait until the started RouDi says it is ready: 0, or -ENOTSUP with
  * @why set (it stopped, and why; or it was not ready in time). */
 int roudi_ready(char *why, size_t len);
-/* Stop the started RouDi, if any: SIGTERM, then wait for it. */
-void roudi_stop(void);
+/* Stop the started RouDi, if any: SIGTERM, then wait for it. 0 if it
+ * exited cleanly (or none ran), -1 if not: see roudi_name. */
+int roudi_stop(void);
 /*
  * The i-th name (0 <= i < ROUDI_NAMES) RouDi makes, into @buf, and
  * whether it is a shared memory object (else a path): 0, or -ENOENT
