@@ -83,6 +83,8 @@ int spawn(void)
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
+		signal(SIGINT, SIG_DFL); /* on_signal is the parent's */
+		signal(SIGTERM, SIG_DFL);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1);
@@ -194,6 +196,28 @@ static void stop_all(const pid_t *pid, int n)
 			kill(pid[k], SIGKILL);
 }
 
+/* The peers' processes of the current run (run_procs), for on_signal. */
+static volatile pid_t procs[MAXSUBS + 1];
+
+/*
+ * Interrupted: the peers' processes stopped first (RouDi would otherwise
+ * abort on them), then RouDi, then every name they made; the children
+ * of the rings' runs die with this process (spawn).
+ */
+static void on_signal(int sig)
+{
+	for (int k = 0; k <= MAXSUBS; k++) {
+		pid_t p = procs[k];
+		if (p > 0 && kill(p, SIGKILL) == 0)
+			while (waitpid(p, NULL, 0) < 0 && errno == EINTR)
+				;
+	}
+	iox_ps_stop();
+	zmq_ps_stop();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /*
  * A run of processes that report on the board: @n subscribers running
  * @sub and a publisher running @pub (the peers); a failed one stops the
@@ -209,7 +233,7 @@ int run_procs(int n, void (*sub)(int k), void (*pub)(int n),
 
 	memset(bd, 0, sizeof(*bd));
 	for (int k = 0; k <= n && !bad; k++) {
-		if ((pid[k] = spawn()) == 0) {
+		if ((procs[k] = pid[k] = spawn()) == 0) {
 			if (k < n)
 				sub(k);
 			else
@@ -224,7 +248,7 @@ int run_procs(int n, void (*sub)(int k), void (*pub)(int n),
 	for (pid_t p; left > 0 && (p = wait(&st)) > 0; left--) {
 		for (int k = 0; k <= n; k++)
 			if (pid[k] == p)
-				pid[k] = 0;
+				procs[k] = pid[k] = 0;
 		if (!bad && (!WIFEXITED(st) || WEXITSTATUS(st))) {
 			bad = 1; /* the others may wait for it: stop them */
 			stop_all(pid, n);
@@ -637,6 +661,8 @@ int main(int argc, char **argv)
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (bd == MAP_FAILED)
 		return 1;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	zmq_ps_start(why_not[ZMQ_PS], sizeof(why_not[ZMQ_PS]));
 	iox_ps_start(why_not[IOX_PS], sizeof(why_not[IOX_PS]));
 	rc = measure();

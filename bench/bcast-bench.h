@@ -19,6 +19,7 @@
 
 #define MAXSUBS 4
 #define MAXROUNDS 9
+#define IDLE_S 20 /* the peers' subscriber fails after so long without a message */
 
 /* The first 8 bytes of a message: its number, or one of these. */
 #define SEQ_END UINT64_MAX	     /* the last message of a run */
@@ -109,6 +110,8 @@ int run_procs(int n, void (*sub)(int k), void (*pub)(int n),
  * Each *_run measures @n subscribers into @res: 0, or -1 if a process
  * failed or a subscriber missed a message.
  */
+/* Each *_stop is safe in a signal handler: it stops what runs (RouDi)
+ * and removes what the peer made, the current run's too. */
 int zmq_ps_start(char *why, size_t len);
 int zmq_ps_run(int n, struct result *res);
 void zmq_ps_stop(void);

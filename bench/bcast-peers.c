@@ -85,6 +85,23 @@ static void relax(unsigned *spins)
 	sched_yield();
 }
 
+/*
+ * A subscriber's wait for the next message, in a peer without an end of
+ * stream of its own: relax; a wait longer than IDLE_S (the end message
+ * lost) fails it, rather than hang the run. *@since: when the wait
+ * began, 0 once a message came (the clock is read only when it yields).
+ */
+static void sub_wait(unsigned *spins, int64_t *since)
+{
+	relax(spins);
+	if (*spins)
+		return;
+	if (!*since)
+		*since = now_ns();
+	else if (now_ns() - *since > IDLE_S * INT64_C(1000000000))
+		exit(1);
+}
+
 /* The publisher's clock and CPU, on the board. */
 static void pub_begin(int64_t *cpu0)
 {
@@ -116,8 +133,11 @@ int zmq_ps_start(char *why, size_t len)
 	return 0;
 }
 
+/* Safe in a signal handler. */
 void zmq_ps_stop(void)
 {
+	if (zmq_ep[0])
+		unlink(zmq_ep + strlen("ipc://"));
 	tmpdir_remove();
 }
 
@@ -127,10 +147,12 @@ static void zmq_sub(int k)
 	void *ctx = zmq_ctx_new(), *s = ctx ? zmq_socket(ctx, ZMQ_SUB) : NULL;
 	char buf[65536];
 	bool subscribed = false;
-	int zero = 0, n;
+	int zero = 0, idle_ms = IDLE_S * 1000, n;
 	uint64_t seq;
 
+	/* no message for IDLE_S (the end message lost): fail, not hang */
 	if (!s || zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof(zero)) ||
+	    zmq_setsockopt(s, ZMQ_RCVTIMEO, &idle_ms, sizeof(idle_ms)) ||
 	    zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0))
 		_exit(1);
 	for (unsigned spins = 0; !atomic_load(&bd->bound);)
@@ -242,6 +264,11 @@ static char roudi_cfg[96];
 static bool roudi_up;
 static char iox_inst[64]; /* this run's topic instance: "<pid>-<n>" */
 
+/* The names RouDi makes, and the runtimes' files of the current run
+ * (bench/roudi.h): worked out beforehand, for iox_ps_stop. */
+static char roudi_names[ROUDI_NAMES][112], iox_files[2 * MAXSUBS + 2][128];
+static bool roudi_shm[ROUDI_NAMES];
+
 int iox_ps_start(char *why, size_t len)
 {
 	char reason[128];
@@ -265,23 +292,35 @@ int iox_ps_start(char *why, size_t len)
 		unlink(roudi_cfg);
 		return -ENOTSUP;
 	}
+	for (int i = 0; i < ROUDI_NAMES; i++)
+		if (roudi_name(i, roudi_names[i], sizeof(roudi_names[i]),
+			       &roudi_shm[i]) < 0)
+			roudi_names[i][0] = 0;
 	roudi_up = true;
 	return 0;
 }
 
-/* Stop RouDi; what it makes is gone if it stopped cleanly, else removed. */
+/*
+ * Stop RouDi; what it makes is gone if it stopped cleanly, else removed;
+ * the runtimes' files of a run that was stopped too. Safe in a signal
+ * handler.
+ */
 void iox_ps_stop(void)
 {
-	char name[112];
-	bool shm;
-
+	for (size_t i = 0; i < sizeof(iox_files) / sizeof(iox_files[0]); i++)
+		if (iox_files[i][0])
+			unlink(iox_files[i]);
 	if (!roudi_up)
 		return;
 	roudi_up = false;
-	if (roudi_stop() < 0)
-		for (int i = 0; i < ROUDI_NAMES; i++)
-			if (roudi_name(i, name, sizeof(name), &shm) == 0)
-				shm ? shm_unlink(name) : unlink(name);
+	bool aborted = roudi_stop() < 0;
+
+	for (int i = 0; aborted && i < ROUDI_NAMES; i++) {
+		if (roudi_names[i][0] && roudi_shm[i])
+			shm_unlink(roudi_names[i]);
+		else if (roudi_names[i][0])
+			unlink(roudi_names[i]);
+	}
 	unlink(roudi_cfg);
 	tmpdir_remove();
 }
@@ -323,14 +362,16 @@ static void iox_sub_proc(int k)
 	while (iox_sub_get_subscription_state(sub) != SubscribeState_SUBSCRIBED)
 		sched_yield();
 	atomic_fetch_add(&bd->ready, 1);
+	int64_t idle = 0;
 	for (unsigned spins = 0;;) {
 		enum iox_ChunkReceiveResult r = iox_sub_take_chunk(sub, &m);
 		if (r == ChunkReceiveResult_NO_CHUNK_AVAILABLE) {
-			relax(&spins);
+			sub_wait(&spins, &idle);
 			continue;
 		}
 		if (r != ChunkReceiveResult_SUCCESS)
 			exit(1);
+		idle = 0;
 		memcpy(&seq, m, sizeof(seq));
 		iox_sub_release_chunk(sub, m);
 		if (seq == SEQ_END)
@@ -395,23 +436,30 @@ static void iox_pub_proc(int n)
 
 int iox_ps_run(int n, struct result *res)
 {
-	char app[96], path[128];
+	char app[96];
 	int rc;
 
 	if (msize > ROUDI_LARGEST)
 		return -1;
 	snprintf(iox_inst, sizeof(iox_inst), "%d-%u", (int)getpid(), run_no++);
-	rc = run_procs(n, iox_sub_proc, iox_pub_proc, res);
 	for (int k = 0; k <= MAXSUBS; k++) {
 		iox_app(k, app, sizeof(app));
-		snprintf(path, sizeof(path), "/tmp/%s", app);
-		unlink(path);
-		snprintf(path, sizeof(path), "/tmp/%s.lock", app);
-		unlink(path);
+		snprintf(iox_files[2 * k], sizeof(iox_files[0]), "/tmp/%s", app);
+		snprintf(iox_files[2 * k + 1], sizeof(iox_files[0]),
+			 "/tmp/%s.lock", app);
 	}
+	rc = run_procs(n, iox_sub_proc, iox_pub_proc, res);
+	/* gone where each process exited; else removed now */
+	for (size_t i = 0; i < sizeof(iox_files) / sizeof(iox_files[0]); i++)
+		unlink(iox_files[i]);
 	return rc;
 }
 #else
+/* The names RouDi makes, and the runtimes' files of the current run
+ * (bench/roudi.h): worked out beforehand, for iox_ps_stop. */
+static char roudi_names[ROUDI_NAMES][112], iox_files[2 * MAXSUBS + 2][128];
+static bool roudi_shm[ROUDI_NAMES];
+
 int iox_ps_start(char *why, size_t len)
 {
 	snprintf(why, len, "not built: needs the iceoryx C binding "
