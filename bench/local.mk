@@ -47,6 +47,7 @@ bench_libbench_a_SOURCES = \
 	bench/xp_iox.c \
 	bench/roudi.c \
 	bench/roudi.h \
+	bench/tsan.h \
 	bench/xp_shmring.c
 bench_libbench_a_CPPFLAGS = $(BENCH_CPPFLAGS)
 
@@ -177,7 +178,7 @@ CLEANFILES += $(BENCH_RESULTS)/bench.csv $(BENCH_RESULTS)/bench.json \
 # configure found them (bench/bcast-peers.c); RouDi: bench/roudi.c.
 noinst_PROGRAMS += bench/shmring-bcast-bench
 bench_shmring_bcast_bench_SOURCES = bench/bcast-bench.c bench/bcast-bench.h \
-	bench/bcast-peers.c bench/roudi.c bench/roudi.h
+	bench/bcast-peers.c bench/roudi.c bench/roudi.h bench/tsan.h
 bench_shmring_bcast_bench_CPPFLAGS = $(AM_CPPFLAGS) $(BCAST_PEERS_CPPFLAGS)
 bench_shmring_bcast_bench_LDADD = lib/libshmring.la $(BCAST_PEERS_LIBS)
 BCAST_PEERS_CPPFLAGS =

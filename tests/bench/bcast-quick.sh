@@ -75,8 +75,10 @@ for s in 1 2 4; do
 	for t in bcast bcast-overwrite "spsc x N" "dgram x N" zmq-pubsub \
 		iceoryx-pubsub; do
 		row=$(awk -v t="$t" -v s="$s" 'substr($0, 1, 17) == sprintf("%-16s ", t) {
-			split(substr($0, 18), f, " ")
-			if (f[1] == s) print substr($0, 18) }' "$tmp/out")
+			r = substr($0, 18)
+			sub(/^ +/, "", r)
+			split(r, f, " ")
+			if (f[1] == s) print r }' "$tmp/out")
 		case $t:$row in
 		*:"$s "*"not built: needs "*) echo "note: $t: $row" ;;
 		iceoryx-pubsub:"$s "*"n/a: "*) echo "note: $t: $row" ;;
