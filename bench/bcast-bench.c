@@ -614,10 +614,13 @@ static void print_targets(void)
 	double t1 = target_vs(SPSC_N, 0.8);
 	/* The publisher's work per message, as a rate: its own CPU time,
 	 * which the subscribers' share of two CPUs does not change. */
-	double t2 = med[0][BC_OW].pub_cpu_ns / med[2][BC_OW].pub_cpu_ns;
-	double t2w = med[2][BC_OW].pub / med[0][BC_OW].pub;
+	double t2 = 0, t2w = 0;
 	printf("target: overwrite publisher, 4 subscribers / 1, by its CPU per "
 	       "message: ");
+	if (!why_not[BC_OW][0]) {
+		t2 = med[0][BC_OW].pub_cpu_ns / med[2][BC_OW].pub_cpu_ns;
+		t2w = med[2][BC_OW].pub / med[0][BC_OW].pub;
+	}
 	if (why_not[BC_OW][0])
 		printf("%s\n", why_not[BC_OW]);
 	else
