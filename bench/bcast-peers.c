@@ -54,6 +54,7 @@
 #include <iceoryx_binding_c/types.h>
 #endif
 
+#if defined(BENCH_WITH_ZMQ) || defined(BENCH_WITH_IOX)
 /* The folder of this program in /tmp: ZeroMQ's sockets, RouDi's
  * configuration; "/tmp/shmring-bcast-<pid>-XXXXXX". */
 static char tmpdir[64];
@@ -94,23 +95,6 @@ static void relax(unsigned *spins)
 	sched_yield();
 }
 
-/*
- * A subscriber's wait for the next message, in a peer without an end of
- * stream of its own: relax; a wait longer than IDLE_S (the end message
- * lost) fails it, rather than hang the run. *@since: when the wait
- * began, 0 once a message came (the clock is read only when it yields).
- */
-static void sub_wait(unsigned *spins, int64_t *since)
-{
-	relax(spins);
-	if (*spins)
-		return;
-	if (!*since)
-		*since = now_ns();
-	else if (now_ns() - *since > IDLE_S * INT64_C(1000000000))
-		exit(1);
-}
-
 /* The publisher's clock and CPU, on the board. */
 static void pub_begin(int64_t *cpu0)
 {
@@ -124,6 +108,8 @@ static void pub_end(int64_t cpu0)
 	bd->t1 = now_ns();
 	bd->pub_cpu = self_cpu_ns() - cpu0;
 }
+
+#endif /* either peer */
 
 /* ---------------------------------------------------------------- */
 /* ZeroMQ PUB/SUB                                                   */
@@ -267,6 +253,23 @@ int zmq_ps_run(int n, struct result *res)
 
 #ifdef BENCH_WITH_IOX
 #define IOX_QUEUE 256 /* the subscriber queue's largest capacity */
+
+/*
+ * A subscriber's wait for the next message, in a peer without an end of
+ * stream of its own: relax; a wait longer than IDLE_S (the end message
+ * lost) fails it, rather than hang the run. *@since: when the wait
+ * began, 0 once a message came (the clock is read only when it yields).
+ */
+static void sub_wait(unsigned *spins, int64_t *since)
+{
+	relax(spins);
+	if (*spins)
+		return;
+	if (!*since)
+		*since = now_ns();
+	else if (now_ns() - *since > IDLE_S * INT64_C(1000000000))
+		exit(1);
+}
 
 static char roudi_cfg[96];
 static bool roudi_up;
@@ -463,11 +466,6 @@ int iox_ps_run(int n, struct result *res)
 	return rc;
 }
 #else
-/* The names RouDi makes, and the runtimes' files of the current run
- * (bench/roudi.h): worked out beforehand, for iox_ps_stop. */
-static char roudi_names[ROUDI_NAMES][112], iox_files[2 * MAXSUBS + 2][128];
-static bool roudi_shm[ROUDI_NAMES];
-
 int iox_ps_start(char *why, size_t len)
 {
 	snprintf(why, len, "not built: needs the iceoryx C binding "
