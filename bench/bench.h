@@ -37,14 +37,7 @@
 #define SEQ_PROD_SHIFT 48  /* producer number in the top 16 bits */
 #define HEAD_SIZE 64       /* the size every transport runs at by default */
 
-/* Built with ThreadSanitizer? (gcc says so one way, clang another) */
-#if defined(__SANITIZE_THREAD__)
-#define BENCH_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define BENCH_TSAN 1
-#endif
-#endif
+#include "tsan.h" /* BENCH_TSAN: built with ThreadSanitizer? */
 
 /* ---------------------------------------------------------------- */
 /* Configuration                                                    */

@@ -45,6 +45,9 @@ bench_libbench_a_SOURCES = \
 	bench/xp_peers.c \
 	bench/xp_rings.c \
 	bench/xp_iox.c \
+	bench/roudi.c \
+	bench/roudi.h \
+	bench/tsan.h \
 	bench/xp_shmring.c
 bench_libbench_a_CPPFLAGS = $(BENCH_CPPFLAGS)
 
@@ -171,9 +174,23 @@ CLEANFILES += $(BENCH_RESULTS)/bench.csv $(BENCH_RESULTS)/bench.json \
 # Broadcast: one publisher to 1, 2 and 4 subscribers, the broadcast ring
 # in both policies against N SPSC rings and N datagram sockets in the same
 # run (bench/bcast-bench.c). Part of `make bench`, run before the rest.
+# ZeroMQ PUB/SUB and iceoryx publish/subscribe are its rows too, where
+# configure found them (bench/bcast-peers.c); RouDi: bench/roudi.c.
 noinst_PROGRAMS += bench/shmring-bcast-bench
-bench_shmring_bcast_bench_SOURCES = bench/bcast-bench.c
-bench_shmring_bcast_bench_LDADD = lib/libshmring.la
+bench_shmring_bcast_bench_SOURCES = bench/bcast-bench.c bench/bcast-bench.h \
+	bench/bcast-peers.c bench/roudi.c bench/roudi.h bench/tsan.h
+bench_shmring_bcast_bench_CPPFLAGS = $(AM_CPPFLAGS) $(BCAST_PEERS_CPPFLAGS)
+bench_shmring_bcast_bench_LDADD = lib/libshmring.la $(BCAST_PEERS_LIBS)
+BCAST_PEERS_CPPFLAGS =
+BCAST_PEERS_LIBS =
+if HAVE_ZMQ
+BCAST_PEERS_CPPFLAGS += -DBENCH_WITH_ZMQ $(ZMQ_CFLAGS)
+BCAST_PEERS_LIBS += $(ZMQ_LIBS)
+endif
+if HAVE_IOX
+BCAST_PEERS_CPPFLAGS += -DBENCH_WITH_IOX $(IOX_CFLAGS)
+BCAST_PEERS_LIBS += $(IOX_LIBS)
+endif
 .PHONY: bench-bcast
 bench-bcast: bench/shmring-bcast-bench$(EXEEXT)
 	$(builddir)/bench/shmring-bcast-bench $(BENCH_BCAST_FLAGS)

@@ -6,27 +6,21 @@
  * copies nothing; what the loops copy, they copy as shmring-zc's do (the
  * payload into the loan, and the echoer the message into its reply).
  *
- * iceoryx needs its daemon, RouDi: each run starts `iox-roudi` (found
- * on PATH) with a configuration of its own, waits until it says that it
- * is ready, and stops it by its pid when the run is over (or when this
- * program is interrupted: run.c's cleanup knows the pid). RouDi's
- * management segment has a fixed name, so one RouDi runs at a time on a
- * host: where another already runs, the rows say n/a and why.
+ * iceoryx needs its daemon, RouDi (bench/roudi.c): each run starts it
+ * with a configuration of its own, waits until it says that it is ready,
+ * and stops it by its pid when the run is over (or when this program is
+ * interrupted: run.c's cleanup knows the pid). One RouDi runs at a time
+ * on a host: where another already runs, the rows say n/a and why.
  *
  * Copyright the shmring authors. SPDX-License-Identifier: MIT
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "roudi.h"
 #include "xp.h"
 
 #ifdef BENCH_WITH_IOX
@@ -38,41 +32,26 @@
 #include <iceoryx_binding_c/subscriber.h>
 #include <iceoryx_binding_c/types.h>
 
-#define IOX_READY "RouDi is ready for clients"
-#define IOX_START_S 20 /* RouDi reserves its memory first */
 #define IOX_QUEUE 256  /* the subscriber queue's largest capacity */
-#define IOX_LARGEST 65536 /* the largest pool's payload, below */
 
-/* RouDi of the current run: its pid, its stdout, its cleanup slots */
-#define ROUDI_NAMES 5
-static pid_t roudi_pid;
-static int roudi_out = -1, roudi_res = -1, roudi_names[ROUDI_NAMES] = {
-	-1, -1, -1, -1, -1
-};
+/* RouDi of the current run (bench/roudi.c): its cleanup slots */
+static int roudi_res = -1, roudi_names[ROUDI_NAMES] = { -1, -1, -1, -1, -1 };
 
 /*
- * What RouDi makes, and removes when it stops cleanly: its management
- * segment, the payload segment named after the user, its socket and
- * locks. RouDi stopped while processes it believes attached are gone
- * (the workers, killed when this program is interrupted) fails to
- * notify them and aborts, leaving these behind; run.c's cleanup then
- * removes them after it has stopped RouDi. They are registered only
- * once this run's RouDi is ready, that is, holds the lock on them.
+ * What RouDi makes (roudi_name), registered with run.c's cleanup, which
+ * removes them after it has stopped RouDi, where RouDi aborted (the
+ * workers killed when this program is interrupted). Registered only once
+ * this run's RouDi is ready, that is, holds the lock on them.
  */
 static void roudi_names_add(void)
 {
-	struct passwd *pw = getpwuid(geteuid());
-	char seg[112];
-	int n = 0;
+	char name[112];
+	bool shm;
 
-	roudi_names[n++] = res_add(RES_SHM, "/iceoryx_mgmt", -1);
-	if (pw) {
-		snprintf(seg, sizeof(seg), "/%s", pw->pw_name);
-		roudi_names[n++] = res_add(RES_SHM, seg, -1);
-	}
-	roudi_names[n++] = res_add(RES_PATH, "/tmp/roudi", -1);
-	roudi_names[n++] = res_add(RES_PATH, "/tmp/roudi.lock", -1);
-	roudi_names[n++] = res_add(RES_PATH, "/tmp/iox-unique-roudi.lock", -1);
+	for (int i = 0; i < ROUDI_NAMES; i++)
+		if (roudi_name(i, name, sizeof(name), &shm) == 0)
+			roudi_names[i] = res_add(shm ? RES_SHM : RES_PATH,
+						 name, -1);
 }
 
 /*
@@ -104,161 +83,36 @@ static void iox_app_files_add(struct run *run)
 	}
 }
 
-/*
- * One segment with pools for the sizes the benchmark sends (a chunk
- * carries a header of its own before the payload).
- */
-static void iox_write_config(const char *path)
-{
-	static const char cfg_text[] =
-		"[general]\nversion = 1\n\n[[segment]]\n\n"
-		"[[segment.mempool]]\nsize = 256\ncount = 2048\n\n"
-		"[[segment.mempool]]\nsize = 1280\ncount = 512\n\n"
-		"[[segment.mempool]]\nsize = 4352\ncount = 512\n\n"
-		"[[segment.mempool]]\nsize = 66816\ncount = 300\n";
-	FILE *f = fopen(path, "w");
-
-	if (!f || fputs(cfg_text, f) < 0 || fclose(f) != 0)
-		die("%s: %s", path, strerror(errno));
-}
-
-static _Noreturn void roudi_exec(const char *config, int out)
-{
-	dup2(out, STDOUT_FILENO);
-	dup2(out, STDERR_FILENO);
-	/* RouDi must not outlive this program, whatever kills it */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	execlp("iox-roudi", "iox-roudi", "-c", config, "-m", "off", "-l",
-	       "warning", (char *)NULL);
-	printf("cannot run iox-roudi: %s\n", strerror(errno));
-	_exit(127);
-}
-
-/* @text without its colour codes (ESC [ ... letter), in place. */
-static void strip_colours(char *text)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; text[i]; i++) {
-		if (text[i] == '\033') {
-			while (text[i + 1] && !((text[i] | 32) >= 'a' &&
-						(text[i] | 32) <= 'z'))
-				i++;
-			continue;
-		}
-		text[n++] = text[i];
-	}
-	text[n] = 0;
-}
-
-/* Why RouDi stopped: its fatal message, else its first error, else its
- * last line; into @out. */
-static void roudi_reason(char *text, size_t got, char *out, size_t len)
-{
-	static const char *const marks[] = { "[ Fatal ]: ", "[ Error ]: " };
-	const char *line = NULL;
-
-	text[got] = 0;
-	strip_colours(text);
-	for (int k = 0; k < 2 && !line; k++)
-		if ((line = strstr(text, marks[k])))
-			line += strlen(marks[k]);
-	if (!line) {
-		size_t n = strlen(text);
-
-		while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
-			text[--n] = 0;
-		line = strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text;
-	}
-	snprintf(out, len, "%.*s", (int)strcspn(line, "\n"), line);
-}
-
-/* Read RouDi's output until it says it is ready: 0, or -ENOTSUP. */
-static int roudi_wait_ready(struct run *run)
-{
-	char text[4096];
-	size_t got = 0;
-	uint64_t end = now_ns() + IOX_START_S * UINT64_C(1000000000);
-
-	while (!memmem(text, got, IOX_READY, sizeof(IOX_READY) - 1)) {
-		struct pollfd p = { .fd = roudi_out, .events = POLLIN };
-		uint64_t t = now_ns();
-		ssize_t n;
-
-		if (t >= end || poll(&p, 1, (int)((end - t) / 1000000)) == 0) {
-			snprintf(run->na, sizeof(run->na),
-				 "iox-roudi not ready in %d s", IOX_START_S);
-			return -ENOTSUP;
-		}
-		if (got == sizeof(text) - 1)
-			got = 0; /* only the last lines matter */
-		n = read(roudi_out, text + got, sizeof(text) - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			char last[100] = "exited";
-
-			if (got)
-				roudi_reason(text, got, last, sizeof(last));
-			snprintf(run->na, sizeof(run->na), "iox-roudi: %s", last);
-			return -ENOTSUP;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
 int iox_prepare(struct run *run)
 {
-	int fd[2];
+	pid_t pid;
+	int err;
 
-	if (run->size > IOX_LARGEST) {
+	if (run->size > ROUDI_LARGEST) {
 		snprintf(run->na, sizeof(run->na),
 			 "the RouDi configuration's chunks carry %d bytes",
-			 IOX_LARGEST);
+			 ROUDI_LARGEST);
 		return -ENOTSUP;
 	}
 	make_name(run->path[0], sizeof(run->path[0]), "/tmp/", ".toml");
 	run->res[0] = res_add(RES_PATH, run->path[0], -1);
-	iox_write_config(run->path[0]);
+	if ((err = roudi_config(run->path[0])) < 0)
+		die("%s: %s", run->path[0], strerror(-err));
 	iox_app_files_add(run);
-	if (pipe2(fd, O_CLOEXEC) < 0)
-		die("pipe: %s", strerror(errno));
-	fflush(NULL);
-	roudi_pid = fork();
-	if (roudi_pid < 0)
-		die("fork: %s", strerror(errno));
-	if (roudi_pid == 0)
-		roudi_exec(run->path[0], fd[1]);
-	roudi_res = res_add(RES_PID, NULL, roudi_pid);
-	close(fd[1]);
-	roudi_out = fd[0];
+	if ((pid = roudi_spawn(run->path[0])) < 0)
+		die("iox-roudi: %s", strerror((int)-pid));
+	roudi_res = res_add(RES_PID, NULL, pid);
 	/* a failure here still goes through iox_finish, which stops it */
-	if (roudi_wait_ready(run) < 0)
+	if (roudi_ready(run->na, sizeof(run->na)) < 0)
 		return -ENOTSUP;
 	roudi_names_add();
 	return 0;
 }
 
-/* Stop RouDi: SIGTERM, then read what it says until it exits. */
 void iox_finish(struct run *run)
 {
-	char sink[512];
-	ssize_t n = 1;
-
 	(void)run;
-	if (roudi_pid > 0) {
-		kill(roudi_pid, SIGTERM);
-		while (roudi_out >= 0 && n != 0) {
-			n = read(roudi_out, sink, sizeof(sink));
-			if (n < 0 && errno != EINTR)
-				break;
-		}
-		while (waitpid(roudi_pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		roudi_pid = 0;
-	}
-	close_fd(&roudi_out);
+	roudi_stop();
 	res_forget(roudi_res);
 	roudi_res = -1;
 	/* gone if RouDi stopped cleanly; if it did not, removed now */

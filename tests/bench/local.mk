@@ -18,3 +18,11 @@ EXTRA_DIST += tests/bench/bench-check.sh
 # The event-loop benchmark's quick pass (bench/poll-bench.c) to the end.
 TESTS += tests/bench/poll-quick.sh
 EXTRA_DIST += tests/bench/poll-quick.sh
+
+# The broadcast benchmark's quick pass (bench/bcast-bench.c), every row,
+# every subscriber's every message, and nothing left when it is stopped.
+# After bench-check.sh: both start iceoryx's RouDi (one runs at a time on
+# a host), and bench-check.sh compares RouDi's names before and after.
+TESTS += tests/bench/bcast-quick.sh
+EXTRA_DIST += tests/bench/bcast-quick.sh
+tests/bench/bcast-quick.log: tests/bench/bench-check.log
