@@ -39,18 +39,8 @@
 
 #include "shmring.h"
 #include "../../util/util.h"
+#include "stress.h"
 
-#define EXIT_PASS 0
-#define EXIT_VIOLATION 1
-#define EXIT_HANG 2
-#define EXIT_ERROR 3
-#define EXIT_SKIP 77
-
-/* Each side; P + C must also leave the library's peer table a free entry. */
-#define MAX_SIDE 32
-
-#define NSEC_PER_SEC INT64_C(1000000000)
-#define NSEC_PER_MSEC INT64_C(1000000)
 
 /* How long a child waits, at most, for a replacement peer per round. */
 #define GEN_WAIT_NS (50 * NSEC_PER_MSEC)
@@ -80,36 +70,11 @@
 
 /* ---- configuration ------------------------------------------------- */
 
-struct config {
-	enum shmring_kind kind;
-	unsigned producers;
-	unsigned consumers;
-	uint64_t messages;
-	uint32_t min_size;
-	uint32_t max_size;
-	double duration;   /* seconds; 0 = until the messages are sent */
-	bool spin;
-	uint64_t kill_every_ms;
-	uint64_t seed;
-	uint64_t capacity; /* 0 = the harness's default for the kind */
-	double timeout;    /* seconds without progress = hang */
-	double time_limit; /* seconds in all = hang; 0 = derived */
-	bool quiet;
-	int inject;        /* a deliberate fault, to test the verifier */
-};
 
-/*
- * Faults the harness can inject into its own producer 0 at the middle of
- * its stream, to show that the verifier catches each kind of violation:
- * a message counted as sent but never sent, one sent twice, two swapped,
- * one with a byte flipped after its checksum was computed; and a producer
- * that stops dead, ring still open, for the watchdog to catch.
- */
-enum { INJ_NONE, INJ_DROP, INJ_DUP, INJ_REORDER, INJ_TEAR, INJ_STALL };
 static const char *const inject_names[] = { "none", "drop", "dup",
 					     "reorder", "tear", "stall" };
 
-static struct config cfg = {
+struct config cfg = {
 	.kind = SHMRING_SPSC,
 	.producers = 1,
 	.consumers = 1,
@@ -122,19 +87,6 @@ static struct config cfg = {
 
 /* ---- messages ------------------------------------------------------ */
 
-/*
- * A message: this header, then len - sizeof(header) payload bytes. The
- * length and the payload follow from (seed, producer, seq) alone, so a
- * consumer checks every byte, not only the checksum, and a replacement
- * producer sends exactly what its predecessor would have.
- */
-struct msg_hdr {
-	uint32_t producer;
-	uint32_t len; /* whole message, header included */
-	uint64_t seq;
-	uint64_t sum; /* over producer, len, seq and the payload */
-};
-#define MSG_HDR ((uint32_t)sizeof(struct msg_hdr))
 
 #define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
 
@@ -210,7 +162,7 @@ static uint32_t msg_build(unsigned char *buf, uint32_t p, uint64_t seq)
  * have sent. Returns 0 with *p and *seq set, or -1 for a torn message
  * (anything that is not exactly a message some producer could send).
  */
-static int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
+int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
 		     uint32_t *p, uint64_t *seq)
 {
 	struct msg_hdr h;
@@ -294,70 +246,27 @@ static int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
  */
 enum { PH_IDLE = 0, PH_RECV = 1, PH_HAVE = 2 };
 
-#define SEQ_NONE UINT64_MAX
 
-struct prod_state {
-	_Alignas(128) _Atomic uint64_t next; /* next seq to send */
-	_Atomic uint64_t inflight;           /* seq being sent, or SEQ_NONE */
-	_Atomic uint32_t done;               /* share sent, about to close */
-	_Atomic int32_t pid;                 /* attached holder of the role */
-};
-
-struct cons_state {
-	_Alignas(128) _Atomic uint32_t phase;
-	_Atomic uint32_t cur_p;
-	_Atomic uint64_t cur_seq;
-	_Atomic uint64_t received; /* recorded, for progress and rate */
-	_Atomic uint32_t finished; /* saw the final end of stream */
-	_Atomic int32_t pid;       /* attached holder of the role */
-	/* last seq + 1 received from each producer, 0 = none: the FIFO check. */
-	uint64_t last[MAX_SIDE];
-};
-
-struct ctl {
-	_Atomic uint64_t torn;
-	_Atomic uint64_t duplicated;
-	_Atomic uint64_t reordered;
-	_Atomic uint64_t open_retries;
-	/* Bumped (and woken) by each child once attached, and by the parent. */
-	_Alignas(128) _Atomic uint32_t gen;
-	_Atomic uint32_t stop;  /* duration over: producers finish up */
-	_Atomic uint32_t abort; /* the run is being torn down */
-	uint64_t limit[MAX_SIDE]; /* seqs producer p may use; read-only */
-	struct prod_state prod[MAX_SIDE];
-	struct cons_state cons[MAX_SIDE];
-};
-
-static struct ctl *ctl;
+struct ctl *ctl;
 static _Atomic uint64_t *got_map;   /* P bitmaps: seq received */
-static _Atomic uint64_t *allow_map; /* P bitmaps: seq may be missing */
-static uint64_t bitmap_words;       /* words per producer bitmap */
+_Atomic uint64_t *allow_map; /* P bitmaps: seq may be missing */
+uint64_t bitmap_words;       /* words per producer bitmap */
 static size_t ctl_size;
 
 static char ring_name[64];
 static struct shmring *parent_ring;
 
-static inline _Atomic uint64_t *bit_word(_Atomic uint64_t *map, uint32_t p,
-					 uint64_t seq)
-{
-	return &map[p * bitmap_words + seq / 64];
-}
-
-static inline uint64_t bit_mask(uint64_t seq)
-{
-	return UINT64_C(1) << (seq % 64);
-}
 
 /* ---- small helpers -------------------------------------------------- */
 
-static int64_t now_ns(void)
+int64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
-static void futex_wait_u32(_Atomic uint32_t *w, uint32_t val, int64_t ns)
+void futex_wait_u32(_Atomic uint32_t *w, uint32_t val, int64_t ns)
 {
 	struct timespec ts = { (time_t)(ns / NSEC_PER_SEC),
 			       (long)(ns % NSEC_PER_SEC) };
@@ -365,7 +274,7 @@ static void futex_wait_u32(_Atomic uint32_t *w, uint32_t val, int64_t ns)
 	syscall(SYS_futex, (void *)w, FUTEX_WAIT, val, &ts, NULL, 0);
 }
 
-static void gen_bump(void)
+void gen_bump(void)
 {
 	atomic_fetch_add(&ctl->gen, 1);
 	syscall(SYS_futex, (void *)&ctl->gen, FUTEX_WAKE, INT_MAX, NULL, NULL,
@@ -377,7 +286,7 @@ static const char *kind_name(enum shmring_kind k)
 	return k == SHMRING_MPMC ? "mpmc" : "spsc";
 }
 
-static void die_child(const char *what, long err)
+_Noreturn void die_child(const char *what, long err)
 {
 	fprintf(stderr, "shmring-stress[%d]: %s: %s\n", (int)getpid(), what,
 		shmring_strerror((int)err));
@@ -386,7 +295,7 @@ static void die_child(const char *what, long err)
 
 /* ---- children ------------------------------------------------------ */
 
-static struct shmring *child_open(int role, _Atomic int32_t *attached)
+struct shmring *child_open(int role, _Atomic int32_t *attached)
 {
 	struct shmring *r;
 	int64_t deadline = now_ns() + OPEN_RETRY_NS;
@@ -412,7 +321,7 @@ static struct shmring *child_open(int role, _Atomic int32_t *attached)
 	return r;
 }
 
-static bool all_producers_done(void)
+bool all_producers_done(void)
 {
 	for (unsigned p = 0; p < cfg.producers; p++)
 		if (!atomic_load(&ctl->prod[p].done))
@@ -425,7 +334,7 @@ static bool all_producers_done(void)
  * killed process and its replacement: wait for an attach, bounded, then
  * try again. The parent's watchdog bounds the whole.
  */
-static void wait_replacement(uint32_t gen_seen)
+void wait_replacement(uint32_t gen_seen)
 {
 	futex_wait_u32(&ctl->gen, gen_seen, GEN_WAIT_NS);
 }
@@ -450,7 +359,7 @@ static int send_one(struct shmring *r, const unsigned char *buf, uint32_t len)
 	}
 }
 
-static ssize_t recv_one(struct shmring *r, unsigned char *buf, size_t cap)
+ssize_t recv_one(struct shmring *r, unsigned char *buf, size_t cap)
 {
 	if (!cfg.spin)
 		return shmring_recv(r, buf, cap, -1);
