@@ -9,7 +9,8 @@
 
 bin_PROGRAMS += tests/stress/shmring-stress
 tests_stress_shmring_stress_SOURCES = tests/stress/shmring-stress.c \
-	tests/stress/stress.h
+	tests/stress/stress.h \
+	tests/stress/bcast.c
 tests_stress_shmring_stress_LDADD = lib/libshmring.la util/libutil.a
 
 TESTS += tests/stress/check-short.sh

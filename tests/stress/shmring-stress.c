@@ -88,19 +88,6 @@ struct config cfg = {
 /* ---- messages ------------------------------------------------------ */
 
 
-#define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
-
-/* splitmix64's finaliser: every input bit reaches every output bit. */
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
 static inline uint64_t msg_key(uint32_t p, uint64_t seq)
 {
 	return mix64(mix64(cfg.seed ^ ((uint64_t)(p + 1) * GOLDEN)) +
@@ -283,7 +270,7 @@ void gen_bump(void)
 
 static const char *kind_name(enum shmring_kind k)
 {
-	return k == SHMRING_MPMC ? "mpmc" : "spsc";
+	return k == SHMRING_MPMC ? "mpmc" : k == SHMRING_BCAST ? "bcast" : "spsc";
 }
 
 _Noreturn void die_child(const char *what, long err)
@@ -435,6 +422,8 @@ static int run_producer(uint32_t p)
 	if (!buf)
 		die_child("malloc", -ENOMEM);
 	struct shmring *r = child_open(SHMRING_PRODUCER, &ps->pid);
+	if (cfg.kind == SHMRING_BCAST)
+		bcast_wait_subscribers();
 	uint64_t limit = ctl->limit[p];
 	uint64_t fault_at = p == 0 && cfg.inject ? limit / 2 : SEQ_NONE;
 	for (uint64_t seq = atomic_load(&ps->next); seq < limit; seq++) {
@@ -570,7 +559,10 @@ static void spawn(struct child *k)
 	close(sig_fd);
 	/* The parent's handle is role 0: closing it detaches nothing. */
 	shmring_close(parent_ring);
-	_exit(k->producer ? run_producer(k->idx) : run_consumer(k->idx));
+	if (k->producer)
+		_exit(run_producer(k->idx));
+	_exit(cfg.kind == SHMRING_BCAST ? run_subscriber(k->idx) :
+					  run_consumer(k->idx));
 }
 
 static void kill_all(void)
@@ -763,9 +755,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: shmring-stress [options]\n"
-"  --kind spsc|mpmc     ring kind (default spsc; spsc forces 1 producer, 1 consumer)\n"
+"  --kind spsc|mpmc|bcast  ring kind (default spsc; spsc forces 1 producer,\n"
+"                       1 consumer; bcast 1 publisher, C subscribers)\n"
+"  --overwrite          bcast: SHMRING_OVERWRITE (default back-pressure)\n"
 "  --producers P        producer processes (default 1, at most %d)\n"
-"  --consumers C        consumer processes (default 1, at most %d)\n"
+"  --consumers C        consumer processes (default 1, at most %d;\n"
+"                       bcast: subscribers, at most %d)\n"
 "  --messages N         messages in all, split among producers (default 1e6;\n"
 "                       accepts 1e8, 10M, 500k); with --duration an upper\n"
 "                       bound (default then 1e9)\n"
@@ -776,7 +771,8 @@ static void usage(FILE *f)
 "  --spin               try_send/try_recv loops, long library spin\n"
 "  --kill-every MS      SIGKILL a random child every MS ms and replace it\n"
 "  --seed S             seed of sizes, payloads and kill choices (default 1)\n"
-"  --capacity N         SPSC: data bytes (default 65536); MPMC: slots (default 256)\n"
+"  --capacity N         SPSC, BCAST: data bytes (default 65536); MPMC: slots\n"
+"                       (default 256)\n"
 "  --timeout SECS       watchdog: no message received for SECS = hang (default 30)\n"
 "  --time-limit SECS    watchdog: whole run longer than SECS = hang\n"
 "                       (default: timeout + N/20000, or duration + timeout + 30)\n"
@@ -788,7 +784,7 @@ static void usage(FILE *f)
 "  --help               this text\n"
 "Prints one SUMMARY line. Exit: 0 pass, 1 violation, 2 hang, 3 error,\n"
 "77 kind not supported by the library, 128+N interrupted by signal N.\n",
-		MAX_SIDE, MAX_SIDE);
+		MAX_SIDE, MAX_SIDE, SHMRING_MAX_PEERS - 1);
 }
 
 static void bad_opt(const char *opt, const char *val)
@@ -817,12 +813,14 @@ static double parse_secs(const char *opt, const char *s)
 	return v;
 }
 
+static void check_args(bool sides_given, bool messages_given);
+
 static void parse_args(int argc, char **argv)
 {
 	enum {
 		O_KIND = 256, O_PROD, O_CONS, O_MSGS, O_MIN, O_MAX, O_DUR,
 		O_BLOCK, O_SPIN, O_KILL, O_SEED, O_CAP, O_TIMEOUT, O_LIMIT,
-		O_QUIET, O_BUILD, O_HELP, O_INJECT,
+		O_QUIET, O_BUILD, O_HELP, O_INJECT, O_OVERWRITE,
 	};
 	static const struct option opts[] = {
 		{ "kind", required_argument, NULL, O_KIND },
@@ -842,6 +840,7 @@ static void parse_args(int argc, char **argv)
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "build-info", no_argument, NULL, O_BUILD },
 		{ "inject", required_argument, NULL, O_INJECT },
+		{ "overwrite", no_argument, NULL, O_OVERWRITE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -855,6 +854,8 @@ static void parse_args(int argc, char **argv)
 				cfg.kind = SHMRING_SPSC;
 			else if (!strcmp(optarg, "mpmc"))
 				cfg.kind = SHMRING_MPMC;
+			else if (!strcmp(optarg, "bcast"))
+				cfg.kind = SHMRING_BCAST;
 			else
 				bad_opt("kind", optarg);
 			break;
@@ -916,6 +917,9 @@ static void parse_args(int argc, char **argv)
 		case O_QUIET:
 			cfg.quiet = true;
 			break;
+		case O_OVERWRITE:
+			cfg.overwrite = true;
+			break;
 		case O_INJECT:
 			cfg.inject = -1;
 			for (int i = 1; i <= INJ_STALL; i++)
@@ -941,19 +945,38 @@ static void parse_args(int argc, char **argv)
 			argv[optind]);
 		exit(EXIT_ERROR);
 	}
+	check_args(sides_given, messages_given);
+}
+
+static void args_error(const char *why)
+{
+	fprintf(stderr, "shmring-stress: %s\n", why);
+	exit(EXIT_ERROR);
+}
+
+/* What parse_args() took one option at a time, checked as a whole. */
+static void check_args(bool sides_given, bool messages_given)
+{
 	if (cfg.kind == SHMRING_SPSC) {
-		if (sides_given && (cfg.producers != 1 || cfg.consumers != 1)) {
-			fprintf(stderr, "shmring-stress: an SPSC ring takes "
-				"exactly 1 producer and 1 consumer\n");
-			exit(EXIT_ERROR);
-		}
+		if (sides_given && (cfg.producers != 1 || cfg.consumers != 1))
+			args_error("an SPSC ring takes exactly 1 producer and "
+				   "1 consumer");
 		cfg.producers = cfg.consumers = 1;
 	}
-	if (cfg.producers + cfg.consumers >= SHMRING_MAX_PEERS) {
+	if (cfg.kind == SHMRING_BCAST) {
+		if (cfg.producers != 1)
+			args_error("a broadcast ring takes exactly 1 producer");
+		/* The publisher's entry and one per subscriber. */
+		if (cfg.consumers > SHMRING_MAX_PEERS - 1)
+			args_error("a broadcast ring takes at most "
+				   "SHMRING_MAX_PEERS - 1 subscribers");
+	} else if (cfg.producers + cfg.consumers >= SHMRING_MAX_PEERS) {
 		fprintf(stderr, "shmring-stress: producers + consumers must be "
 			"below %d\n", SHMRING_MAX_PEERS);
 		exit(EXIT_ERROR);
 	}
+	if (cfg.overwrite && cfg.kind != SHMRING_BCAST)
+		args_error("--overwrite is for --kind bcast only");
 	if (cfg.min_size < MSG_HDR || cfg.max_size < cfg.min_size) {
 		fprintf(stderr, "shmring-stress: need %u <= --min-size <= "
 			"--max-size\n", MSG_HDR);
@@ -973,7 +996,7 @@ static void parse_args(int argc, char **argv)
 		exit(EXIT_ERROR);
 	}
 	if (!cfg.capacity)
-		cfg.capacity = cfg.kind == SHMRING_SPSC ? 65536 : 256;
+		cfg.capacity = cfg.kind == SHMRING_MPMC ? 256 : 65536;
 	if (!cfg.time_limit)
 		cfg.time_limit = cfg.duration > 0 ?
 			cfg.duration + cfg.timeout + 30 :
@@ -1055,10 +1078,44 @@ static struct verdict verify(bool aborted)
 	return v;
 }
 
+/*
+ * Broadcast: each subscriber judged every message it took and its end
+ * of stream (bcast.c); what is left is to add up. Lost in flight: what
+ * the publisher's kills allow to be missing.
+ */
+static struct verdict verify_bcast(void)
+{
+	struct verdict v = { 0 };
+	v.messages = atomic_load(&ctl->prod[0].next);
+	v.received = total_received();
+	v.lost = atomic_load(&ctl->bc.lost);
+	v.inflight_p = bcast_allowed(0, v.messages);
+	v.lost_inflight = v.inflight_p;
+	return v;
+}
+
+/* The broadcast fields of the SUMMARY line, or nothing. */
+static void bcast_fields(char *out, size_t size)
+{
+	out[0] = '\0';
+	if (cfg.kind != SHMRING_BCAST)
+		return;
+	snprintf(out, size, " policy=%s overwritten=%" PRIu64 " overflows=%"
+		 PRIu64 " miscounted=%" PRIu64,
+		 cfg.overwrite ? "overwrite" : "backpressure",
+		 atomic_load(&ctl->bc.overwritten),
+		 atomic_load(&ctl->bc.overflows),
+		 atomic_load(&ctl->bc.miscounted));
+}
+
 static void report(int64_t elapsed_ns, const char **result, int *rc)
 {
 	/* An aborted run's ring still held messages: no need to name them. */
-	struct verdict v = verify(t.interrupted || t.hangs || t.child_errors);
+	struct verdict v = cfg.kind == SHMRING_BCAST ? verify_bcast() :
+		verify(t.interrupted || t.hangs || t.child_errors);
+	uint64_t miscounted = atomic_load(&ctl->bc.miscounted);
+	char bc[160];
+	bcast_fields(bc, sizeof(bc));
 	uint64_t torn = atomic_load(&ctl->torn);
 	uint64_t dup = atomic_load(&ctl->duplicated);
 	uint64_t reord = atomic_load(&ctl->reordered);
@@ -1071,7 +1128,8 @@ static void report(int64_t elapsed_ns, const char **result, int *rc)
 	} else if (t.hangs) {
 		*result = "HANG";
 		*rc = EXIT_HANG;
-	} else if (v.lost || torn || dup || reord || t.child_errors) {
+	} else if (v.lost || torn || dup || reord || miscounted ||
+		   t.child_errors) {
 		*result = "FAIL";
 		*rc = EXIT_VIOLATION;
 	} else {
@@ -1087,7 +1145,7 @@ static void report(int64_t elapsed_ns, const char **result, int *rc)
 	       " kills_consumer=%" PRIu64 " child_errors=%" PRIu64
 	       " open_retries=%" PRIu64 " seconds=%.3f msgs_per_s=%.0f"
 	       " min_size=%u max_size=%u capacity=%" PRIu64
-	       " seed=%" PRIu64 "%s%s result=%s\n",
+	       " seed=%" PRIu64 "%s%s%s result=%s\n",
 	       kind_name(cfg.kind), cfg.producers, cfg.consumers,
 	       cfg.spin ? "spin" : "blocking", v.messages, v.received, v.lost,
 	       v.lost_inflight, v.inflight_p, v.inflight_c, dup, torn, reord, t.hangs, t.kills, t.kills_p,
@@ -1095,7 +1153,7 @@ static void report(int64_t elapsed_ns, const char **result, int *rc)
 	       secs, secs > 0 ? (double)rec / secs : 0.0, cfg.min_size,
 	       cfg.max_size, cfg.capacity, cfg.seed,
 	       cfg.inject ? " inject=" : "",
-	       cfg.inject ? inject_names[cfg.inject] : "", *result);
+	       cfg.inject ? inject_names[cfg.inject] : "", bc, *result);
 	fflush(stdout);
 }
 
@@ -1129,6 +1187,7 @@ static void setup(void)
 		.kind = cfg.kind,
 		.capacity = (size_t)cfg.capacity,
 		.max_msg = cfg.max_size,
+		.flags = cfg.overwrite ? SHMRING_OVERWRITE : 0,
 	};
 	for (unsigned n = 0;; n++) {
 		snprintf(ring_name, sizeof(ring_name), "/shmring-stress-%d-%u",

@@ -43,6 +43,7 @@ struct config {
 	double time_limit; /* seconds in all = hang; 0 = derived */
 	bool quiet;
 	int inject;        /* a deliberate fault, to test the verifier */
+	bool overwrite;    /* bcast: SHMRING_OVERWRITE instead of back-pressure */
 };
 
 extern struct config cfg;
@@ -70,6 +71,19 @@ struct msg_hdr {
 };
 #define MSG_HDR ((uint32_t)sizeof(struct msg_hdr))
 
+#define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
+
+/* splitmix64's finaliser: every input bit reaches every output bit. */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
 int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
 	      uint32_t *p, uint64_t *seq);
 
@@ -93,6 +107,21 @@ struct cons_state {
 	uint64_t last[MAX_SIDE];
 };
 
+/*
+ * Broadcast rings (bcast.c): what the subscribers' checks add up. lost:
+ * messages a subscriber should have had and did not, not counted by
+ * shmring_lost() (a violation); miscounted: an -EOVERFLOW or a
+ * shmring_lost() count that does not match the gaps seen (a violation);
+ * overwritten: what shmring_lost() counted and the gaps confirm;
+ * overflows: -EOVERFLOW returns.
+ */
+struct bcast_tally {
+	_Atomic uint64_t lost;
+	_Atomic uint64_t miscounted;
+	_Atomic uint64_t overwritten;
+	_Atomic uint64_t overflows;
+};
+
 struct ctl {
 	_Atomic uint64_t torn;
 	_Atomic uint64_t duplicated;
@@ -102,6 +131,7 @@ struct ctl {
 	_Alignas(128) _Atomic uint32_t gen;
 	_Atomic uint32_t stop;  /* duration over: producers finish up */
 	_Atomic uint32_t abort; /* the run is being torn down */
+	struct bcast_tally bc;
 	uint64_t limit[MAX_SIDE]; /* seqs producer p may use; read-only */
 	struct prod_state prod[MAX_SIDE];
 	struct cons_state cons[MAX_SIDE];
@@ -130,5 +160,10 @@ struct shmring *child_open(int role, _Atomic int32_t *attached);
 bool all_producers_done(void);
 void wait_replacement(uint32_t gen_seen);
 ssize_t recv_one(struct shmring *r, unsigned char *buf, size_t cap);
+
+/* bcast.c: the broadcast kind. */
+void bcast_wait_subscribers(void);
+int run_subscriber(uint32_t c);
+uint64_t bcast_allowed(uint64_t from, uint64_t to);
 
 #endif
