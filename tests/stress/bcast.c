@@ -57,7 +57,10 @@ struct sub {
 	uint64_t unexplained;   /* counted lost by this handle, may be late */
 	uint64_t *seen;         /* bit per sequence number taken */
 	size_t seen_size;
+	unsigned shown;         /* miscounted gaps named on stderr */
 };
+
+#define SHOW_GAPS 3
 
 /* How many of [from, to) producer 0's kills allow to be missing. */
 uint64_t bcast_allowed(uint64_t from, uint64_t to)
@@ -151,7 +154,8 @@ static void judge_gap(struct sub *v, uint64_t d, uint64_t min, uint64_t max)
 		   (!v->fresh && !d && v->overflows);
 	if (bad) {
 		atomic_fetch_add(&ctl->bc.miscounted, 1);
-		if (!cfg.quiet)
+		/* The first few, for whoever debugs the failure. */
+		if (!cfg.quiet && v->shown++ < SHOW_GAPS)
 			fprintf(stderr, "shmring-stress[%d]: lost() grew by %llu"
 				" over a gap of %llu..%llu after %llu "
 				"-EOVERFLOW\n", (int)getpid(),
