@@ -813,15 +813,131 @@ static double parse_secs(const char *opt, const char *s)
 	return v;
 }
 
-static void check_args(bool sides_given, bool messages_given);
+enum opt_id {
+	O_KIND = 256, O_PROD, O_CONS, O_MSGS, O_MIN, O_MAX, O_DUR,
+	O_BLOCK, O_SPIN, O_KILL, O_SEED, O_CAP, O_TIMEOUT, O_LIMIT,
+	O_QUIET, O_BUILD, O_HELP, O_INJECT, O_OVERWRITE,
+};
+
+/* Which options shaped the run, for check_args(). */
+struct given {
+	bool sides;
+	bool messages;
+};
+
+static void check_args(const struct given *given);
+
+/* A count or size option. */
+static void take_count(int o, const char *arg, struct given *given)
+{
+	uint64_t v;
+	switch (o) {
+	case O_PROD:
+	case O_CONS:
+		v = parse_count(o == O_PROD ? "producers" : "consumers", arg);
+		if (v < 1 || v > MAX_SIDE)
+			bad_opt(o == O_PROD ? "producers" : "consumers", arg);
+		if (o == O_PROD)
+			cfg.producers = (unsigned)v;
+		else
+			cfg.consumers = (unsigned)v;
+		given->sides = true;
+		break;
+	case O_MSGS:
+		cfg.messages = parse_count("messages", arg);
+		given->messages = true;
+		break;
+	case O_MIN:
+	case O_MAX:
+		v = parse_count(o == O_MIN ? "min-size" : "max-size", arg);
+		if (v > SHMRING_MAX_MSG_LIMIT)
+			bad_opt(o == O_MIN ? "min-size" : "max-size", arg);
+		if (o == O_MIN)
+			cfg.min_size = (uint32_t)v;
+		else
+			cfg.max_size = (uint32_t)v;
+		break;
+	default:
+		break;
+	}
+}
+
+/* One option of parse_args(). */
+static void take_opt(int o, const char *arg, struct given *given)
+{
+	switch (o) {
+	case O_KIND:
+		if (!strcmp(arg, "spsc"))
+			cfg.kind = SHMRING_SPSC;
+		else if (!strcmp(arg, "mpmc"))
+			cfg.kind = SHMRING_MPMC;
+		else if (!strcmp(arg, "bcast"))
+			cfg.kind = SHMRING_BCAST;
+		else
+			bad_opt("kind", arg);
+		break;
+	case O_PROD:
+	case O_CONS:
+	case O_MSGS:
+	case O_MIN:
+	case O_MAX:
+		take_count(o, arg, given);
+		break;
+	case O_DUR:
+		cfg.duration = parse_secs("duration", arg);
+		break;
+	case O_BLOCK:
+		cfg.spin = false;
+		break;
+	case O_SPIN:
+		cfg.spin = true;
+		break;
+	case O_KILL:
+		cfg.kill_every_ms = parse_count("kill-every", arg);
+		break;
+	case O_SEED:
+		cfg.seed = parse_count("seed", arg);
+		break;
+	case O_CAP:
+		cfg.capacity = parse_count("capacity", arg);
+		break;
+	case O_TIMEOUT:
+		cfg.timeout = parse_secs("timeout", arg);
+		if (cfg.timeout <= 0)
+			bad_opt("timeout", arg);
+		break;
+	case O_LIMIT:
+		cfg.time_limit = parse_secs("time-limit", arg);
+		break;
+	case O_QUIET:
+		cfg.quiet = true;
+		break;
+	case O_OVERWRITE:
+		cfg.overwrite = true;
+		break;
+	case O_INJECT:
+		cfg.inject = -1;
+		for (int i = 1; i <= INJ_STALL; i++)
+			if (!strcmp(arg, inject_names[i]))
+				cfg.inject = i;
+		if (cfg.inject < 0)
+			bad_opt("inject", arg);
+		break;
+	case O_BUILD:
+		printf("shmring-stress sanitizers=%s\n", BUILD_SANITIZERS);
+		exit(EXIT_PASS);
+	case O_HELP:
+		usage(stdout);
+		exit(EXIT_PASS);
+	default:
+		/* getopt said what was wrong, on one line. */
+		fprintf(stderr, "shmring-stress: see --help\n");
+		exit(EXIT_ERROR);
+	}
+}
 
 static void parse_args(int argc, char **argv)
 {
-	enum {
-		O_KIND = 256, O_PROD, O_CONS, O_MSGS, O_MIN, O_MAX, O_DUR,
-		O_BLOCK, O_SPIN, O_KILL, O_SEED, O_CAP, O_TIMEOUT, O_LIMIT,
-		O_QUIET, O_BUILD, O_HELP, O_INJECT, O_OVERWRITE,
-	};
 	static const struct option opts[] = {
 		{ "kind", required_argument, NULL, O_KIND },
 		{ "producers", required_argument, NULL, O_PROD },
@@ -844,108 +960,16 @@ static void parse_args(int argc, char **argv)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool sides_given = false, messages_given = false;
-	uint64_t v;
+	struct given given = { false, false };
 	int o;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case O_KIND:
-			if (!strcmp(optarg, "spsc"))
-				cfg.kind = SHMRING_SPSC;
-			else if (!strcmp(optarg, "mpmc"))
-				cfg.kind = SHMRING_MPMC;
-			else if (!strcmp(optarg, "bcast"))
-				cfg.kind = SHMRING_BCAST;
-			else
-				bad_opt("kind", optarg);
-			break;
-		case O_PROD:
-		case O_CONS:
-			v = parse_count(o == O_PROD ? "producers" : "consumers",
-					optarg);
-			if (v < 1 || v > MAX_SIDE)
-				bad_opt(o == O_PROD ? "producers" : "consumers",
-					optarg);
-			if (o == O_PROD)
-				cfg.producers = (unsigned)v;
-			else
-				cfg.consumers = (unsigned)v;
-			sides_given = true;
-			break;
-		case O_MSGS:
-			cfg.messages = parse_count("messages", optarg);
-			messages_given = true;
-			break;
-		case O_MIN:
-		case O_MAX:
-			v = parse_count(o == O_MIN ? "min-size" : "max-size",
-					optarg);
-			if (v > SHMRING_MAX_MSG_LIMIT)
-				bad_opt(o == O_MIN ? "min-size" : "max-size",
-					optarg);
-			if (o == O_MIN)
-				cfg.min_size = (uint32_t)v;
-			else
-				cfg.max_size = (uint32_t)v;
-			break;
-		case O_DUR:
-			cfg.duration = parse_secs("duration", optarg);
-			break;
-		case O_BLOCK:
-			cfg.spin = false;
-			break;
-		case O_SPIN:
-			cfg.spin = true;
-			break;
-		case O_KILL:
-			cfg.kill_every_ms = parse_count("kill-every", optarg);
-			break;
-		case O_SEED:
-			cfg.seed = parse_count("seed", optarg);
-			break;
-		case O_CAP:
-			cfg.capacity = parse_count("capacity", optarg);
-			break;
-		case O_TIMEOUT:
-			cfg.timeout = parse_secs("timeout", optarg);
-			if (cfg.timeout <= 0)
-				bad_opt("timeout", optarg);
-			break;
-		case O_LIMIT:
-			cfg.time_limit = parse_secs("time-limit", optarg);
-			break;
-		case O_QUIET:
-			cfg.quiet = true;
-			break;
-		case O_OVERWRITE:
-			cfg.overwrite = true;
-			break;
-		case O_INJECT:
-			cfg.inject = -1;
-			for (int i = 1; i <= INJ_STALL; i++)
-				if (!strcmp(optarg, inject_names[i]))
-					cfg.inject = i;
-			if (cfg.inject < 0)
-				bad_opt("inject", optarg);
-			break;
-		case O_BUILD:
-			printf("shmring-stress sanitizers=%s\n", BUILD_SANITIZERS);
-			exit(EXIT_PASS);
-		case O_HELP:
-			usage(stdout);
-			exit(EXIT_PASS);
-		default:
-			/* getopt said what was wrong, on one line. */
-			fprintf(stderr, "shmring-stress: see --help\n");
-			exit(EXIT_ERROR);
-		}
-	}
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		take_opt(o, optarg, &given);
 	if (optind < argc) {
 		fprintf(stderr, "shmring-stress: unexpected argument '%s'\n",
 			argv[optind]);
 		exit(EXIT_ERROR);
 	}
-	check_args(sides_given, messages_given);
+	check_args(&given);
 }
 
 static void args_error(const char *why)
@@ -955,10 +979,10 @@ static void args_error(const char *why)
 }
 
 /* What parse_args() took one option at a time, checked as a whole. */
-static void check_args(bool sides_given, bool messages_given)
+static void check_args(const struct given *given)
 {
 	if (cfg.kind == SHMRING_SPSC) {
-		if (sides_given && (cfg.producers != 1 || cfg.consumers != 1))
+		if (given->sides && (cfg.producers != 1 || cfg.consumers != 1))
 			args_error("an SPSC ring takes exactly 1 producer and "
 				   "1 consumer");
 		cfg.producers = cfg.consumers = 1;
@@ -988,7 +1012,7 @@ static void check_args(bool sides_given, bool messages_given)
 		exit(EXIT_ERROR);
 	}
 	/* A timed run's bound; bitmap pages are only touched as used. */
-	if (cfg.duration > 0 && !messages_given)
+	if (cfg.duration > 0 && !given->messages)
 		cfg.messages = 1000000000;
 	if (cfg.messages < cfg.producers) {
 		fprintf(stderr, "shmring-stress: --messages must be at least "
@@ -1157,6 +1181,91 @@ static void report(int64_t elapsed_ns, const char **result, int *rc)
 	fflush(stdout);
 }
 
+/*
+ * The parent's wait until its next tick, kill or stop time, or a signal;
+ * false once a signal other than SIGCHLD interrupted the run.
+ */
+static bool tick_sleep(int64_t now, int64_t next_kill, int64_t stop_at)
+{
+	int64_t wake = now + TICK_NS;
+	if (next_kill < wake)
+		wake = next_kill;
+	if (stop_at > now && stop_at < wake)
+		wake = stop_at;
+	int64_t d = wake > now ? wake - now : 0;
+	struct timespec ts = { (time_t)(d / NSEC_PER_SEC),
+			       (long)(d % NSEC_PER_SEC) };
+	struct pollfd pfd = { .fd = sig_fd, .events = POLLIN };
+	if (ppoll(&pfd, 1, &ts, NULL) > 0) {
+		struct signalfd_siginfo si;
+		while (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+			if (si.ssi_signo != SIGCHLD)
+				t.interrupted = (int)si.ssi_signo;
+		if (t.interrupted) {
+			fprintf(stderr, "shmring-stress: interrupted "
+				"by signal %d\n", t.interrupted);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Watch the run until it ends: kills, the duration, the watchdog. */
+static void watch(int64_t start)
+{
+	int64_t kill_ns = (int64_t)cfg.kill_every_ms * NSEC_PER_MSEC;
+	int64_t next_kill = kill_ns ? start + kill_ns : INT64_MAX;
+	int64_t stop_at = cfg.duration > 0 ?
+		start + (int64_t)(cfg.duration * 1e9) : INT64_MAX;
+	int64_t limit_at = start + (int64_t)(cfg.time_limit * 1e9);
+	int64_t timeout_ns = (int64_t)(cfg.timeout * 1e9);
+	int64_t next_report = start + 5 * NSEC_PER_SEC;
+	int64_t last_progress = start;
+	uint64_t last_count = 0;
+
+	while (!t.child_errors) {
+		reap_exited();
+		if (t.child_errors || all_finished())
+			break;
+		int64_t now = now_ns();
+		if (now >= stop_at && !atomic_load(&ctl->stop)) {
+			atomic_store(&ctl->stop, 1);
+			gen_bump();
+		}
+		if (now >= next_kill) {
+			/* Nobody attached to kill: try again at the next tick. */
+			bool killed = kill_one();
+			now = now_ns();
+			next_kill = now + (killed ? kill_ns : TICK_NS / 10);
+		}
+		uint64_t count = total_received();
+		if (count != last_count) {
+			last_count = count;
+			last_progress = now;
+		} else if (now - last_progress >= timeout_ns) {
+			fprintf(stderr, "shmring-stress: no message received "
+				"for %.1f s: hang\n", cfg.timeout);
+			t.hangs = 1;
+			break;
+		}
+		if (now >= limit_at) {
+			fprintf(stderr, "shmring-stress: run longer than "
+				"%.1f s: hang\n", cfg.time_limit);
+			t.hangs = 1;
+			break;
+		}
+		if (!cfg.quiet && now >= next_report) {
+			fprintf(stderr, "shmring-stress: %.0f s: %" PRIu64
+				" received, %" PRIu64 " kills\n",
+				(double)(now - start) / 1e9, count, t.kills);
+			next_report = now + 5 * NSEC_PER_SEC;
+		}
+
+		if (!tick_sleep(now, next_kill, stop_at))
+			break;
+	}
+}
+
 /* ---- main ---------------------------------------------------------- */
 
 static void setup(void)
@@ -1257,75 +1366,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nkids; i++)
 		spawn(&kids[i]);
 
-	int64_t kill_ns = (int64_t)cfg.kill_every_ms * NSEC_PER_MSEC;
-	int64_t next_kill = kill_ns ? start + kill_ns : INT64_MAX;
-	int64_t stop_at = cfg.duration > 0 ?
-		start + (int64_t)(cfg.duration * 1e9) : INT64_MAX;
-	int64_t limit_at = start + (int64_t)(cfg.time_limit * 1e9);
-	int64_t timeout_ns = (int64_t)(cfg.timeout * 1e9);
-	int64_t next_report = start + 5 * NSEC_PER_SEC;
-	int64_t last_progress = start;
-	uint64_t last_count = 0;
-
-	while (!t.child_errors) {
-		reap_exited();
-		if (t.child_errors || all_finished())
-			break;
-		int64_t now = now_ns();
-		if (now >= stop_at && !atomic_load(&ctl->stop)) {
-			atomic_store(&ctl->stop, 1);
-			gen_bump();
-		}
-		if (now >= next_kill) {
-			/* Nobody attached to kill: try again at the next tick. */
-			bool killed = kill_one();
-			now = now_ns();
-			next_kill = now + (killed ? kill_ns : TICK_NS / 10);
-		}
-		uint64_t count = total_received();
-		if (count != last_count) {
-			last_count = count;
-			last_progress = now;
-		} else if (now - last_progress >= timeout_ns) {
-			fprintf(stderr, "shmring-stress: no message received "
-				"for %.1f s: hang\n", cfg.timeout);
-			t.hangs = 1;
-			break;
-		}
-		if (now >= limit_at) {
-			fprintf(stderr, "shmring-stress: run longer than "
-				"%.1f s: hang\n", cfg.time_limit);
-			t.hangs = 1;
-			break;
-		}
-		if (!cfg.quiet && now >= next_report) {
-			fprintf(stderr, "shmring-stress: %.0f s: %" PRIu64
-				" received, %" PRIu64 " kills\n",
-				(double)(now - start) / 1e9, count, t.kills);
-			next_report = now + 5 * NSEC_PER_SEC;
-		}
-
-		int64_t wake = now + TICK_NS;
-		if (next_kill < wake)
-			wake = next_kill;
-		if (stop_at > now && stop_at < wake)
-			wake = stop_at;
-		int64_t d = wake > now ? wake - now : 0;
-		struct timespec ts = { (time_t)(d / NSEC_PER_SEC),
-				       (long)(d % NSEC_PER_SEC) };
-		struct pollfd pfd = { .fd = sig_fd, .events = POLLIN };
-		if (ppoll(&pfd, 1, &ts, NULL) > 0) {
-			struct signalfd_siginfo si;
-			while (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-				if (si.ssi_signo != SIGCHLD)
-					t.interrupted = (int)si.ssi_signo;
-			if (t.interrupted) {
-				fprintf(stderr, "shmring-stress: interrupted "
-					"by signal %d\n", t.interrupted);
-				break;
-			}
-		}
-	}
+	watch(start);
 	int64_t elapsed = now_ns() - start;
 	/* Kill what is left (nothing, on success), then judge. */
 	kill_all();
