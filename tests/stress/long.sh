@@ -58,21 +58,25 @@ run_config mpmc-kills-timed-8x8 0 900 --kind mpmc --producers 8 \
 
 # Broadcast: 8 subscribers, both policies, with and without kills (each
 # subscriber checks every message: 8 receptions per message sent), then
-# a full peer table of 31.
+# a full peer table of 31. Spinning subscribers outnumber two cores many
+# times over: the runs are bounded by --time-limit, not by message rate.
 run_config bcast-8-backpressure 0 900 --kind bcast --consumers 8 \
-	--messages "$(n 5000000)" --seed 31
+	--messages "$(n 5000000)" --time-limit 800 --seed 31
 run_config bcast-8-overwrite-spin 0 900 --kind bcast --overwrite \
-	--consumers 8 --messages "$(n 20000000)" --spin --capacity 8192 --seed 32
+	--consumers 8 --messages "$(n 20000000)" --spin --capacity 8192 \
+	--time-limit 800 --seed 32
 run_config bcast-8-backpressure-kills 0 900 --kind bcast --consumers 8 \
-	--messages "$(n 3000000)" --kill-every "$(k 3)" --seed 33
-run_config bcast-8-backpressure-kills-spin 0 900 --kind bcast \
-	--consumers 8 --messages "$(n 2000000)" --kill-every "$(k 3)" --spin \
-	--capacity 4096 --max-size 512 --seed 34
+	--messages "$(n 1000000)" --kill-every "$(k 5)" --time-limit 800 \
+	--seed 33
+run_config bcast-4-backpressure-kills-spin 0 900 --kind bcast \
+	--consumers 4 --messages "$(n 1000000)" --kill-every "$(k 20)" --spin \
+	--capacity 4096 --max-size 512 --time-limit 800 --seed 34
 run_config bcast-8-overwrite-kills-timed 0 900 --kind bcast --overwrite \
 	--consumers 8 --duration 30 --kill-every "$(k 3)" --capacity 4096 \
 	--seed 35
 run_config bcast-31-kills 0 900 --kind bcast --consumers 31 \
-	--messages "$(n 1000000)" --kill-every "$(k 5)" --seed 36
+	--messages "$(n 1000000)" --kill-every "$(k 5)" --time-limit 800 \
+	--seed 36
 run_config bcast-31-overwrite-kills-timed 0 900 --kind bcast --overwrite \
 	--consumers 31 --duration 20 --kill-every "$(k 5)" --spin --seed 37
 
