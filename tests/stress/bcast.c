@@ -62,7 +62,13 @@ struct sub {
 
 #define SHOW_GAPS 3
 
-/* How many of [from, to) producer 0's kills allow to be missing. */
+/*
+ * How many of [from, to) producer 0's kills allow to be missing. The
+ * parent sets the bit of s before it forks the publisher that sends
+ * s + 1, and a subscriber asks only once it holds a message past s: the
+ * fork and the ring's publication (release, acquired by the receive)
+ * order the bit before the question.
+ */
 uint64_t bcast_allowed(uint64_t from, uint64_t to)
 {
 	uint64_t n = 0;
@@ -200,6 +206,12 @@ static void sub_open(struct sub *v, uint32_t c)
 {
 	struct cons_state *cs = &ctl->cons[c];
 	bool first = atomic_load(&cs->pid) == 0;
+	/*
+	 * Sequentially consistent, as the harness's accounting is: n0 and
+	 * n1 pair with the publisher's store of next after each send
+	 * (step 3). n1 read after the attach means the store of n1 + 1,
+	 * and so the send of message n1 + 1 after it, came later.
+	 */
 	uint64_t n0 = atomic_load(&ctl->prod[0].next);
 	v->r = child_open(SHMRING_CONSUMER, &cs->pid);
 	uint64_t n1 = atomic_load(&ctl->prod[0].next);
