@@ -41,7 +41,6 @@
 #include "../../util/util.h"
 #include "stress.h"
 
-
 /* How long a child waits, at most, for a replacement peer per round. */
 #define GEN_WAIT_NS (50 * NSEC_PER_MSEC)
 /* How long a child retries an open refused with -EBUSY or -EUSERS. */
@@ -70,7 +69,6 @@
 
 /* ---- configuration ------------------------------------------------- */
 
-
 static const char *const inject_names[] = { "none", "drop", "dup",
 					     "reorder", "tear", "stall" };
 
@@ -86,7 +84,6 @@ struct config cfg = {
 };
 
 /* ---- messages ------------------------------------------------------ */
-
 
 static inline uint64_t msg_key(uint32_t p, uint64_t seq)
 {
@@ -150,7 +147,7 @@ static uint32_t msg_build(unsigned char *buf, uint32_t p, uint64_t seq)
  * (anything that is not exactly a message some producer could send).
  */
 int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
-		     uint32_t *p, uint64_t *seq)
+	      uint32_t *p, uint64_t *seq)
 {
 	struct msg_hdr h;
 	if (n < MSG_HDR)
@@ -225,6 +222,9 @@ int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
  * and violations beyond it. Duplicates, torn messages and reordering are
  * violations whatever was killed.
  *
+ * The state itself (struct prod_state, struct cons_state, struct ctl)
+ * is declared in stress.h, for bcast.c shares it.
+ *
  * Unlike the library, the harness uses sequentially consistent atomics
  * (the plain <stdatomic.h> calls) for every step above, on purpose: the
  * parent must see them in program order whatever point a SIGKILL cut
@@ -233,16 +233,14 @@ int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
  */
 enum { PH_IDLE = 0, PH_RECV = 1, PH_HAVE = 2 };
 
-
 struct ctl *ctl;
 static _Atomic uint64_t *got_map;   /* P bitmaps: seq received */
-_Atomic uint64_t *allow_map; /* P bitmaps: seq may be missing */
-uint64_t bitmap_words;       /* words per producer bitmap */
+_Atomic uint64_t *allow_map;
+uint64_t bitmap_words;
 static size_t ctl_size;
 
 static char ring_name[64];
 static struct shmring *parent_ring;
-
 
 /* ---- small helpers -------------------------------------------------- */
 

@@ -21,7 +21,10 @@
 #define EXIT_ERROR 3
 #define EXIT_SKIP 77
 
-/* Each side; P + C must also leave the library's peer table a free entry. */
+/*
+ * Each side; P + C must also leave the library's peer table a free entry
+ * (a broadcast ring: 1 + C may fill it).
+ */
 #define MAX_SIDE 32
 
 #define NSEC_PER_SEC INT64_C(1000000000)
