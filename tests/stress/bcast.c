@@ -244,6 +244,7 @@ int run_subscriber(uint32_t c)
 	unsigned char *buf = malloc(cap);
 	if (!buf)
 		die_child("malloc", -ENOMEM);
+	bool done_seen = false;
 	for (;;) {
 		uint32_t g = atomic_load(&ctl->gen);
 		ssize_t n = recv_one(v.r, buf, cap);
@@ -255,11 +256,8 @@ int run_subscriber(uint32_t c)
 		if (n < 0) {
 			if (n != -EPIPE)
 				die_child("shmring_recv", n);
-			if (all_producers_done())
+			if (eos_final(&done_seen, g))
 				break;
-			if (atomic_load(&ctl->abort))
-				_exit(EXIT_VIOLATION);
-			wait_replacement(g);
 			continue;
 		}
 		uint32_t p;

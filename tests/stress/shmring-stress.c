@@ -324,6 +324,30 @@ void wait_replacement(uint32_t gen_seen)
 	futex_wait_u32(&ctl->gen, gen_seen, GEN_WAIT_NS);
 }
 
+/*
+ * After -EPIPE from a receive: true if the stream is over. An -EPIPE is
+ * final only from a receive that began once every producer was done. One
+ * that began before may have found a killed producer gone while its
+ * replacement had yet to attach, and that replacement may since have
+ * sent the rest of its share and finished: stopping then would leave its
+ * messages unread. So the first time every producer is seen done,
+ * receive once more (done is stored after a producer's last send: that
+ * receive drains everything); otherwise wait, bounded, for a replacement.
+ */
+bool eos_final(bool *done_seen, uint32_t gen_seen)
+{
+	if (*done_seen)
+		return true;
+	if (all_producers_done()) {
+		*done_seen = true;
+		return false;
+	}
+	if (atomic_load(&ctl->abort))
+		_exit(EXIT_VIOLATION);
+	wait_replacement(gen_seen);
+	return false;
+}
+
 static int send_one(struct shmring *r, const unsigned char *buf, uint32_t len)
 {
 	if (!cfg.spin)
@@ -459,6 +483,7 @@ static int run_consumer(uint32_t c)
 	unsigned char *buf = malloc(cap ? cap : 1);
 	if (!buf)
 		die_child("malloc", -ENOMEM);
+	bool done_seen = false;
 	for (;;) {
 		uint32_t g = atomic_load(&ctl->gen);
 		atomic_store(&cs->phase, PH_RECV);
@@ -467,11 +492,8 @@ static int run_consumer(uint32_t c)
 			atomic_store(&cs->phase, PH_IDLE);
 			if (n != -EPIPE)
 				die_child("shmring_recv", n);
-			if (all_producers_done())
+			if (eos_final(&done_seen, g))
 				break;
-			if (atomic_load(&ctl->abort))
-				_exit(EXIT_VIOLATION);
-			wait_replacement(g);
 			continue;
 		}
 		uint32_t p;

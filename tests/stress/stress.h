@@ -162,6 +162,7 @@ _Noreturn void die_child(const char *what, long err);
 struct shmring *child_open(int role, _Atomic int32_t *attached);
 bool all_producers_done(void);
 void wait_replacement(uint32_t gen_seen);
+bool eos_final(bool *done_seen, uint32_t gen_seen);
 ssize_t recv_one(struct shmring *r, unsigned char *buf, size_t cap);
 
 /* bcast.c: the broadcast kind. */
