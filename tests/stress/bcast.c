@@ -16,7 +16,9 @@
  * "next" before it opens (n0) and after (n1): every message below n0 - 1
  * was published before it attached, every one from n1 + 1 on after, so it
  * starts in [n0, n1 + 1]. Every other replacement moves back to the
- * oldest message intact with shmring_seek(SHMRING_SEEK_OLDEST): [0, n1 + 1].
+ * oldest message intact with shmring_seek(SHMRING_SEEK_OLDEST): [0, n2 + 1]
+ * with n2 read after the seek (in overwrite mode the oldest message
+ * intact may by then be past n1 + 1).
  *
  * On each message s, where a = the numbers in [hi, s) that a killed
  * publisher may have taken with it ("allowed missing", as for the other
@@ -106,12 +108,18 @@ void bcast_wait_subscribers(void)
 	}
 }
 
-static void add_lost(struct sub *v, uint64_t n)
+/* n messages from @from on are missing, and the ring did not count them. */
+static void add_lost(struct sub *v, uint64_t n, uint64_t from, const char *at)
 {
 	if (!n)
 		return;
 	v->unexplained += n;
 	atomic_fetch_add(&ctl->bc.lost, n);
+	if (!cfg.quiet && v->shown++ < SHOW_GAPS)
+		fprintf(stderr, "shmring-stress[%d]: %llu missing from seq "
+			"%llu on, not counted by shmring_lost(), %s\n",
+			(int)getpid(), (unsigned long long)n,
+			(unsigned long long)from, at);
 }
 
 static bool seen_test_set(struct sub *v, uint64_t s)
@@ -146,11 +154,20 @@ static void judge_gap(struct sub *v, uint64_t d, uint64_t min, uint64_t max)
 	if (!cfg.overwrite) {
 		if (d || v->overflows)
 			atomic_fetch_add(&ctl->bc.miscounted, 1);
-		add_lost(v, min);
+		add_lost(v, min, v->hi, "in a gap");
 		return;
 	}
-	if (d < min)
-		add_lost(v, min - d);
+	if (d < min) {
+		char at[160];
+		snprintf(at, sizeof(at), "in a gap of %llu..%llu where lost() "
+			 "grew by %llu after %llu -EOVERFLOW%s%s",
+			 (unsigned long long)min, (unsigned long long)max,
+			 (unsigned long long)d,
+			 (unsigned long long)v->overflows,
+			 v->lo != v->hi ? ", first message" : "",
+			 v->fresh ? ", after a seek" : "");
+		add_lost(v, min - d, v->hi, at);
+	}
 	/*
 	 * After a seek to the oldest, an overtaking before the first
 	 * message is reported but counts nothing: what was skipped was
@@ -198,7 +215,8 @@ static void take_end(struct sub *v)
 {
 	uint64_t end = atomic_load(&ctl->prod[0].next);
 	if (end > v->hi)
-		add_lost(v, end - v->hi - bcast_allowed(v->hi, end));
+		add_lost(v, end - v->hi - bcast_allowed(v->hi, end), v->hi,
+			 "at the end");
 }
 
 /* Attach, and set the window; see the top of the file. */
@@ -231,6 +249,12 @@ static void sub_open(struct sub *v, uint32_t c)
 		if (ret)
 			die_child("shmring_seek", ret);
 		v->lo = 0;
+		/*
+		 * The seek may have skipped messages published after n1,
+		 * if the ring turned over meanwhile: it skips, it does not
+		 * lose. What is due is what comes after it.
+		 */
+		v->hi = atomic_load(&ctl->prod[0].next) + 1;
 		v->fresh = true;
 	}
 }
