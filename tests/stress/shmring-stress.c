@@ -790,6 +790,7 @@ static void usage(FILE *f)
 "  --blocking           blocking calls, default spin then futex sleep (default)\n"
 "  --spin               try_send/try_recv loops, long library spin\n"
 "  --kill-every MS      SIGKILL a random child every MS ms and replace it\n"
+"                       (bcast: a replaced subscriber is a new one)\n"
 "  --seed S             seed of sizes, payloads and kill choices (default 1)\n"
 "  --capacity N         SPSC, BCAST: data bytes (default 65536); MPMC: slots\n"
 "                       (default 256)\n"
