@@ -62,7 +62,8 @@ run_config bcast-overwrite-tiny-spin 0 60 --kind bcast --overwrite \
 # A full peer table: a replacement waits for its predecessor's entry.
 run_config bcast-31-subscribers-kills 0 60 --kind bcast --consumers 31 \
 	--messages "$(n 50000)" --kill-every "$(k 20)" --seed 10
- Order is
+
+# The verifier's own checks: each run must fail, and say why. Order is
 # per consumer (two consumers of an MPMC ring may take a producer's two
 # messages in either order), so the swapped pair goes to one consumer.
 for check in drop:lost=1:2 dup:duplicated=1:2 reorder:reordered=1:1 \
