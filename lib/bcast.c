@@ -756,26 +756,49 @@ int bcast_release(struct shmring *r)
 }
 
 /*
+ * Is the record at @pos (past a PAD) message @n, written but not yet
+ * published? A publisher stopped between B11 and P1', or dead there,
+ * left one. Its header was stored with release (P1) after its number:
+ * C0 in ring_word() sees the number once it sees the header.
+ */
+static bool unpublished_is(const struct shmring *r, uint64_t pos, uint64_t n)
+{
+	struct rec_hdr h;
+	if (pos & (REC_ALIGN - 1))
+		return false;
+	uint64_t size = rec_span(r, pos, &h);
+	if (size && kind_is(kind_of(pos, h), REC_KIND_PAD))
+		size = rec_span(r, pos += size, &h);
+	return size && kind_is(kind_of(pos, h), REC_KIND_DATA) &&
+	       ring_word(r, seq_word(r, pos)) == n;
+}
+
+/*
  * prod_pos, and in r->rseq the number of the message that will be
  * published there: the count read before (B9) and after (B10) it agrees.
  */
 static uint64_t newest(struct shmring *r)
 {
 	struct shmring_hdr *h = r->hdr;
-	uint64_t p = 0;
+	uint64_t p = 0, begin = 0, end = 0;
 	/* A few tries: the counts differ only between B11 and B12. */
 	for (int i = 0; i < 64; i++) {
 		/* B9: acquire pairs with B12: prod_pos at least as new. */
-		uint64_t end = load_acquire(&h->prod_seq);
+		end = load_acquire(&h->prod_seq);
 		/* C1: as in read_prod(). */
 		p = load_acquire(&h->prod_pos);
 		/* B10: relaxed; C1's acquire orders it after prod_pos, whose
 		 * release (P1') came after the B11 of the same publish. */
-		uint64_t begin = load_relaxed(&h->prod_seq_begin);
-		r->rseq = end;
+		begin = load_relaxed(&h->prod_seq_begin);
 		if (begin == end)
 			break;
 	}
+	/*
+	 * Still apart: the publisher stopped (or died) between B11 and
+	 * B12. Before P1', its message `end` waits at p (and a successor
+	 * reuses the number); past P1', the next one is `begin`.
+	 */
+	r->rseq = begin == end || unpublished_is(r, p, end) ? end : begin;
 	return p;
 }
 
@@ -854,8 +877,17 @@ int bcast_init(struct shmring *r)
 		r->cached_cons = b <= p && p - b <= r->cap ? b : t;
 		/* A predecessor may have died writing past prod_pos. */
 		r->intent_floor = in > p && in - p <= r->cap ? in : p;
-		/* A predecessor that died publishing stored begin only. */
+		/*
+		 * A predecessor that died publishing stored begin only: past
+		 * P1', its last message is out and the next number is begin;
+		 * before it, nobody saw its message at p (subscribers read
+		 * below prod_pos), and the number is reused, as a subscriber
+		 * that joined meanwhile expects (newest()).
+		 */
 		r->pseq = load_relaxed(&h->prod_seq_begin);
+		uint64_t e = load_relaxed(&h->prod_seq);
+		if (r->pseq != e && unpublished_is(r, p, e))
+			r->pseq = e;
 	}
 	if (r->role & SHMRING_CONSUMER) {
 		/* Relaxed: only we write our line. */

@@ -28,4 +28,12 @@ tests_test_bcast_multiproc_SOURCES = tests/test_bcast_multiproc.c \
 tests_test_bcast_multiproc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_bcast_multiproc_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
+# A publisher dead between its two message counts, forged with layout.h.
+check_PROGRAMS += tests/test_bcast_died
+TESTS += tests/test_bcast_died
+tests_test_bcast_died_SOURCES = tests/test_bcast_died.c tests/testutil.h
+tests_test_bcast_died_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
+tests_test_bcast_died_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_bcast_died_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+
 endif

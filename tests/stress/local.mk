@@ -8,7 +8,9 @@
 # are fixed, so that two runs compare; run the program by hand for others.
 
 bin_PROGRAMS += tests/stress/shmring-stress
-tests_stress_shmring_stress_SOURCES = tests/stress/shmring-stress.c
+tests_stress_shmring_stress_SOURCES = tests/stress/shmring-stress.c \
+	tests/stress/stress.h \
+	tests/stress/bcast.c
 tests_stress_shmring_stress_LDADD = lib/libshmring.la util/libutil.a
 
 TESTS += tests/stress/check-short.sh

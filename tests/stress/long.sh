@@ -1,8 +1,9 @@
 #!/bin/sh
 # long.sh - the long stress runs behind `make stress`: over 1e8 messages
-# in all, rings up to 8 producers x 8 consumers, and runs with well over
-# a thousand SIGKILLed children. Minutes, not seconds. Each SUMMARY line
-# goes to OUT (default tests/stress/last-long-run.txt).
+# in all, rings up to 8 producers x 8 consumers, broadcast rings up to 31
+# subscribers, and runs with well over a thousand SIGKILLed children.
+# Minutes, not seconds. Each SUMMARY line goes to OUT (default
+# tests/stress/last-long-run.txt).
 #
 # Usage: long.sh [PATH-TO-shmring-stress [OUT]]
 
@@ -54,6 +55,30 @@ run_config mpmc-kills-2x1-tiny 0 900 --kind mpmc --producers 2 --consumers 1 \
 run_config mpmc-kills-timed-8x8 0 900 --kind mpmc --producers 8 \
 	--consumers 8 --duration 30 --kill-every "$(k 5)" --spin --capacity 32 \
 	--seed 26
+
+# Broadcast: 8 subscribers, both policies, with and without kills (each
+# subscriber checks every message: 8 receptions per message sent), then
+# a full peer table of 31. Spinning subscribers outnumber two cores many
+# times over: the runs are bounded by --time-limit, not by message rate.
+run_config bcast-8-backpressure 0 900 --kind bcast --consumers 8 \
+	--messages "$(n 5000000)" --time-limit 800 --seed 31
+run_config bcast-8-overwrite-spin 0 900 --kind bcast --overwrite \
+	--consumers 8 --messages "$(n 20000000)" --spin --capacity 8192 \
+	--time-limit 800 --seed 32
+run_config bcast-8-backpressure-kills 0 900 --kind bcast --consumers 8 \
+	--messages "$(n 1000000)" --kill-every "$(k 5)" --time-limit 800 \
+	--seed 33
+run_config bcast-4-backpressure-kills-spin 0 900 --kind bcast \
+	--consumers 4 --messages "$(n 1000000)" --kill-every "$(k 20)" --spin \
+	--capacity 4096 --max-size 512 --time-limit 800 --seed 34
+run_config bcast-8-overwrite-kills-timed 0 900 --kind bcast --overwrite \
+	--consumers 8 --duration 30 --kill-every "$(k 3)" --capacity 4096 \
+	--seed 35
+run_config bcast-31-kills 0 900 --kind bcast --consumers 31 \
+	--messages "$(n 1000000)" --kill-every "$(k 5)" --time-limit 800 \
+	--seed 36
+run_config bcast-31-overwrite-kills-timed 0 900 --kind bcast --overwrite \
+	--consumers 31 --duration 20 --kill-every "$(k 5)" --spin --seed 37
 
 finish
 rc=$?

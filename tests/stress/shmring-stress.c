@@ -39,18 +39,7 @@
 
 #include "shmring.h"
 #include "../../util/util.h"
-
-#define EXIT_PASS 0
-#define EXIT_VIOLATION 1
-#define EXIT_HANG 2
-#define EXIT_ERROR 3
-#define EXIT_SKIP 77
-
-/* Each side; P + C must also leave the library's peer table a free entry. */
-#define MAX_SIDE 32
-
-#define NSEC_PER_SEC INT64_C(1000000000)
-#define NSEC_PER_MSEC INT64_C(1000000)
+#include "stress.h"
 
 /* How long a child waits, at most, for a replacement peer per round. */
 #define GEN_WAIT_NS (50 * NSEC_PER_MSEC)
@@ -80,36 +69,10 @@
 
 /* ---- configuration ------------------------------------------------- */
 
-struct config {
-	enum shmring_kind kind;
-	unsigned producers;
-	unsigned consumers;
-	uint64_t messages;
-	uint32_t min_size;
-	uint32_t max_size;
-	double duration;   /* seconds; 0 = until the messages are sent */
-	bool spin;
-	uint64_t kill_every_ms;
-	uint64_t seed;
-	uint64_t capacity; /* 0 = the harness's default for the kind */
-	double timeout;    /* seconds without progress = hang */
-	double time_limit; /* seconds in all = hang; 0 = derived */
-	bool quiet;
-	int inject;        /* a deliberate fault, to test the verifier */
-};
-
-/*
- * Faults the harness can inject into its own producer 0 at the middle of
- * its stream, to show that the verifier catches each kind of violation:
- * a message counted as sent but never sent, one sent twice, two swapped,
- * one with a byte flipped after its checksum was computed; and a producer
- * that stops dead, ring still open, for the watchdog to catch.
- */
-enum { INJ_NONE, INJ_DROP, INJ_DUP, INJ_REORDER, INJ_TEAR, INJ_STALL };
 static const char *const inject_names[] = { "none", "drop", "dup",
 					     "reorder", "tear", "stall" };
 
-static struct config cfg = {
+struct config cfg = {
 	.kind = SHMRING_SPSC,
 	.producers = 1,
 	.consumers = 1,
@@ -121,33 +84,6 @@ static struct config cfg = {
 };
 
 /* ---- messages ------------------------------------------------------ */
-
-/*
- * A message: this header, then len - sizeof(header) payload bytes. The
- * length and the payload follow from (seed, producer, seq) alone, so a
- * consumer checks every byte, not only the checksum, and a replacement
- * producer sends exactly what its predecessor would have.
- */
-struct msg_hdr {
-	uint32_t producer;
-	uint32_t len; /* whole message, header included */
-	uint64_t seq;
-	uint64_t sum; /* over producer, len, seq and the payload */
-};
-#define MSG_HDR ((uint32_t)sizeof(struct msg_hdr))
-
-#define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
-
-/* splitmix64's finaliser: every input bit reaches every output bit. */
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
 
 static inline uint64_t msg_key(uint32_t p, uint64_t seq)
 {
@@ -210,8 +146,8 @@ static uint32_t msg_build(unsigned char *buf, uint32_t p, uint64_t seq)
  * have sent. Returns 0 with *p and *seq set, or -1 for a torn message
  * (anything that is not exactly a message some producer could send).
  */
-static int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
-		     uint32_t *p, uint64_t *seq)
+int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
+	      uint32_t *p, uint64_t *seq)
 {
 	struct msg_hdr h;
 	if (n < MSG_HDR)
@@ -286,6 +222,9 @@ static int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
  * and violations beyond it. Duplicates, torn messages and reordering are
  * violations whatever was killed.
  *
+ * The state itself (struct prod_state, struct cons_state, struct ctl)
+ * is declared in stress.h, for bcast.c shares it.
+ *
  * Unlike the library, the harness uses sequentially consistent atomics
  * (the plain <stdatomic.h> calls) for every step above, on purpose: the
  * parent must see them in program order whatever point a SIGKILL cut
@@ -294,70 +233,25 @@ static int msg_check(const unsigned char *buf, size_t n, const uint64_t *limit,
  */
 enum { PH_IDLE = 0, PH_RECV = 1, PH_HAVE = 2 };
 
-#define SEQ_NONE UINT64_MAX
-
-struct prod_state {
-	_Alignas(128) _Atomic uint64_t next; /* next seq to send */
-	_Atomic uint64_t inflight;           /* seq being sent, or SEQ_NONE */
-	_Atomic uint32_t done;               /* share sent, about to close */
-	_Atomic int32_t pid;                 /* attached holder of the role */
-};
-
-struct cons_state {
-	_Alignas(128) _Atomic uint32_t phase;
-	_Atomic uint32_t cur_p;
-	_Atomic uint64_t cur_seq;
-	_Atomic uint64_t received; /* recorded, for progress and rate */
-	_Atomic uint32_t finished; /* saw the final end of stream */
-	_Atomic int32_t pid;       /* attached holder of the role */
-	/* last seq + 1 received from each producer, 0 = none: the FIFO check. */
-	uint64_t last[MAX_SIDE];
-};
-
-struct ctl {
-	_Atomic uint64_t torn;
-	_Atomic uint64_t duplicated;
-	_Atomic uint64_t reordered;
-	_Atomic uint64_t open_retries;
-	/* Bumped (and woken) by each child once attached, and by the parent. */
-	_Alignas(128) _Atomic uint32_t gen;
-	_Atomic uint32_t stop;  /* duration over: producers finish up */
-	_Atomic uint32_t abort; /* the run is being torn down */
-	uint64_t limit[MAX_SIDE]; /* seqs producer p may use; read-only */
-	struct prod_state prod[MAX_SIDE];
-	struct cons_state cons[MAX_SIDE];
-};
-
-static struct ctl *ctl;
+struct ctl *ctl;
 static _Atomic uint64_t *got_map;   /* P bitmaps: seq received */
-static _Atomic uint64_t *allow_map; /* P bitmaps: seq may be missing */
-static uint64_t bitmap_words;       /* words per producer bitmap */
+_Atomic uint64_t *allow_map;
+uint64_t bitmap_words;
 static size_t ctl_size;
 
 static char ring_name[64];
 static struct shmring *parent_ring;
 
-static inline _Atomic uint64_t *bit_word(_Atomic uint64_t *map, uint32_t p,
-					 uint64_t seq)
-{
-	return &map[p * bitmap_words + seq / 64];
-}
-
-static inline uint64_t bit_mask(uint64_t seq)
-{
-	return UINT64_C(1) << (seq % 64);
-}
-
 /* ---- small helpers -------------------------------------------------- */
 
-static int64_t now_ns(void)
+int64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
-static void futex_wait_u32(_Atomic uint32_t *w, uint32_t val, int64_t ns)
+void futex_wait_u32(_Atomic uint32_t *w, uint32_t val, int64_t ns)
 {
 	struct timespec ts = { (time_t)(ns / NSEC_PER_SEC),
 			       (long)(ns % NSEC_PER_SEC) };
@@ -365,7 +259,7 @@ static void futex_wait_u32(_Atomic uint32_t *w, uint32_t val, int64_t ns)
 	syscall(SYS_futex, (void *)w, FUTEX_WAIT, val, &ts, NULL, 0);
 }
 
-static void gen_bump(void)
+void gen_bump(void)
 {
 	atomic_fetch_add(&ctl->gen, 1);
 	syscall(SYS_futex, (void *)&ctl->gen, FUTEX_WAKE, INT_MAX, NULL, NULL,
@@ -374,10 +268,10 @@ static void gen_bump(void)
 
 static const char *kind_name(enum shmring_kind k)
 {
-	return k == SHMRING_MPMC ? "mpmc" : "spsc";
+	return k == SHMRING_MPMC ? "mpmc" : k == SHMRING_BCAST ? "bcast" : "spsc";
 }
 
-static void die_child(const char *what, long err)
+_Noreturn void die_child(const char *what, long err)
 {
 	fprintf(stderr, "shmring-stress[%d]: %s: %s\n", (int)getpid(), what,
 		shmring_strerror((int)err));
@@ -386,7 +280,7 @@ static void die_child(const char *what, long err)
 
 /* ---- children ------------------------------------------------------ */
 
-static struct shmring *child_open(int role, _Atomic int32_t *attached)
+struct shmring *child_open(int role, _Atomic int32_t *attached)
 {
 	struct shmring *r;
 	int64_t deadline = now_ns() + OPEN_RETRY_NS;
@@ -412,7 +306,7 @@ static struct shmring *child_open(int role, _Atomic int32_t *attached)
 	return r;
 }
 
-static bool all_producers_done(void)
+bool all_producers_done(void)
 {
 	for (unsigned p = 0; p < cfg.producers; p++)
 		if (!atomic_load(&ctl->prod[p].done))
@@ -425,9 +319,33 @@ static bool all_producers_done(void)
  * killed process and its replacement: wait for an attach, bounded, then
  * try again. The parent's watchdog bounds the whole.
  */
-static void wait_replacement(uint32_t gen_seen)
+void wait_replacement(uint32_t gen_seen)
 {
 	futex_wait_u32(&ctl->gen, gen_seen, GEN_WAIT_NS);
+}
+
+/*
+ * After -EPIPE from a receive: true if the stream is over. An -EPIPE is
+ * final only from a receive that began once every producer was done. One
+ * that began before may have found a killed producer gone while its
+ * replacement had yet to attach, and that replacement may since have
+ * sent the rest of its share and finished: stopping then would leave its
+ * messages unread. So the first time every producer is seen done,
+ * receive once more (done is stored after a producer's last send: that
+ * receive drains everything); otherwise wait, bounded, for a replacement.
+ */
+bool eos_final(bool *done_seen, uint32_t gen_seen)
+{
+	if (*done_seen)
+		return true;
+	if (all_producers_done()) {
+		*done_seen = true;
+		return false;
+	}
+	if (atomic_load(&ctl->abort))
+		_exit(EXIT_VIOLATION);
+	wait_replacement(gen_seen);
+	return false;
 }
 
 static int send_one(struct shmring *r, const unsigned char *buf, uint32_t len)
@@ -450,7 +368,7 @@ static int send_one(struct shmring *r, const unsigned char *buf, uint32_t len)
 	}
 }
 
-static ssize_t recv_one(struct shmring *r, unsigned char *buf, size_t cap)
+ssize_t recv_one(struct shmring *r, unsigned char *buf, size_t cap)
 {
 	if (!cfg.spin)
 		return shmring_recv(r, buf, cap, -1);
@@ -526,6 +444,8 @@ static int run_producer(uint32_t p)
 	if (!buf)
 		die_child("malloc", -ENOMEM);
 	struct shmring *r = child_open(SHMRING_PRODUCER, &ps->pid);
+	if (cfg.kind == SHMRING_BCAST)
+		bcast_wait_subscribers();
 	uint64_t limit = ctl->limit[p];
 	uint64_t fault_at = p == 0 && cfg.inject ? limit / 2 : SEQ_NONE;
 	for (uint64_t seq = atomic_load(&ps->next); seq < limit; seq++) {
@@ -563,6 +483,7 @@ static int run_consumer(uint32_t c)
 	unsigned char *buf = malloc(cap ? cap : 1);
 	if (!buf)
 		die_child("malloc", -ENOMEM);
+	bool done_seen = false;
 	for (;;) {
 		uint32_t g = atomic_load(&ctl->gen);
 		atomic_store(&cs->phase, PH_RECV);
@@ -571,11 +492,8 @@ static int run_consumer(uint32_t c)
 			atomic_store(&cs->phase, PH_IDLE);
 			if (n != -EPIPE)
 				die_child("shmring_recv", n);
-			if (all_producers_done())
+			if (eos_final(&done_seen, g))
 				break;
-			if (atomic_load(&ctl->abort))
-				_exit(EXIT_VIOLATION);
-			wait_replacement(g);
 			continue;
 		}
 		uint32_t p;
@@ -661,7 +579,10 @@ static void spawn(struct child *k)
 	close(sig_fd);
 	/* The parent's handle is role 0: closing it detaches nothing. */
 	shmring_close(parent_ring);
-	_exit(k->producer ? run_producer(k->idx) : run_consumer(k->idx));
+	if (k->producer)
+		_exit(run_producer(k->idx));
+	_exit(cfg.kind == SHMRING_BCAST ? run_subscriber(k->idx) :
+					  run_consumer(k->idx));
 }
 
 static void kill_all(void)
@@ -854,9 +775,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: shmring-stress [options]\n"
-"  --kind spsc|mpmc     ring kind (default spsc; spsc forces 1 producer, 1 consumer)\n"
+"  --kind spsc|mpmc|bcast  ring kind (default spsc; spsc forces 1 producer,\n"
+"                       1 consumer; bcast 1 publisher, C subscribers)\n"
+"  --overwrite          bcast: SHMRING_OVERWRITE (default back-pressure)\n"
 "  --producers P        producer processes (default 1, at most %d)\n"
-"  --consumers C        consumer processes (default 1, at most %d)\n"
+"  --consumers C        consumer processes (default 1, at most %d;\n"
+"                       bcast: subscribers, at most %d)\n"
 "  --messages N         messages in all, split among producers (default 1e6;\n"
 "                       accepts 1e8, 10M, 500k); with --duration an upper\n"
 "                       bound (default then 1e9)\n"
@@ -866,8 +790,10 @@ static void usage(FILE *f)
 "  --blocking           blocking calls, default spin then futex sleep (default)\n"
 "  --spin               try_send/try_recv loops, long library spin\n"
 "  --kill-every MS      SIGKILL a random child every MS ms and replace it\n"
+"                       (bcast: a replaced subscriber is a new one)\n"
 "  --seed S             seed of sizes, payloads and kill choices (default 1)\n"
-"  --capacity N         SPSC: data bytes (default 65536); MPMC: slots (default 256)\n"
+"  --capacity N         SPSC, BCAST: data bytes (default 65536); MPMC: slots\n"
+"                       (default 256)\n"
 "  --timeout SECS       watchdog: no message received for SECS = hang (default 30)\n"
 "  --time-limit SECS    watchdog: whole run longer than SECS = hang\n"
 "                       (default: timeout + N/20000, or duration + timeout + 30)\n"
@@ -879,7 +805,7 @@ static void usage(FILE *f)
 "  --help               this text\n"
 "Prints one SUMMARY line. Exit: 0 pass, 1 violation, 2 hang, 3 error,\n"
 "77 kind not supported by the library, 128+N interrupted by signal N.\n",
-		MAX_SIDE, MAX_SIDE);
+		MAX_SIDE, MAX_SIDE, SHMRING_MAX_PEERS - 1);
 }
 
 static void bad_opt(const char *opt, const char *val)
@@ -908,13 +834,131 @@ static double parse_secs(const char *opt, const char *s)
 	return v;
 }
 
+enum opt_id {
+	O_KIND = 256, O_PROD, O_CONS, O_MSGS, O_MIN, O_MAX, O_DUR,
+	O_BLOCK, O_SPIN, O_KILL, O_SEED, O_CAP, O_TIMEOUT, O_LIMIT,
+	O_QUIET, O_BUILD, O_HELP, O_INJECT, O_OVERWRITE,
+};
+
+/* Which options shaped the run, for check_args(). */
+struct given {
+	bool sides;
+	bool messages;
+};
+
+static void check_args(const struct given *given);
+
+/* A count or size option. */
+static void take_count(int o, const char *arg, struct given *given)
+{
+	uint64_t v;
+	switch (o) {
+	case O_PROD:
+	case O_CONS:
+		v = parse_count(o == O_PROD ? "producers" : "consumers", arg);
+		if (v < 1 || v > MAX_SIDE)
+			bad_opt(o == O_PROD ? "producers" : "consumers", arg);
+		if (o == O_PROD)
+			cfg.producers = (unsigned)v;
+		else
+			cfg.consumers = (unsigned)v;
+		given->sides = true;
+		break;
+	case O_MSGS:
+		cfg.messages = parse_count("messages", arg);
+		given->messages = true;
+		break;
+	case O_MIN:
+	case O_MAX:
+		v = parse_count(o == O_MIN ? "min-size" : "max-size", arg);
+		if (v > SHMRING_MAX_MSG_LIMIT)
+			bad_opt(o == O_MIN ? "min-size" : "max-size", arg);
+		if (o == O_MIN)
+			cfg.min_size = (uint32_t)v;
+		else
+			cfg.max_size = (uint32_t)v;
+		break;
+	default:
+		break;
+	}
+}
+
+/* One option of parse_args(). */
+static void take_opt(int o, const char *arg, struct given *given)
+{
+	switch (o) {
+	case O_KIND:
+		if (!strcmp(arg, "spsc"))
+			cfg.kind = SHMRING_SPSC;
+		else if (!strcmp(arg, "mpmc"))
+			cfg.kind = SHMRING_MPMC;
+		else if (!strcmp(arg, "bcast"))
+			cfg.kind = SHMRING_BCAST;
+		else
+			bad_opt("kind", arg);
+		break;
+	case O_PROD:
+	case O_CONS:
+	case O_MSGS:
+	case O_MIN:
+	case O_MAX:
+		take_count(o, arg, given);
+		break;
+	case O_DUR:
+		cfg.duration = parse_secs("duration", arg);
+		break;
+	case O_BLOCK:
+		cfg.spin = false;
+		break;
+	case O_SPIN:
+		cfg.spin = true;
+		break;
+	case O_KILL:
+		cfg.kill_every_ms = parse_count("kill-every", arg);
+		break;
+	case O_SEED:
+		cfg.seed = parse_count("seed", arg);
+		break;
+	case O_CAP:
+		cfg.capacity = parse_count("capacity", arg);
+		break;
+	case O_TIMEOUT:
+		cfg.timeout = parse_secs("timeout", arg);
+		if (cfg.timeout <= 0)
+			bad_opt("timeout", arg);
+		break;
+	case O_LIMIT:
+		cfg.time_limit = parse_secs("time-limit", arg);
+		break;
+	case O_QUIET:
+		cfg.quiet = true;
+		break;
+	case O_OVERWRITE:
+		cfg.overwrite = true;
+		break;
+	case O_INJECT:
+		cfg.inject = -1;
+		for (int i = 1; i <= INJ_STALL; i++)
+			if (!strcmp(arg, inject_names[i]))
+				cfg.inject = i;
+		if (cfg.inject < 0)
+			bad_opt("inject", arg);
+		break;
+	case O_BUILD:
+		printf("shmring-stress sanitizers=%s\n", BUILD_SANITIZERS);
+		exit(EXIT_PASS);
+	case O_HELP:
+		usage(stdout);
+		exit(EXIT_PASS);
+	default:
+		/* getopt said what was wrong, on one line. */
+		fprintf(stderr, "shmring-stress: see --help\n");
+		exit(EXIT_ERROR);
+	}
+}
+
 static void parse_args(int argc, char **argv)
 {
-	enum {
-		O_KIND = 256, O_PROD, O_CONS, O_MSGS, O_MIN, O_MAX, O_DUR,
-		O_BLOCK, O_SPIN, O_KILL, O_SEED, O_CAP, O_TIMEOUT, O_LIMIT,
-		O_QUIET, O_BUILD, O_HELP, O_INJECT,
-	};
 	static const struct option opts[] = {
 		{ "kind", required_argument, NULL, O_KIND },
 		{ "producers", required_argument, NULL, O_PROD },
@@ -933,118 +977,51 @@ static void parse_args(int argc, char **argv)
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "build-info", no_argument, NULL, O_BUILD },
 		{ "inject", required_argument, NULL, O_INJECT },
+		{ "overwrite", no_argument, NULL, O_OVERWRITE },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool sides_given = false, messages_given = false;
-	uint64_t v;
+	struct given given = { false, false };
 	int o;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case O_KIND:
-			if (!strcmp(optarg, "spsc"))
-				cfg.kind = SHMRING_SPSC;
-			else if (!strcmp(optarg, "mpmc"))
-				cfg.kind = SHMRING_MPMC;
-			else
-				bad_opt("kind", optarg);
-			break;
-		case O_PROD:
-		case O_CONS:
-			v = parse_count(o == O_PROD ? "producers" : "consumers",
-					optarg);
-			if (v < 1 || v > MAX_SIDE)
-				bad_opt(o == O_PROD ? "producers" : "consumers",
-					optarg);
-			if (o == O_PROD)
-				cfg.producers = (unsigned)v;
-			else
-				cfg.consumers = (unsigned)v;
-			sides_given = true;
-			break;
-		case O_MSGS:
-			cfg.messages = parse_count("messages", optarg);
-			messages_given = true;
-			break;
-		case O_MIN:
-		case O_MAX:
-			v = parse_count(o == O_MIN ? "min-size" : "max-size",
-					optarg);
-			if (v > SHMRING_MAX_MSG_LIMIT)
-				bad_opt(o == O_MIN ? "min-size" : "max-size",
-					optarg);
-			if (o == O_MIN)
-				cfg.min_size = (uint32_t)v;
-			else
-				cfg.max_size = (uint32_t)v;
-			break;
-		case O_DUR:
-			cfg.duration = parse_secs("duration", optarg);
-			break;
-		case O_BLOCK:
-			cfg.spin = false;
-			break;
-		case O_SPIN:
-			cfg.spin = true;
-			break;
-		case O_KILL:
-			cfg.kill_every_ms = parse_count("kill-every", optarg);
-			break;
-		case O_SEED:
-			cfg.seed = parse_count("seed", optarg);
-			break;
-		case O_CAP:
-			cfg.capacity = parse_count("capacity", optarg);
-			break;
-		case O_TIMEOUT:
-			cfg.timeout = parse_secs("timeout", optarg);
-			if (cfg.timeout <= 0)
-				bad_opt("timeout", optarg);
-			break;
-		case O_LIMIT:
-			cfg.time_limit = parse_secs("time-limit", optarg);
-			break;
-		case O_QUIET:
-			cfg.quiet = true;
-			break;
-		case O_INJECT:
-			cfg.inject = -1;
-			for (int i = 1; i <= INJ_STALL; i++)
-				if (!strcmp(optarg, inject_names[i]))
-					cfg.inject = i;
-			if (cfg.inject < 0)
-				bad_opt("inject", optarg);
-			break;
-		case O_BUILD:
-			printf("shmring-stress sanitizers=%s\n", BUILD_SANITIZERS);
-			exit(EXIT_PASS);
-		case O_HELP:
-			usage(stdout);
-			exit(EXIT_PASS);
-		default:
-			/* getopt said what was wrong, on one line. */
-			fprintf(stderr, "shmring-stress: see --help\n");
-			exit(EXIT_ERROR);
-		}
-	}
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		take_opt(o, optarg, &given);
 	if (optind < argc) {
 		fprintf(stderr, "shmring-stress: unexpected argument '%s'\n",
 			argv[optind]);
 		exit(EXIT_ERROR);
 	}
+	check_args(&given);
+}
+
+static void args_error(const char *why)
+{
+	fprintf(stderr, "shmring-stress: %s\n", why);
+	exit(EXIT_ERROR);
+}
+
+/* What parse_args() took one option at a time, checked as a whole. */
+static void check_args(const struct given *given)
+{
 	if (cfg.kind == SHMRING_SPSC) {
-		if (sides_given && (cfg.producers != 1 || cfg.consumers != 1)) {
-			fprintf(stderr, "shmring-stress: an SPSC ring takes "
-				"exactly 1 producer and 1 consumer\n");
-			exit(EXIT_ERROR);
-		}
+		if (given->sides && (cfg.producers != 1 || cfg.consumers != 1))
+			args_error("an SPSC ring takes exactly 1 producer and "
+				   "1 consumer");
 		cfg.producers = cfg.consumers = 1;
 	}
-	if (cfg.producers + cfg.consumers >= SHMRING_MAX_PEERS) {
+	if (cfg.kind == SHMRING_BCAST) {
+		if (cfg.producers != 1)
+			args_error("a broadcast ring takes exactly 1 producer");
+		/* The publisher's entry and one per subscriber. */
+		if (cfg.consumers > SHMRING_MAX_PEERS - 1)
+			args_error("a broadcast ring takes at most "
+				   "SHMRING_MAX_PEERS - 1 subscribers");
+	} else if (cfg.producers + cfg.consumers >= SHMRING_MAX_PEERS) {
 		fprintf(stderr, "shmring-stress: producers + consumers must be "
 			"below %d\n", SHMRING_MAX_PEERS);
 		exit(EXIT_ERROR);
 	}
+	if (cfg.overwrite && cfg.kind != SHMRING_BCAST)
+		args_error("--overwrite is for --kind bcast only");
 	if (cfg.min_size < MSG_HDR || cfg.max_size < cfg.min_size) {
 		fprintf(stderr, "shmring-stress: need %u <= --min-size <= "
 			"--max-size\n", MSG_HDR);
@@ -1056,7 +1033,7 @@ static void parse_args(int argc, char **argv)
 		exit(EXIT_ERROR);
 	}
 	/* A timed run's bound; bitmap pages are only touched as used. */
-	if (cfg.duration > 0 && !messages_given)
+	if (cfg.duration > 0 && !given->messages)
 		cfg.messages = 1000000000;
 	if (cfg.messages < cfg.producers) {
 		fprintf(stderr, "shmring-stress: --messages must be at least "
@@ -1064,7 +1041,7 @@ static void parse_args(int argc, char **argv)
 		exit(EXIT_ERROR);
 	}
 	if (!cfg.capacity)
-		cfg.capacity = cfg.kind == SHMRING_SPSC ? 65536 : 256;
+		cfg.capacity = cfg.kind == SHMRING_MPMC ? 256 : 65536;
 	if (!cfg.time_limit)
 		cfg.time_limit = cfg.duration > 0 ?
 			cfg.duration + cfg.timeout + 30 :
@@ -1146,10 +1123,44 @@ static struct verdict verify(bool aborted)
 	return v;
 }
 
+/*
+ * Broadcast: each subscriber judged every message it took and its end
+ * of stream (bcast.c); what is left is to add up. Lost in flight: what
+ * the publisher's kills allow to be missing.
+ */
+static struct verdict verify_bcast(void)
+{
+	struct verdict v = { 0 };
+	v.messages = atomic_load(&ctl->prod[0].next);
+	v.received = total_received();
+	v.lost = atomic_load(&ctl->bc.lost);
+	v.inflight_p = bcast_allowed(0, v.messages);
+	v.lost_inflight = v.inflight_p;
+	return v;
+}
+
+/* The broadcast fields of the SUMMARY line, or nothing. */
+static void bcast_fields(char *out, size_t size)
+{
+	out[0] = '\0';
+	if (cfg.kind != SHMRING_BCAST)
+		return;
+	snprintf(out, size, " policy=%s overwritten=%" PRIu64 " overflows=%"
+		 PRIu64 " miscounted=%" PRIu64,
+		 cfg.overwrite ? "overwrite" : "backpressure",
+		 atomic_load(&ctl->bc.overwritten),
+		 atomic_load(&ctl->bc.overflows),
+		 atomic_load(&ctl->bc.miscounted));
+}
+
 static void report(int64_t elapsed_ns, const char **result, int *rc)
 {
 	/* An aborted run's ring still held messages: no need to name them. */
-	struct verdict v = verify(t.interrupted || t.hangs || t.child_errors);
+	struct verdict v = cfg.kind == SHMRING_BCAST ? verify_bcast() :
+		verify(t.interrupted || t.hangs || t.child_errors);
+	uint64_t miscounted = atomic_load(&ctl->bc.miscounted);
+	char bc[160];
+	bcast_fields(bc, sizeof(bc));
 	uint64_t torn = atomic_load(&ctl->torn);
 	uint64_t dup = atomic_load(&ctl->duplicated);
 	uint64_t reord = atomic_load(&ctl->reordered);
@@ -1162,7 +1173,8 @@ static void report(int64_t elapsed_ns, const char **result, int *rc)
 	} else if (t.hangs) {
 		*result = "HANG";
 		*rc = EXIT_HANG;
-	} else if (v.lost || torn || dup || reord || t.child_errors) {
+	} else if (v.lost || torn || dup || reord || miscounted ||
+		   t.child_errors) {
 		*result = "FAIL";
 		*rc = EXIT_VIOLATION;
 	} else {
@@ -1178,7 +1190,7 @@ static void report(int64_t elapsed_ns, const char **result, int *rc)
 	       " kills_consumer=%" PRIu64 " child_errors=%" PRIu64
 	       " open_retries=%" PRIu64 " seconds=%.3f msgs_per_s=%.0f"
 	       " min_size=%u max_size=%u capacity=%" PRIu64
-	       " seed=%" PRIu64 "%s%s result=%s\n",
+	       " seed=%" PRIu64 "%s%s%s result=%s\n",
 	       kind_name(cfg.kind), cfg.producers, cfg.consumers,
 	       cfg.spin ? "spin" : "blocking", v.messages, v.received, v.lost,
 	       v.lost_inflight, v.inflight_p, v.inflight_c, dup, torn, reord, t.hangs, t.kills, t.kills_p,
@@ -1186,8 +1198,93 @@ static void report(int64_t elapsed_ns, const char **result, int *rc)
 	       secs, secs > 0 ? (double)rec / secs : 0.0, cfg.min_size,
 	       cfg.max_size, cfg.capacity, cfg.seed,
 	       cfg.inject ? " inject=" : "",
-	       cfg.inject ? inject_names[cfg.inject] : "", *result);
+	       cfg.inject ? inject_names[cfg.inject] : "", bc, *result);
 	fflush(stdout);
+}
+
+/*
+ * The parent's wait until its next tick, kill or stop time, or a signal;
+ * false once a signal other than SIGCHLD interrupted the run.
+ */
+static bool tick_sleep(int64_t now, int64_t next_kill, int64_t stop_at)
+{
+	int64_t wake = now + TICK_NS;
+	if (next_kill < wake)
+		wake = next_kill;
+	if (stop_at > now && stop_at < wake)
+		wake = stop_at;
+	int64_t d = wake > now ? wake - now : 0;
+	struct timespec ts = { (time_t)(d / NSEC_PER_SEC),
+			       (long)(d % NSEC_PER_SEC) };
+	struct pollfd pfd = { .fd = sig_fd, .events = POLLIN };
+	if (ppoll(&pfd, 1, &ts, NULL) > 0) {
+		struct signalfd_siginfo si;
+		while (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+			if (si.ssi_signo != SIGCHLD)
+				t.interrupted = (int)si.ssi_signo;
+		if (t.interrupted) {
+			fprintf(stderr, "shmring-stress: interrupted "
+				"by signal %d\n", t.interrupted);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Watch the run until it ends: kills, the duration, the watchdog. */
+static void watch(int64_t start)
+{
+	int64_t kill_ns = (int64_t)cfg.kill_every_ms * NSEC_PER_MSEC;
+	int64_t next_kill = kill_ns ? start + kill_ns : INT64_MAX;
+	int64_t stop_at = cfg.duration > 0 ?
+		start + (int64_t)(cfg.duration * 1e9) : INT64_MAX;
+	int64_t limit_at = start + (int64_t)(cfg.time_limit * 1e9);
+	int64_t timeout_ns = (int64_t)(cfg.timeout * 1e9);
+	int64_t next_report = start + 5 * NSEC_PER_SEC;
+	int64_t last_progress = start;
+	uint64_t last_count = 0;
+
+	while (!t.child_errors) {
+		reap_exited();
+		if (t.child_errors || all_finished())
+			break;
+		int64_t now = now_ns();
+		if (now >= stop_at && !atomic_load(&ctl->stop)) {
+			atomic_store(&ctl->stop, 1);
+			gen_bump();
+		}
+		if (now >= next_kill) {
+			/* Nobody attached to kill: try again at the next tick. */
+			bool killed = kill_one();
+			now = now_ns();
+			next_kill = now + (killed ? kill_ns : TICK_NS / 10);
+		}
+		uint64_t count = total_received();
+		if (count != last_count) {
+			last_count = count;
+			last_progress = now;
+		} else if (now - last_progress >= timeout_ns) {
+			fprintf(stderr, "shmring-stress: no message received "
+				"for %.1f s: hang\n", cfg.timeout);
+			t.hangs = 1;
+			break;
+		}
+		if (now >= limit_at) {
+			fprintf(stderr, "shmring-stress: run longer than "
+				"%.1f s: hang\n", cfg.time_limit);
+			t.hangs = 1;
+			break;
+		}
+		if (!cfg.quiet && now >= next_report) {
+			fprintf(stderr, "shmring-stress: %.0f s: %" PRIu64
+				" received, %" PRIu64 " kills\n",
+				(double)(now - start) / 1e9, count, t.kills);
+			next_report = now + 5 * NSEC_PER_SEC;
+		}
+
+		if (!tick_sleep(now, next_kill, stop_at))
+			break;
+	}
 }
 
 /* ---- main ---------------------------------------------------------- */
@@ -1220,6 +1317,7 @@ static void setup(void)
 		.kind = cfg.kind,
 		.capacity = (size_t)cfg.capacity,
 		.max_msg = cfg.max_size,
+		.flags = cfg.overwrite ? SHMRING_OVERWRITE : 0,
 	};
 	for (unsigned n = 0;; n++) {
 		snprintf(ring_name, sizeof(ring_name), "/shmring-stress-%d-%u",
@@ -1289,75 +1387,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < nkids; i++)
 		spawn(&kids[i]);
 
-	int64_t kill_ns = (int64_t)cfg.kill_every_ms * NSEC_PER_MSEC;
-	int64_t next_kill = kill_ns ? start + kill_ns : INT64_MAX;
-	int64_t stop_at = cfg.duration > 0 ?
-		start + (int64_t)(cfg.duration * 1e9) : INT64_MAX;
-	int64_t limit_at = start + (int64_t)(cfg.time_limit * 1e9);
-	int64_t timeout_ns = (int64_t)(cfg.timeout * 1e9);
-	int64_t next_report = start + 5 * NSEC_PER_SEC;
-	int64_t last_progress = start;
-	uint64_t last_count = 0;
-
-	while (!t.child_errors) {
-		reap_exited();
-		if (t.child_errors || all_finished())
-			break;
-		int64_t now = now_ns();
-		if (now >= stop_at && !atomic_load(&ctl->stop)) {
-			atomic_store(&ctl->stop, 1);
-			gen_bump();
-		}
-		if (now >= next_kill) {
-			/* Nobody attached to kill: try again at the next tick. */
-			bool killed = kill_one();
-			now = now_ns();
-			next_kill = now + (killed ? kill_ns : TICK_NS / 10);
-		}
-		uint64_t count = total_received();
-		if (count != last_count) {
-			last_count = count;
-			last_progress = now;
-		} else if (now - last_progress >= timeout_ns) {
-			fprintf(stderr, "shmring-stress: no message received "
-				"for %.1f s: hang\n", cfg.timeout);
-			t.hangs = 1;
-			break;
-		}
-		if (now >= limit_at) {
-			fprintf(stderr, "shmring-stress: run longer than "
-				"%.1f s: hang\n", cfg.time_limit);
-			t.hangs = 1;
-			break;
-		}
-		if (!cfg.quiet && now >= next_report) {
-			fprintf(stderr, "shmring-stress: %.0f s: %" PRIu64
-				" received, %" PRIu64 " kills\n",
-				(double)(now - start) / 1e9, count, t.kills);
-			next_report = now + 5 * NSEC_PER_SEC;
-		}
-
-		int64_t wake = now + TICK_NS;
-		if (next_kill < wake)
-			wake = next_kill;
-		if (stop_at > now && stop_at < wake)
-			wake = stop_at;
-		int64_t d = wake > now ? wake - now : 0;
-		struct timespec ts = { (time_t)(d / NSEC_PER_SEC),
-				       (long)(d % NSEC_PER_SEC) };
-		struct pollfd pfd = { .fd = sig_fd, .events = POLLIN };
-		if (ppoll(&pfd, 1, &ts, NULL) > 0) {
-			struct signalfd_siginfo si;
-			while (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-				if (si.ssi_signo != SIGCHLD)
-					t.interrupted = (int)si.ssi_signo;
-			if (t.interrupted) {
-				fprintf(stderr, "shmring-stress: interrupted "
-					"by signal %d\n", t.interrupted);
-				break;
-			}
-		}
-	}
+	watch(start);
 	int64_t elapsed = now_ns() - start;
 	/* Kill what is left (nothing, on success), then judge. */
 	kill_all();
