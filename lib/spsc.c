@@ -41,7 +41,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include <urcu/arch.h>
+
 #include "atomics.h"
+#include "hooks.h"
 #include "internal.h"
 #include "spsc_fast.h"
 
@@ -482,6 +485,62 @@ static int cond_data(struct shmring *r, void *arg)
 	 */
 	ret = next_record(r, &pos, &h);
 	return ret ? ret : -EPIPE;
+}
+
+/* How long a wait of @timeout_ns spins: the handle's spin, at most. */
+static int64_t spin_left(const struct shmring *r, int64_t timeout_ns)
+{
+	int64_t spin = r->spin_ns > INT64_MAX ? INT64_MAX : (int64_t)r->spin_ns;
+	return timeout_ns >= 0 && timeout_ns < spin ? timeout_ns : spin;
+}
+
+/*
+ * The spin of a receive that waits, for the common case: an empty ring
+ * whose header word at cpos is trusted alone (PROD_TRUSTED). Watch that
+ * one word, and nothing else of the ring, until it names a record, then
+ * take it as the fast path does: no prod_pos (the line the producer
+ * writes on every send), no general path to go through on either side
+ * of the wait. Anything else (a record the buffer cannot take, a PAD,
+ * a slip due, the producer side changed, the spin over) returns -EAGAIN
+ * for the general path (ring.c), with *@timeout_ns what is left of it.
+ */
+ssize_t spsc_recv1_await(struct shmring *r, void *buf, size_t cap,
+			 int64_t *timeout_ns)
+{
+	if (r->cached_prod != PROD_TRUSTED || !r->spin_ns || !*timeout_ns ||
+	    r->taken - r->taken_empty >= SLIP_STREAK ||
+	    peer_side_closed(r, SHMRING_PRODUCER))
+		return -EAGAIN;
+	test_hook(HOOK_CONSUMER_AWAIT);
+	uint64_t pos = r->cpos, idx = pos & r->mask;
+	_Atomic uint64_t *word = hdr_word(r, idx);
+	/* The record's second line, as in cond_data(). */
+	__builtin_prefetch(r->data + ((pos + 64) & r->mask));
+	int64_t start = now_ns(), spin = spin_left(r, *timeout_ns), now;
+	for (unsigned i = 1;; i++) {
+		/* SC0: acquire pairs with SP1, as in load_hdr(). */
+		struct rec_hdr h = rec_of(load_acquire(word));
+		uint32_t kind = kind_of(pos, h);
+		if (kind_is(kind, REC_KIND_DATA)) {
+			if (!data_rec_ok(r, idx, kind, h.len) || h.len > cap)
+				break;
+			count(&r->line[1]->empty, 1);
+			r->taken_empty = r->taken;
+			return spsc_take1(r, buf, pos, h, kind, h.len <= 64);
+		}
+		if (kind_is(kind, REC_KIND_PAD))
+			break;
+		caa_cpu_relax();
+		if (!(i & 15) && ((now = now_ns()) - start >= spin ||
+				  !peer_side_open_cached(r, SHMRING_PRODUCER)))
+			break;
+	}
+	/* What the spin took comes off the wait (at least 1 ns: 0 is a try). */
+	if (*timeout_ns > 0) {
+		now = now_ns() - start;
+		*timeout_ns = *timeout_ns > now ? *timeout_ns - now : 1;
+	}
+	return -EAGAIN;
 }
 
 static int wait_data(struct shmring *r, uint64_t *pos, struct rec_hdr *h,
