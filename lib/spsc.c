@@ -497,42 +497,35 @@ static int64_t spin_left(const struct shmring *r, int64_t timeout_ns)
 /*
  * The spin of a receive that waits, for the common case: an empty ring
  * whose header word at cpos is trusted alone (PROD_TRUSTED). Watch that
- * one word, and nothing else of the ring, until it names a record, then
- * take it as the fast path does: no prod_pos (the line the producer
- * writes on every send), no general path to go through on either side
- * of the wait. Anything else (a record the buffer cannot take, a PAD,
- * a slip due, the producer side changed, the spin over) returns -EAGAIN
- * for the general path (ring.c), with *@timeout_ns what is left of it.
+ * one word, and nothing else of the ring: not prod_pos (the line the
+ * producer writes on every send), not the general condition (cond_data)
+ * that wait_for() runs. Returns 1 once the word names a record (DATA or
+ * PAD) for the caller to take, or 0 where it must wait the general way:
+ * the word not trusted, no spin, a try, the producer side changed (an end
+ * of stream), the spin over; *@timeout_ns is then what is left.
  */
-ssize_t spsc_recv1_await(struct shmring *r, void *buf, size_t cap,
-			 int64_t *timeout_ns)
+static int spin_hdr(struct shmring *r, int64_t *timeout_ns)
 {
 	if (r->cached_prod != PROD_TRUSTED || !r->spin_ns || !*timeout_ns ||
-	    r->taken - r->taken_empty >= SLIP_STREAK ||
 	    peer_side_closed(r, SHMRING_PRODUCER))
-		return -EAGAIN;
+		return 0;
 	test_hook(HOOK_CONSUMER_AWAIT);
-	uint64_t pos = r->cpos, idx = pos & r->mask;
-	_Atomic uint64_t *word = hdr_word(r, idx);
+	uint64_t pos = r->cpos;
+	_Atomic uint64_t *word = hdr_word(r, pos & r->mask);
 	/* The record's second line, as in cond_data(). */
 	__builtin_prefetch(r->data + ((pos + 64) & r->mask));
 	int64_t start = now_ns(), spin = spin_left(r, *timeout_ns), now;
 	for (unsigned i = 1;; i++) {
 		/* SC0: acquire pairs with SP1, as in load_hdr(). */
-		struct rec_hdr h = rec_of(load_acquire(word));
-		uint32_t kind = kind_of(pos, h);
-		if (kind_is(kind, REC_KIND_DATA)) {
-			if (!data_rec_ok(r, idx, kind, h.len) || h.len > cap)
-				break;
-			count(&r->line[1]->empty, 1);
-			r->taken_empty = r->taken;
-			return spsc_take1(r, buf, pos, h, kind, h.len <= 64);
-		}
-		if (kind_is(kind, REC_KIND_PAD))
-			break;
+		uint32_t kind = kind_of(pos, rec_of(load_acquire(word)));
+		if (kind_is(kind, REC_KIND_DATA) || kind_is(kind, REC_KIND_PAD))
+			return 1;
 		caa_cpu_relax();
-		if (!(i & 15) && ((now = now_ns()) - start >= spin ||
-				  !peer_side_open_cached(r, SHMRING_PRODUCER)))
+		if (!(i & 15) && (now = now_ns()) - start >= spin) {
+			r->spun = true; /* for wait_for(): spun out */
+			break;
+		}
+		if (!(i & 15) && !peer_side_open_cached(r, SHMRING_PRODUCER))
 			break;
 	}
 	/* What the spin took comes off the wait (at least 1 ns: 0 is a try). */
@@ -540,15 +533,39 @@ ssize_t spsc_recv1_await(struct shmring *r, void *buf, size_t cap,
 		now = now_ns() - start;
 		*timeout_ns = *timeout_ns > now ? *timeout_ns - now : 1;
 	}
-	return -EAGAIN;
+	return 0;
+}
+
+/*
+ * shmring_recv() that found the ring empty (ring.c): spin on the next
+ * header (spin_hdr()), then take the record as the fast path does, with
+ * no general path on either side of the wait. Anything else (a record
+ * the buffer cannot take, a PAD, a slip due, no spin to do) returns
+ * -EAGAIN for the general path, with *@timeout_ns what is left of it.
+ */
+ssize_t spsc_recv1_await(struct shmring *r, void *buf, size_t cap,
+			 int64_t *timeout_ns)
+{
+	if (r->taken - r->taken_empty >= SLIP_STREAK || !spin_hdr(r, timeout_ns))
+		return -EAGAIN;
+	uint64_t pos = r->cpos, idx = pos & r->mask;
+	struct rec_hdr h = load_hdr(r, pos);
+	uint32_t kind = kind_of(pos, h);
+	if (!data_rec_ok(r, idx, kind, h.len) || h.len > cap)
+		return -EAGAIN;
+	count(&r->line[1]->empty, 1);
+	r->taken_empty = r->taken;
+	return spsc_take1(r, buf, pos, h, kind, h.len <= 64);
 }
 
 static int wait_data(struct shmring *r, uint64_t *pos, struct rec_hdr *h,
 		     int64_t timeout_ns)
 {
 	int ret = next_record(r, pos, h);
-	if (ret)
+	if (ret) {
+		r->spun = false; /* a spin out before this call is over */
 		return ret < 0 ? ret : 0;
+	}
 	count(&r->line[1]->empty, 1);
 	/*
 	 * Caught up with a producer after a run of messages: it is likely
@@ -558,6 +575,11 @@ static int wait_data(struct shmring *r, uint64_t *pos, struct rec_hdr *h,
 	if (r->taken - r->taken_empty >= SLIP_STREAK && timeout_ns)
 		timeout_ns = wait_slip(r, timeout_ns);
 	r->taken_empty = r->taken;
+	/* The next header alone first (unless spsc_recv1_await() just
+	 * spun on it), then the general way. */
+	if (!r->spun && spin_hdr(r, &timeout_ns) &&
+	    (ret = next_record(r, pos, h)))
+		return ret < 0 ? ret : 0;
 	ret = wait_for(r, &r->hdr->data_wait, cond_data, NULL, timeout_ns);
 	if (ret)
 		return ret;

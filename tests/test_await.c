@@ -1,7 +1,8 @@
 /*
  * test_await.c - the receive that waits on an empty SPSC ring spins on
  * the next record's header alone (spsc_recv1_await() in lib/spsc.c):
- * it takes a record published while it spins, whole and counted once;
+ * it takes a record published while it spins, whole and counted once
+ * (a receive burst spins the same way);
  * it leaves a record its buffer cannot take to the general path; and,
  * spinning on one word, it still hears an end of stream and keeps its
  * timeout, which the spin alone (set to a minute here) would not.
@@ -137,6 +138,29 @@ Test(await, keeps_its_timeout)
 	cr_assert_geq(took, 20000000, "returned early: %lld ns", (long long)took);
 	cr_assert_lt(took, 10 * SECOND_NS, "timed out after %lld ns",
 		     (long long)took);
+}
+
+static void send_3(void)
+{
+	for (int i = 0; i < 3; i++)
+		send_40();
+}
+
+/* A receive burst that waits spins on the header too, then takes all. */
+Test(await, a_burst_spins_on_the_header_too)
+{
+	unsigned char out[4][128];
+	struct iovec v[4];
+	one_through();
+	for (int i = 0; i < 4; i++)
+		v[i] = (struct iovec){ out[i], sizeof out[i] };
+	at_await = send_3;
+	cr_assert_eq(shmring_recv_burst(cons, v, 4, -1), 3);
+	cr_assert_eq(awaits, 1);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(v[i].iov_len, 40);
+		cr_assert_eq(tu_check(out[i], 40, 7), 0, "message %d differs", i);
+	}
 }
 
 /* A try never spins, and neither does a handle that spins 0. */
