@@ -425,30 +425,18 @@ static inline int next_record(struct shmring *r, uint64_t *pos_out,
 			      struct rec_hdr *out)
 {
 	uint64_t pos = r->cpos, prod = r->cached_prod;
+	/* PROD_TRUSTED is above every position. An odd cpos (taken from
+	 * the region at attach) is for the long way, before any load: its
+	 * header could run past the end of the area. */
+	if (pos >= prod || (pos & (REC_ALIGN - 1)))
+		return next_record_slow(r, pos_out, out);
 	struct rec_hdr h = load_hdr(r, pos);
-	/* PROD_TRUSTED is above every position, and only ever set at an
-	 * aligned one: then the bounds below hold for any record. */
-	if (pos < prod && !(pos & (REC_ALIGN - 1)) &&
-	    data_rec_ok(r, pos & r->mask, kind_of(pos, h), h.len) &&
-	    rec_size(h.len) <= prod - pos) {
-		*pos_out = pos;
-		*out = h;
-		return 1;
-	}
-	return next_record_slow(r, pos_out, out);
-}
-
-/*
- * Past the record at @pos with header @h: whether the word after it can
- * be trusted alone (see the top of the file).
- */
-static inline void pass_record(struct shmring *r, uint64_t pos,
-			       struct rec_hdr h)
-{
-	uint64_t end = pos + rec_size(h.len);
-	r->cached_prod = trust_after(r->cached_prod,
-				     kind_of(pos, h) & REC_NEXT_CLEAR, end);
-	r->cpos = end;
+	if (!data_rec_ok(r, pos & r->mask, kind_of(pos, h), h.len) ||
+	    rec_size(h.len) > prod - pos)
+		return next_record_slow(r, pos_out, out);
+	*pos_out = pos;
+	*out = h;
+	return 1;
 }
 
 static void consume_to(struct shmring *r, uint64_t pos, uint64_t msgs,
