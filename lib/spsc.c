@@ -13,7 +13,10 @@
  * it names that position; it reads prod_pos, stored after the headers
  * (SP1'), only when the header does not match or cannot be trusted alone
  * (SC1). A consumer that keeps up thus touches the record's lines and not
- * the producer's line, which the producer writes on every send.
+ * the producer's line, which the producer writes on every send. A burst
+ * is published by the header at its start alone, stored last
+ * (spsc_send_burst()); a consumer that waits watches that one word
+ * (spin_hdr()).
  *
  * Only the producer writes the data area and prod_pos; only the consumer
  * writes cons_pos. Each side keeps its own position in the handle and
@@ -621,7 +624,7 @@ static size_t walk_take(struct shmring *r, struct iovec *bufs, size_t n,
 		pos = end;
 		if (++i == n)
 			break;
-		/* SC0, as in load_hdr(). */
+		/* SC0: acquire pairs with SP1, as in load_hdr(). */
 		h = rec_of(load_acquire(
 			(_Atomic uint64_t *)(void *)(w.data + (pos & w.mask))));
 		if (walk_ok(&w, pos, prod, h, &bufs[i]))
