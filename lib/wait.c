@@ -255,19 +255,17 @@ static void sleep_round(struct shmring *r, struct wait_line *w, uint32_t v,
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	     void *arg, int64_t timeout_ns)
 {
+	bool spun = r->spun; /* a ring kind spun for this wait already */
+	r->spun = false;
 	r->wait_left = timeout_ns;
 	int ret = cond(r, arg);
-	if (ret || timeout_ns == 0)
-		r->spun = false;
 	if (ret)
 		return wait_result(r, ret, INT64_MIN);
 	if (timeout_ns == 0)
 		return -EAGAIN;
 	int64_t start = now_ns();
 	int64_t deadline = deadline_of(start, timeout_ns);
-	/* A ring kind that spun for this wait already (r->spun) set it. */
-	ret = r->spun ? 0 : wait_spin(r, cond, arg, start, deadline);
-	r->spun = false;
+	ret = spun ? 0 : wait_spin(r, cond, arg, start, deadline);
 	if (ret)
 		return wait_result(r, ret, deadline);
 
