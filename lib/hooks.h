@@ -25,6 +25,8 @@ enum hook_point {
 	HOOK_CONSUMER_RETRY = 4,
 	/* wait.c: a consumer starts a slip. */
 	HOOK_CONSUMER_SLIP = 5,
+	/* spsc.c: a receive that waits starts spinning on the next header. */
+	HOOK_CONSUMER_AWAIT = 6,
 };
 
 /* Set by a test, NULL otherwise. A hidden symbol: static linking only. */

@@ -61,6 +61,7 @@ struct shmring {
 	uint64_t slip_ns; /* shmring_set_slip() */
 	uint32_t sends; /* counts sends between looks for a dead consumer */
 	bool light_fence; /* registered for membarrier: see wait.c */
+	bool spun;       /* this wait's spin is done: wait_for() skips its own */
 
 	/* Producer side: only this handle writes hdr->prod_pos. */
 	uint64_t ppos;        /* next record goes here (== hdr->prod_pos) */

@@ -862,6 +862,12 @@ __attribute__((noinline)) ssize_t spsc_recv1_slow(struct shmring *r,
 						  void *buf, size_t cap,
 						  int64_t timeout_ns)
 {
+	/* An SPSC receive that waits spins on the next header alone first. */
+	if (r->kind == SHMRING_SPSC) {
+		ssize_t got = spsc_recv1_await(r, buf, cap, &timeout_ns);
+		if (got != -EAGAIN)
+			return got;
+	}
 	struct iovec v = { .iov_base = buf, .iov_len = cap };
 	int ret = kind_recv(r, &v, 1, timeout_ns);
 	return ret < 0 ? ret : (ssize_t)v.iov_len;

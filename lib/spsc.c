@@ -13,7 +13,10 @@
  * it names that position; it reads prod_pos, stored after the headers
  * (SP1'), only when the header does not match or cannot be trusted alone
  * (SC1). A consumer that keeps up thus touches the record's lines and not
- * the producer's line, which the producer writes on every send.
+ * the producer's line, which the producer writes on every send. A burst
+ * is published by the header at its start alone, stored last
+ * (spsc_send_burst()); a consumer that waits watches that one word
+ * (spin_hdr()).
  *
  * Only the producer writes the data area and prod_pos; only the consumer
  * writes cons_pos. Each side keeps its own position in the handle and
@@ -41,7 +44,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include <urcu/arch.h>
+
 #include "atomics.h"
+#include "hooks.h"
 #include "internal.h"
 #include "spsc_fast.h"
 
@@ -190,6 +196,90 @@ static int wait_room(struct shmring *r, uint64_t total, int64_t timeout_ns)
 	return wait_for(r, &h->space_wait, cond_room, &a, timeout_ns);
 }
 
+/*
+ * A burst is published by one release store: SP1 on the header word at
+ * the burst's first position, stored last. Every other header of the
+ * burst (and the PAD of a record that wraps) is stored before it with a
+ * relaxed store, SP1b, and needs no order of its own: a consumer reaches
+ * one only by walking from that first word, which it acquires (SC0), or
+ * below prod_pos, stored after it (SP1'). So each record but the last
+ * says REC_NEXT_CLEAR: the word after it holds the next header, stored
+ * before the first word. The producer's position is stored once and the
+ * counters move once, for the whole burst (burst_end()).
+ */
+struct burst {
+	unsigned char *data;           /* the handle's, in locals: the */
+	uint64_t mask, cap, max_msg;   /* copies write through char */
+	uint64_t cons;                 /* pointers, which may alias it */
+	uint64_t start;  /* ppos: the word stored last */
+	uint64_t first;  /* the header word that goes there */
+	uint64_t pos;    /* the end of the records so far */
+	uint64_t bytes;  /* their payload */
+	uint64_t last;   /* where the last record's header is */
+	uint32_t len;    /* the last record's length */
+};
+
+/* Header word @w at @pos: kept for the end if it is the first word. */
+static inline void burst_hdr(struct burst *b, uint64_t pos, uint64_t w)
+{
+	if (pos == b->start)
+		b->first = w;
+	else
+		/* SP1b: relaxed, see above: ordered by SP1 of the burst. */
+		store_relaxed((_Atomic uint64_t *)(void *)(b->data +
+							   (pos & b->mask)),
+			      w);
+}
+
+/* Add message @m to the burst, if it is sound and fits: true if so. */
+static inline bool burst_put(struct shmring *r, struct burst *b,
+			     const struct iovec *m)
+{
+	size_t len = m->iov_len;
+	if (len > b->max_msg || (len && !m->iov_base))
+		return false;
+	uint64_t pos = b->pos, tail = b->cap - (pos & b->mask);
+	uint64_t need = rec_size(len);
+	uint64_t at = need > tail ? pos + tail : pos; /* after a PAD */
+	/* The cached look first; has_room() reads cons_pos again. */
+	if (at + need - b->cons > b->cap) {
+		if (has_room(r, pos, at + need - pos) != 1)
+			return false;
+		b->cons = r->cached_cons;
+	}
+	copy_payload(b->data + (at & b->mask) + REC_HDR_SIZE, m->iov_base, len);
+	burst_hdr(b, at, rec_word((uint32_t)len,
+				     rec_type(at, REC_KIND_DATA | REC_NEXT_CLEAR)));
+	if (at != pos)
+		burst_hdr(b, pos,
+			  rec_word((uint32_t)(tail - REC_HDR_SIZE),
+				   rec_type(pos, REC_KIND_PAD | REC_NEXT_CLEAR)));
+	b->last = at;
+	b->len = (uint32_t)len;
+	b->pos = at + need;
+	b->bytes += len;
+	return true;
+}
+
+/* Publish the burst of @msgs records in @b, then wake the consumer. */
+static void burst_end(struct shmring *r, struct burst *b, size_t msgs)
+{
+	uint32_t clear = clear_after(hdr_word(r, b->pos & r->mask),
+				     next_free(r, b->pos));
+	/* Nothing follows the last record: its header says whether the
+	 * word after it was cleared. */
+	if (!clear)
+		burst_hdr(b, b->last,
+			  rec_word(b->len, rec_type(b->last, REC_KIND_DATA)));
+	/*
+	 * SP1: release pairs with SC0 (the consumer's acquire of this word):
+	 * every payload and header of the burst (SP1b), and the cleared word
+	 * after it, are visible before the word that leads to them.
+	 */
+	store_release(hdr_word(r, b->start & r->mask), b->first);
+	publish_wake(r, b->pos, clear, msgs, b->bytes);
+}
+
 int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 		    int64_t timeout_ns)
 {
@@ -202,30 +292,15 @@ int spsc_send_burst(struct shmring *r, const struct iovec *msgs, size_t n,
 	int ret = wait_room(r, room_needed(r, r->ppos, need, &pad), timeout_ns);
 	if (ret)
 		return ret;
-
-	uint64_t pos = r->ppos, bytes = 0;
-	uint32_t clear = 0;
+	struct burst b = { .data = r->data, .mask = r->mask, .cap = r->cap,
+			   .max_msg = r->max_msg, .cons = r->cached_cons,
+			   .start = r->ppos, .pos = r->ppos };
 	size_t i = 0;
-	for (; i < n; i++) {
-		size_t len = msgs[i].iov_len;
-		if (len > r->max_msg || (len && !msgs[i].iov_base))
-			break;
-		need = rec_size(len);
-		uint64_t total = room_needed(r, pos, need, &pad);
-		if (i > 0 && has_room(r, pos, total) != 1)
-			break;
-		clear = clear_after(hdr_word(r, (pos + total) & r->mask),
-				    next_free(r, pos + total));
-		copy_payload(r->data + ((pos + pad) & r->mask) + REC_HDR_SIZE,
-			     msgs[i].iov_base, len);
-		put_hdr(hdr_word(r, (pos + pad) & r->mask), pos + pad,
-			hdr_word(r, pos & r->mask), pos, (uint32_t)len, clear);
-		pos += total;
-		bytes += len;
-	}
+	while (i < n && burst_put(r, &b, &msgs[i]))
+		i++;
 	if (i == 0)
 		return -EINVAL;
-	publish_wake(r, pos, clear, i, bytes);
+	burst_end(r, &b, i);
 	return (int)i;
 }
 
@@ -299,8 +374,8 @@ static int read_prod(struct shmring *r, uint64_t pos)
  * Find the next DATA record at or after r->cpos, skipping a PAD locally.
  * Returns 1 and its header, 0 if the ring is empty, or -EBADMSG.
  */
-static int next_record(struct shmring *r, uint64_t *pos_out,
-		       struct rec_hdr *out)
+static int next_record_slow(struct shmring *r, uint64_t *pos_out,
+			    struct rec_hdr *out)
 {
 	for (;;) {
 		uint64_t pos = r->cpos;
@@ -344,16 +419,27 @@ static int next_record(struct shmring *r, uint64_t *pos_out,
 }
 
 /*
- * Past the record at @pos with header @h: whether the word after it can
- * be trusted alone (see the top of the file).
+ * next_record(), in line for the common case: a DATA record at cpos that
+ * is published (its header trusted alone, or below cached_prod) and
+ * sound; everything else (empty, a PAD, prod_pos to read, an odd cpos)
+ * goes the long way. One load of the header, as there.
  */
-static inline void pass_record(struct shmring *r, uint64_t pos,
-			       struct rec_hdr h)
+static inline int next_record(struct shmring *r, uint64_t *pos_out,
+			      struct rec_hdr *out)
 {
-	uint64_t end = pos + rec_size(h.len);
-	r->cached_prod = trust_after(r->cached_prod,
-				     kind_of(pos, h) & REC_NEXT_CLEAR, end);
-	r->cpos = end;
+	uint64_t pos = r->cpos, prod = r->cached_prod;
+	/* PROD_TRUSTED is above every position. An odd cpos (taken from
+	 * the region at attach) is for the long way, before any load: its
+	 * header could run past the end of the area. */
+	if (pos >= prod || (pos & (REC_ALIGN - 1)))
+		return next_record_slow(r, pos_out, out);
+	struct rec_hdr h = load_hdr(r, pos);
+	if (!data_rec_ok(r, pos & r->mask, kind_of(pos, h), h.len) ||
+	    rec_size(h.len) > prod - pos)
+		return next_record_slow(r, pos_out, out);
+	*pos_out = pos;
+	*out = h;
+	return 1;
 }
 
 static void consume_to(struct shmring *r, uint64_t pos, uint64_t msgs,
@@ -392,12 +478,85 @@ static int cond_data(struct shmring *r, void *arg)
 	return ret ? ret : -EPIPE;
 }
 
+/* How long a wait of @timeout_ns spins: the handle's spin, at most. */
+static int64_t spin_left(const struct shmring *r, int64_t timeout_ns)
+{
+	int64_t spin = r->spin_ns > INT64_MAX ? INT64_MAX : (int64_t)r->spin_ns;
+	return timeout_ns >= 0 && timeout_ns < spin ? timeout_ns : spin;
+}
+
+/*
+ * The spin of a receive that waits, for the common case: an empty ring
+ * whose header word at cpos is trusted alone (PROD_TRUSTED). Watch that
+ * one word, and nothing else of the ring: not prod_pos (the line the
+ * producer writes on every send), not the general condition (cond_data)
+ * that wait_for() runs. Returns 1 once the word names a record (DATA or
+ * PAD) for the caller to take, or 0 where it must wait the general way:
+ * the word not trusted, no spin, a try, the producer side changed (an end
+ * of stream), the spin over; *@timeout_ns is then what is left.
+ */
+static int spin_hdr(struct shmring *r, int64_t *timeout_ns)
+{
+	if (r->cached_prod != PROD_TRUSTED || !r->spin_ns || !*timeout_ns ||
+	    peer_side_closed(r, SHMRING_PRODUCER))
+		return 0;
+	test_hook(HOOK_CONSUMER_AWAIT);
+	uint64_t pos = r->cpos;
+	_Atomic uint64_t *word = hdr_word(r, pos & r->mask);
+	/* The record's second line, as in cond_data(). */
+	__builtin_prefetch(r->data + ((pos + 64) & r->mask));
+	int64_t start = now_ns(), spin = spin_left(r, *timeout_ns), now;
+	for (unsigned i = 1;; i++) {
+		/* SC0: acquire pairs with SP1, as in load_hdr(). */
+		uint32_t kind = kind_of(pos, rec_of(load_acquire(word)));
+		if (kind_is(kind, REC_KIND_DATA) || kind_is(kind, REC_KIND_PAD))
+			return 1;
+		caa_cpu_relax();
+		if (!(i & 15) && (now = now_ns()) - start >= spin) {
+			r->spun = true; /* for wait_for(): spun out */
+			break;
+		}
+		if (!(i & 15) && !peer_side_open_cached(r, SHMRING_PRODUCER))
+			break;
+	}
+	/* What the spin took comes off the wait (at least 1 ns: 0 is a try). */
+	if (*timeout_ns > 0) {
+		now = now_ns() - start;
+		*timeout_ns = *timeout_ns > now ? *timeout_ns - now : 1;
+	}
+	return 0;
+}
+
+/*
+ * shmring_recv() that found the ring empty (ring.c): spin on the next
+ * header (spin_hdr()), then take the record as the fast path does, with
+ * no general path on either side of the wait. Anything else (a record
+ * the buffer cannot take, a PAD, a slip due, no spin to do) returns
+ * -EAGAIN for the general path, with *@timeout_ns what is left of it.
+ */
+ssize_t spsc_recv1_await(struct shmring *r, void *buf, size_t cap,
+			 int64_t *timeout_ns)
+{
+	if (r->taken - r->taken_empty >= SLIP_STREAK || !spin_hdr(r, timeout_ns))
+		return -EAGAIN;
+	uint64_t pos = r->cpos, idx = pos & r->mask;
+	struct rec_hdr h = load_hdr(r, pos);
+	uint32_t kind = kind_of(pos, h);
+	if (!data_rec_ok(r, idx, kind, h.len) || h.len > cap)
+		return -EAGAIN;
+	count(&r->line[1]->empty, 1);
+	r->taken_empty = r->taken;
+	return spsc_take1(r, buf, pos, h, kind, h.len <= 64);
+}
+
 static int wait_data(struct shmring *r, uint64_t *pos, struct rec_hdr *h,
 		     int64_t timeout_ns)
 {
 	int ret = next_record(r, pos, h);
-	if (ret)
+	if (ret) {
+		r->spun = false; /* a spin out before this call is over */
 		return ret < 0 ? ret : 0;
+	}
 	count(&r->line[1]->empty, 1);
 	/*
 	 * Caught up with a producer after a run of messages: it is likely
@@ -407,6 +566,11 @@ static int wait_data(struct shmring *r, uint64_t *pos, struct rec_hdr *h,
 	if (r->taken - r->taken_empty >= SLIP_STREAK && timeout_ns)
 		timeout_ns = wait_slip(r, timeout_ns);
 	r->taken_empty = r->taken;
+	/* The next header alone first (unless spsc_recv1_await() just
+	 * spun on it), then the general way. */
+	if (!r->spun && spin_hdr(r, &timeout_ns) &&
+	    (ret = next_record(r, pos, h)))
+		return ret < 0 ? ret : 0;
 	ret = wait_for(r, &r->hdr->data_wait, cond_data, NULL, timeout_ns);
 	if (ret)
 		return ret;
@@ -414,41 +578,93 @@ static int wait_data(struct shmring *r, uint64_t *pos, struct rec_hdr *h,
 	return ret == 1 ? 0 : (ret < 0 ? ret : -EAGAIN);
 }
 
+/*
+ * A receive burst's walk keeps the handle's fields in locals: the copies
+ * write through char pointers, which may alias the handle, and its
+ * fields would otherwise be loaded again for every record.
+ */
+struct walk {
+	const unsigned char *data;
+	uint64_t mask, cap, max_msg;
+};
+
+/*
+ * Is the record at @pos, header @h, below @prod (cached_prod) to be
+ * taken on the spot into @buf? As next_record(): published, DATA,
+ * bounded; then the buffer.
+ */
+static inline bool walk_ok(const struct walk *w, uint64_t pos, uint64_t prod,
+			   struct rec_hdr h, const struct iovec *buf)
+{
+	uint64_t size = rec_size(h.len);
+	return pos < prod && kind_is(kind_of(pos, h), REC_KIND_DATA) &&
+	       h.len <= w->max_msg && size <= w->cap - (pos & w->mask) &&
+	       size <= prod - pos && h.len <= buf->iov_len &&
+	       (!h.len || buf->iov_base);
+}
+
+/*
+ * Take records into @bufs from the first one, @h at r->cpos (checked
+ * against bufs[0]), while they are there and fit, up to @n. Returns how
+ * many; r->cpos ends past the last one taken, and *@bytes holds theirs.
+ */
+static size_t walk_take(struct shmring *r, struct iovec *bufs, size_t n,
+			struct rec_hdr h, uint64_t *bytes)
+{
+	const struct walk w = { r->data, r->mask, r->cap, r->max_msg };
+	uint64_t pos = r->cpos, prod = r->cached_prod, end = pos, sum = 0;
+	size_t i = 0;
+	for (;;) {
+		copy_payload(bufs[i].iov_base,
+			     w.data + (pos & w.mask) + REC_HDR_SIZE, h.len);
+		bufs[i].iov_len = h.len;
+		sum += h.len;
+		end = pos + rec_size(h.len);
+		prod = trust_after(prod, kind_of(pos, h) & REC_NEXT_CLEAR, end);
+		pos = end;
+		if (++i == n)
+			break;
+		/* SC0: acquire pairs with SP1, as in load_hdr(). */
+		h = rec_of(load_acquire(
+			(_Atomic uint64_t *)(void *)(w.data + (pos & w.mask))));
+		if (walk_ok(&w, pos, prod, h, &bufs[i]))
+			continue;
+		/* A PAD, prod_pos to read, the end, or a bad record. */
+		uint64_t at;
+		r->cpos = pos;
+		r->cached_prod = prod;
+		if (next_record_slow(r, &at, &h) != 1)
+			break;
+		pos = at;
+		prod = r->cached_prod;
+		if (h.len > bufs[i].iov_len || (h.len && !bufs[i].iov_base))
+			break;
+	}
+	r->cached_prod = prod;
+	/* A PAD skipped after the last record stays for the next call. */
+	r->cpos = end;
+	*bytes = sum;
+	return i;
+}
+
 int spsc_recv_burst(struct shmring *r, struct iovec *bufs, size_t n,
 		    int64_t timeout_ns)
 {
 	if (n == 0)
 		return 0;
-	uint64_t pos;
+	uint64_t pos, bytes;
 	struct rec_hdr h;
 	int ret = wait_data(r, &pos, &h, timeout_ns);
 	if (ret)
 		return ret;
-	size_t i = 0;
-	uint64_t end = r->cpos, bytes = 0;
-	for (;;) {
-		if (h.len > bufs[i].iov_len || (h.len && !bufs[i].iov_base)) {
-			if (i == 0)
-				return h.len > bufs[i].iov_len ? -EMSGSIZE :
-								 -EINVAL;
-			break;
-		}
-		copy_payload(bufs[i].iov_base,
-			     r->data + (pos & r->mask) + REC_HDR_SIZE, h.len);
-		bufs[i].iov_len = h.len;
-		bytes += h.len;
-		pass_record(r, pos, h);
-		end = r->cpos;
-		if (++i == n)
-			break;
-		ret = next_record(r, &pos, &h);
-		if (ret != 1)
-			break;
-	}
+	if (h.len > bufs[0].iov_len)
+		return -EMSGSIZE;
+	if (h.len && !bufs[0].iov_base)
+		return -EINVAL;
+	size_t i = walk_take(r, bufs, n, h, &bytes);
 	/* A copy receive consumes a peeked message like any other. */
 	r->peeked = false;
-	/* A PAD skipped after the last record stays for the next call. */
-	consume_to(r, end, i, bytes);
+	consume_to(r, r->cpos, i, bytes);
 	return (int)i;
 }
 

@@ -193,6 +193,8 @@ int spsc_send1_large(struct shmring *r, const void *msg, size_t len,
 		     int64_t timeout_ns);
 ssize_t spsc_recv1_large(struct shmring *r, void *buf, size_t cap,
 			 int64_t timeout_ns);
+ssize_t spsc_recv1_await(struct shmring *r, void *buf, size_t cap,
+			 int64_t *timeout_ns);
 int spsc_wake_consumer(struct shmring *r);
 ssize_t spsc_wake_producer(struct shmring *r, ssize_t len);
 
@@ -255,6 +257,29 @@ spsc_send1(struct shmring *r, const void *msg, size_t len, int64_t timeout_ns)
 }
 
 /*
+ * Take the DATA record at @pos (cpos, its header word trusted), header
+ * @h and kind @kind, checked against the buffer: the fast path's end,
+ * and the end of a receive that waited for it (spsc_recv1_await()).
+ */
+static inline __attribute__((always_inline)) ssize_t
+spsc_take1(struct shmring *r, void *buf, uint64_t pos, struct rec_hdr h,
+	   uint32_t kind, bool small)
+{
+	uint64_t len = h.len, end = pos + rec_size(len);
+	/* pass_record(), from a trusted word. */
+	r->cached_prod = trust_after(PROD_TRUSTED, kind & REC_NEXT_CLEAR, end);
+	r->peeked = false;
+	if (small)
+		copy_small(buf, r->data + (pos & r->mask) + REC_HDR_SIZE, len);
+	else
+		memcpy(buf, r->data + (pos & r->mask) + REC_HDR_SIZE, len);
+	consume_pos(r, end, 1, len);
+	if (wait_wanted(r, &r->hdr->space_wait))
+		return spsc_wake_producer(r, (ssize_t)len);
+	return (ssize_t)len;
+}
+
+/*
  * One message into one buffer: the receive side of spsc_send1(). Where
  * the word at cpos is trusted, one load of the header decides; anything
  * else (empty, untrusted, padding, a buffer too small, a bad record)
@@ -269,22 +294,12 @@ spsc_recv1_body(struct shmring *r, void *buf, size_t cap, int64_t timeout_ns,
 	uint64_t pos = r->cpos, idx = pos & r->mask;
 	struct rec_hdr h = load_hdr(r, pos);
 	uint32_t kind = kind_of(pos, h);
-	uint64_t len = h.len, end = pos + rec_size(len);
+	uint64_t len = h.len;
 	if (!data_rec_ok(r, idx, kind, len) || len > cap)
 		return spsc_recv1_slow(r, buf, cap, timeout_ns);
 	if (small && len > 64)
 		return spsc_recv1_large(r, buf, cap, timeout_ns);
-	/* pass_record(), from a trusted word. */
-	r->cached_prod = trust_after(PROD_TRUSTED, kind & REC_NEXT_CLEAR, end);
-	r->peeked = false;
-	if (small)
-		copy_small(buf, r->data + idx + REC_HDR_SIZE, len);
-	else
-		memcpy(buf, r->data + idx + REC_HDR_SIZE, len);
-	consume_pos(r, end, 1, len);
-	if (wait_wanted(r, &r->hdr->space_wait))
-		return spsc_wake_producer(r, (ssize_t)len);
-	return (ssize_t)len;
+	return spsc_take1(r, buf, pos, h, kind, small);
 }
 
 static inline __attribute__((always_inline)) ssize_t

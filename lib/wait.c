@@ -310,6 +310,8 @@ static void sleep_asleep(struct shmring *r, struct wait_line *w, uint32_t v,
 int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 	     void *arg, int64_t timeout_ns)
 {
+	bool spun = r->spun; /* a ring kind spun for this wait already */
+	r->spun = false;
 	r->wait_left = timeout_ns;
 	int ret = cond(r, arg);
 	if (ret)
@@ -318,7 +320,7 @@ int wait_for(struct shmring *r, struct wait_line *w, wait_cond_fn cond,
 		return -EAGAIN;
 	int64_t start = now_ns();
 	int64_t deadline = deadline_of(start, timeout_ns);
-	ret = wait_spin(r, cond, arg, start, deadline);
+	ret = spun ? 0 : wait_spin(r, cond, arg, start, deadline);
 	if (ret)
 		return wait_result(r, ret, deadline);
 

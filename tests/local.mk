@@ -22,6 +22,7 @@ SHMRING_TESTS = \
 	tests/test_cpu \
 	tests/test_multiproc \
 	tests/test_slip \
+	tests/test_await \
 	tests/test_zleaks
 
 check_PROGRAMS += $(SHMRING_TESTS)
@@ -69,6 +70,11 @@ tests_test_slip_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 tests_test_slip_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
 tests_test_slip_LDFLAGS = $(AM_LDFLAGS) -static
 tests_test_slip_LDADD = lib/libshmring.la $(CRITERION_LIBS)
+tests_test_await_SOURCES = tests/test_await.c tests/testutil.h
+tests_test_await_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
+tests_test_await_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+tests_test_await_LDFLAGS = $(AM_LDFLAGS) -static
+tests_test_await_LDADD = lib/libshmring.la $(CRITERION_LIBS)
 
 tests_test_multiproc_SOURCES = tests/test_multiproc.c tests/testutil.h
 tests_test_multiproc_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS)
