@@ -77,9 +77,13 @@ static uint64_t recover_ppos(struct shmring *r, uint64_t prod)
 		if (kind_is(kind, REC_KIND_PAD) ? h.len != size - REC_HDR_SIZE :
 						  !data_rec_ok(r, idx, kind, h.len))
 			break;
-		if (pos + size - cons > r->cap || pos + size - prod > r->cap)
+		/* A consumer may be past the record (it took it, or more of
+		 * the dead producer's call); where it is not, the record lies
+		 * within a ring of it. */
+		uint64_t end = pos + size;
+		if ((end > cons && end - cons > r->cap) || end - prod > r->cap)
 			break;
-		pos += size;
+		pos = end;
 		clear = kind & REC_NEXT_CLEAR;
 	}
 	return pos;

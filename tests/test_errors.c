@@ -695,19 +695,21 @@ Test(errors, forged_header_from_earlier_lap, TU_FIXTURE, .timeout = TU_TIMEOUT(2
 }
 
 /*
- * A producer that dies between storing a record's header (which
- * publishes it) and prod_pos: the consumer may already have taken the
- * record, so the next producer must start after it, not at prod_pos.
- * Checked to fail (the new producer's send gives -EBADMSG, the consumer
- * being past its position) with recover_ppos() (lib/spsc.c) returning
- * prod_pos as it is.
+ * A producer that dies between storing records' headers (which publish
+ * them) and prod_pos: the consumer may already have taken the records,
+ * so the next producer must start after them, not at prod_pos. With one
+ * record past prod_pos, checked to fail (the new producer's send gives
+ * -EBADMSG, the consumer being past its position) with recover_ppos()
+ * (lib/spsc.c) returning prod_pos as it is; with three (a burst), checked
+ * to fail when its walk stops at a record that ends below cons_pos (the
+ * walk once read such a record as a ring ahead of the consumer).
  */
-Test(errors, producer_died_before_prod_pos, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+static void died_before_prod_pos(int past)
 {
 	const char *name = tu_name();
 	struct shmring *p = tu_create(name, CAP, 256, SHMRING_PRODUCER);
 	struct shmring *c = tu_open(name, SHMRING_CONSUMER);
-	char path[400], buf[16];
+	char path[400], buf[16], msg[9] = "BBBBBBBB";
 	struct shmring_hdr *h;
 	uint64_t at_a;
 	int fd;
@@ -722,27 +724,43 @@ Test(errors, producer_died_before_prod_pos, TU_FIXTURE, .timeout = TU_TIMEOUT(20
 	cr_assert_eq(shmring_try_send(p, "AAAAAAAA", 8), 0);
 	at_a = atomic_load(&h->prod_pos);
 	cr_assert_eq(atomic_load(&h->prod_clear), at_a);
-	cr_assert_eq(shmring_try_send(p, "BBBBBBBB", 8), 0);
+	for (int i = 0; i < past; i++) {
+		msg[0] = (char)('B' + i);
+		cr_assert_eq(shmring_try_send(p, msg, 8), 0);
+	}
 	cr_assert_eq(shmring_close(p), 0);
-	/* As if it had died after B's header, before B's prod_pos. */
+	/* As if it had died after the last header, before its prod_pos. */
 	atomic_store(&h->prod_pos, at_a);
 	atomic_store(&h->prod_clear, at_a);
 	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), 8);
 	cr_assert_eq(memcmp(buf, "AAAAAAAA", 8), 0);
-	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), 8);
-	cr_assert_eq(memcmp(buf, "BBBBBBBB", 8), 0);
+	for (int i = 0; i < past; i++) {
+		msg[0] = (char)('B' + i);
+		cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), 8);
+		cr_assert_eq(memcmp(buf, msg, 8), 0);
+	}
 	/* The only producer closed: end of stream, until the next attaches. */
 	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), -EPIPE);
 
 	p = tu_open(name, SHMRING_PRODUCER);
-	cr_assert_eq(shmring_try_send(p, "CCCCCCCC", 8), 0,
+	cr_assert_eq(shmring_try_send(p, "ZZZZZZZZ", 8), 0,
 		     "a new producer does not see what the dead one published");
 	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), 8);
-	cr_assert_eq(memcmp(buf, "CCCCCCCC", 8), 0);
+	cr_assert_eq(memcmp(buf, "ZZZZZZZZ", 8), 0);
 	cr_assert_eq(shmring_try_recv(c, buf, sizeof(buf)), -EAGAIN);
 	munmap(h, SHMRING_HDR_SIZE);
 	cr_assert_eq(shmring_close(p), 0);
 	cr_assert_eq(shmring_close(c), 0);
+}
+
+Test(errors, producer_died_before_prod_pos, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	died_before_prod_pos(1);
+}
+
+Test(errors, producer_died_a_burst_before_prod_pos, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
+{
+	died_before_prod_pos(3);
 }
 
 Test(errors, ebusy_roles, TU_FIXTURE, .timeout = TU_TIMEOUT(20))
