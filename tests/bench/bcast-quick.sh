@@ -109,12 +109,20 @@ if grep -q '^iceoryx-pubsub  *1  *[0-9]' "$tmp/out"; then
 		[ $i -lt $((limit * 10)) ] || break
 		sleep 0.1
 	done
-	echo "stopping a run of iceoryx-pubsub"
-	kill -TERM "$pid" # timeout(1) passes it on to the program
+	# A run that ended by itself (RouDi could not start: "n/a") was not
+	# stopped; what it made must be gone all the same.
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "stopping a run of iceoryx-pubsub"
+		kill -TERM "$pid" # timeout(1) passes it on to the program
+	else
+		echo "note: the iceoryx run ended before it could be stopped"
+	fi
 	wait "$pid"
 	names >"$tmp/after-stop"
-	cmp -s "$tmp/before-stop" "$tmp/after-stop" ||
-		fail "left after SIGTERM: $(comm -13 "$tmp/before-stop" "$tmp/after-stop" | tr '\n' ' ')"
+	# New names only: one that was there before may have gone meanwhile
+	# (a RouDi of an earlier run removing its own).
+	left=$(comm -13 "$tmp/before-stop" "$tmp/after-stop" | tr '\n' ' ')
+	[ -z "$left" ] || fail "left after SIGTERM: $left"
 fi
 
 echo "$((n == 0)) passed, $((n != 0)) failed"
